@@ -1,0 +1,406 @@
+//! The entitlement check: call RegisterUsage with a fresh nonce, retry what is
+//! transient until the deadline, and verify the token that comes back.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_sdk_marketplacemetering::config::{retry::RetryConfig, timeout::TimeoutConfig};
+use aws_sdk_marketplacemetering::Client;
+
+use crate::backoff::Backoff;
+use crate::classify::{classify_call, classify_credentials, AttemptError};
+use crate::entitlement::Entitlement;
+use crate::error::{CheckError, ConfigError};
+use crate::keys::KeySet;
+use crate::nonce::Nonce;
+use crate::region::region_chain;
+use crate::token::{verify, Expected, VerifyError};
+
+/// AWS advises retrying transient failures for up to 30 minutes.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30 * 60);
+/// Long enough for a cold TLS handshake and credential fetch, short enough to
+/// notice a stalled connection.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Session credentials this close to expiry are fetched again.
+const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// Told before each retry, so callers can log progress.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RetryEvent {
+    /// The attempt that failed (1-based).
+    pub attempt: u32,
+    /// Why it failed.
+    pub reason: String,
+    /// How long until the next attempt.
+    pub delay: Duration,
+}
+
+type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
+
+/// Configures an entitlement check.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), entitled::CheckError> {
+/// use entitled::{Check, KeySet, PublicKey};
+/// let key = PublicKey::from_file("/etc/entitled/key.pem").map_err(entitled::ConfigError::from)?;
+/// let entitlement = Check::builder()
+///     .product_code("prod-abc123")
+///     .keys(KeySet::new().with(1, key).map_err(entitled::ConfigError::from)?)
+///     .key_version(1)
+///     .run()
+///     .await?;
+/// println!("entitled after {} attempt(s)", entitlement.attempts());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct CheckBuilder {
+    product_code: Option<String>,
+    keys: KeySet,
+    key_version: u32,
+    deadline: Duration,
+    attempt_timeout: Duration,
+    backoff: Backoff,
+    sdk_config: Option<SdkConfig>,
+    on_retry: Option<RetryHook>,
+}
+
+impl fmt::Debug for CheckBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckBuilder")
+            .field("product_code", &self.product_code)
+            .field("key_version", &self.key_version)
+            .field("deadline", &self.deadline)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("backoff", &self.backoff)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for CheckBuilder {
+    fn default() -> Self {
+        Self {
+            product_code: None,
+            keys: KeySet::new(),
+            key_version: 1,
+            deadline: DEFAULT_DEADLINE,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            backoff: Backoff::default(),
+            sdk_config: None,
+            on_retry: None,
+        }
+    }
+}
+
+impl CheckBuilder {
+    /// The product code from AWS Marketplace.
+    pub fn product_code(mut self, code: impl Into<String>) -> Self {
+        self.product_code = Some(code.into());
+        self
+    }
+    /// The product's trusted public keys.
+    pub fn keys(mut self, keys: KeySet) -> Self {
+        self.keys = keys;
+        self
+    }
+    /// The key version to ask for and verify against (default 1).
+    pub fn key_version(mut self, version: u32) -> Self {
+        self.key_version = version;
+        self
+    }
+    /// Total time for the check, retries included (default 30 minutes).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+    /// Time for one attempt: credentials plus the call (default 10 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+    /// The wait between attempts.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+    /// Use this AWS configuration instead of aws-config's default chain.
+    /// Its region, credentials, endpoint and HTTP client are used as given;
+    /// retries are always the check's own.
+    pub fn sdk_config(mut self, config: SdkConfig) -> Self {
+        self.sdk_config = Some(config);
+        self
+    }
+    /// Called before each retry.
+    pub fn on_retry(mut self, hook: impl Fn(&RetryEvent) + Send + Sync + 'static) -> Self {
+        self.on_retry = Some(Arc::new(hook));
+        self
+    }
+
+    /// Validates the configuration. No call is made.
+    pub fn build(self) -> Result<Check, ConfigError> {
+        let product_code = self.product_code.ok_or(ConfigError::NoProductCode)?;
+        validate_product_code(&product_code)?;
+        if self.key_version == 0 || self.key_version > i32::MAX as u32 {
+            return Err(ConfigError::KeyVersion(self.key_version));
+        }
+        if self.keys.get(self.key_version).is_none() {
+            return Err(ConfigError::NoKeyForVersion(self.key_version));
+        }
+        if self.deadline.is_zero() {
+            return Err(ConfigError::ZeroDuration("the deadline"));
+        }
+        if self.attempt_timeout.is_zero() {
+            return Err(ConfigError::ZeroDuration("the attempt timeout"));
+        }
+        Ok(Check {
+            product_code,
+            keys: self.keys,
+            key_version: self.key_version,
+            deadline: self.deadline,
+            attempt_timeout: self.attempt_timeout,
+            backoff: self.backoff,
+            sdk_config: self.sdk_config,
+            on_retry: self.on_retry,
+        })
+    }
+
+    /// Validates, then runs the check.
+    pub async fn run(self) -> Result<Entitlement, CheckError> {
+        self.build()?.run().await
+    }
+}
+
+/// RegisterUsage's own rule for product codes.
+fn validate_product_code(code: &str) -> Result<(), ConfigError> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-/=:_.@".contains(&b);
+    if code.is_empty() || code.len() > 255 || !code.bytes().all(allowed) {
+        return Err(ConfigError::ProductCode(code.to_owned()));
+    }
+    Ok(())
+}
+
+/// A validated entitlement check, ready to run.
+#[derive(Clone)]
+pub struct Check {
+    product_code: String,
+    keys: KeySet,
+    key_version: u32,
+    deadline: Duration,
+    attempt_timeout: Duration,
+    backoff: Backoff,
+    sdk_config: Option<SdkConfig>,
+    on_retry: Option<RetryHook>,
+}
+
+impl fmt::Debug for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Check")
+            .field("product_code", &self.product_code)
+            .field("key_version", &self.key_version)
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one successful call returned, before verification.
+struct Answer {
+    token: Option<String>,
+    key_rotation: Option<SystemTime>,
+}
+
+impl Check {
+    /// Starts configuring a check.
+    pub fn builder() -> CheckBuilder {
+        CheckBuilder::default()
+    }
+
+    /// The product code checked.
+    pub fn product_code(&self) -> &str {
+        &self.product_code
+    }
+
+    /// Calls RegisterUsage until it answers or the deadline passes, and
+    /// verifies the answer.
+    pub async fn run(&self) -> Result<Entitlement, CheckError> {
+        let started = Instant::now();
+        let deadline_at = started + self.deadline;
+        let sdk_config = match &self.sdk_config {
+            Some(config) => config.clone(),
+            None => tokio::time::timeout_at(deadline_at.into(), load_sdk_config(self.attempt_timeout))
+                .await
+                .map_err(|_| unavailable(0, started, "resolving the Region took until the deadline".into()))??,
+        };
+        if sdk_config.region().is_none() {
+            return Err(CheckError::rejected("NoRegion", "no AWS Region is configured"));
+        }
+        let credentials = sdk_config
+            .credentials_provider()
+            .ok_or_else(|| CheckError::rejected("NoCredentials", "no credentials provider is configured"))?;
+        let client = metering_client(&sdk_config, self.attempt_timeout);
+        let mut session = Session {
+            client,
+            provider: credentials,
+            cached: None,
+        };
+
+        let mut attempts = 0u32;
+        let mut last = String::from("no attempt finished before the deadline");
+        loop {
+            let remaining = deadline_at.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(unavailable(attempts, started, last));
+            }
+            attempts += 1;
+            let nonce = Nonce::generate().map_err(ConfigError::from)?;
+            let budget = self.attempt_timeout.min(remaining);
+            let reason = match tokio::time::timeout(budget, session.attempt(self, &nonce)).await {
+                Ok(Ok(answer)) => return self.accept(answer, &nonce, attempts),
+                Ok(Err(AttemptError::Fatal(err))) => return Err(err),
+                Ok(Err(AttemptError::Transient(reason))) => reason,
+                Err(_) => format!("attempt timed out after {} ms", budget.as_millis()),
+            };
+            let delay = self
+                .backoff
+                .delay(attempts)
+                .min(deadline_at.saturating_duration_since(Instant::now()));
+            if let Some(hook) = &self.on_retry {
+                hook(&RetryEvent {
+                    attempt: attempts,
+                    reason: reason.clone(),
+                    delay,
+                });
+            }
+            last = reason;
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn accept(&self, answer: Answer, nonce: &Nonce, attempts: u32) -> Result<Entitlement, CheckError> {
+        let token = answer.token.ok_or(VerifyError::NoToken)?;
+        let expected = Expected::new(&self.product_code, self.key_version, nonce.as_str());
+        let verified = verify(&token, &self.keys, &expected)?;
+        Ok(Entitlement::new(verified, attempts, answer.key_rotation))
+    }
+}
+
+fn unavailable(attempts: u32, started: Instant, last: String) -> CheckError {
+    CheckError::Unavailable {
+        attempts,
+        elapsed: started.elapsed(),
+        last,
+    }
+}
+
+/// aws-config's defaults with our HTTP client, our Region chain, and SDK
+/// retries off: the check owns its retry loop, because the SDK's shared
+/// retry-token bucket drains during a long throttling episode.
+async fn load_sdk_config(attempt_timeout: Duration) -> Result<SdkConfig, CheckError> {
+    let http = crate::transport::http_client(None)
+        .map_err(|e| CheckError::rejected("TlsSetup", e.to_string()))?;
+    let ecs_metadata = std::env::var("ECS_CONTAINER_METADATA_URI_V4").ok();
+    Ok(aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .region(region_chain(ecs_metadata))
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts(attempt_timeout))
+        .load()
+        .await)
+}
+
+fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(attempt_timeout.min(Duration::from_secs(5)))
+        .operation_attempt_timeout(attempt_timeout)
+        .build()
+}
+
+fn metering_client(sdk_config: &SdkConfig, attempt_timeout: Duration) -> Client {
+    let config = aws_sdk_marketplacemetering::config::Builder::from(sdk_config)
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts(attempt_timeout))
+        .build();
+    Client::from_conf(config)
+}
+
+/// The client and the credentials it signs with across attempts.
+struct Session {
+    client: Client,
+    provider: SharedCredentialsProvider,
+    cached: Option<Credentials>,
+}
+
+impl Session {
+    async fn attempt(&mut self, check: &Check, nonce: &Nonce) -> Result<Answer, AttemptError> {
+        let credentials = self.credentials().await?;
+        let result = self
+            .client
+            .register_usage()
+            .product_code(&check.product_code)
+            .public_key_version(check.key_version as i32)
+            .nonce(nonce.as_str())
+            .customize()
+            .config_override(aws_sdk_marketplacemetering::config::Builder::default().credentials_provider(credentials))
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Answer {
+                token: output.signature().map(str::to_owned),
+                key_rotation: output
+                    .public_key_rotation_timestamp()
+                    .and_then(|t| SystemTime::try_from(*t).ok()),
+            }),
+            Err(err) => Err(classify_call(err, &check.product_code)),
+        }
+    }
+
+    /// Resolves credentials ourselves, once, rather than inside the SDK call,
+    /// so that a credential failure keeps its type (missing, refused or
+    /// transient) instead of surfacing as a dispatch failure.
+    async fn credentials(&mut self) -> Result<Credentials, AttemptError> {
+        if let Some(creds) = &self.cached {
+            let fresh = creds
+                .expiry()
+                .is_none_or(|exp| exp > SystemTime::now() + CREDENTIALS_REFRESH_MARGIN);
+            if fresh {
+                return Ok(creds.clone());
+            }
+        }
+        let creds = self
+            .provider
+            .provide_credentials()
+            .await
+            .map_err(classify_credentials)?;
+        self.cached = Some(creds.clone());
+        Ok(creds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_codes_follow_the_api_pattern() {
+        for ok in ["a", "prod-1234", "1fszvu527waovqeuhpkyx2b5d", "a/b=c:d_e.f@g", &"x".repeat(255)] {
+            assert!(validate_product_code(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "has space", "semi;colon", "ünï", &"x".repeat(256)] {
+            assert!(validate_product_code(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn build_refuses_missing_pieces_before_any_call() {
+        let err = Check::builder().build().unwrap_err();
+        assert!(matches!(err, ConfigError::NoProductCode));
+        let err = Check::builder().product_code("p").build().unwrap_err();
+        assert!(matches!(err, ConfigError::NoKeyForVersion(1)));
+        let err = Check::builder().product_code("p").key_version(0).build().unwrap_err();
+        assert!(matches!(err, ConfigError::KeyVersion(0)));
+    }
+}

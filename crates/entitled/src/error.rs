@@ -1,0 +1,131 @@
+//! The one error type of the check, its classes and their exit codes.
+
+use std::time::Duration;
+
+use crate::keys::KeyError;
+use crate::token::VerifyError;
+
+/// Bad input to the check, found before any call is made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The product code is empty, too long or has characters AWS refuses.
+    #[error("product code {0:?} is invalid: AWS Marketplace product codes are 1-255 characters of letters, digits and -/=:_.@; copy it from the AWS Marketplace Management Portal")]
+    ProductCode(String),
+    /// No product code was given.
+    #[error("no product code given; pass the product code from AWS Marketplace")]
+    NoProductCode,
+    /// No key was given for the key version asked for.
+    #[error("no public key for key version {0}; pass the key AWS Marketplace gave for that version")]
+    NoKeyForVersion(u32),
+    /// The key version is out of range.
+    #[error("public key version {0} is invalid; key versions start at 1")]
+    KeyVersion(u32),
+    /// A public key could not be loaded.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A duration is zero.
+    #[error("{0} must be greater than zero")]
+    ZeroDuration(&'static str),
+    /// The OS random source failed.
+    #[error(transparent)]
+    Random(#[from] crate::nonce::RandomError),
+}
+
+/// Why the entitlement check did not pass. Each class has one exit code,
+/// given by [`CheckError::exit_code`].
+///
+/// ```
+/// let err = entitled::CheckError::from(entitled::ConfigError::NoProductCode);
+/// assert_eq!(err.exit_code(), 64);
+/// assert_eq!(err.class(), "config");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckError {
+    /// Bad input; nothing was called. Exit 64.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The answer's token failed verification. Exit 65. Never retried.
+    #[error("RegisterUsage answer refused: {0}")]
+    Verification(#[from] VerifyError),
+    /// The deadline ran out while every failure was transient. Exit 75.
+    #[error("AWS Marketplace Metering stayed unavailable for {} s over {attempts} attempt(s); last error: {last}; check network access to the metering endpoint, or raise the deadline", elapsed.as_secs())]
+    Unavailable {
+        /// Calls attempted.
+        attempts: u32,
+        /// Time spent.
+        elapsed: Duration,
+        /// The last transient failure.
+        last: String,
+    },
+    /// CustomerNotEntitledException. Exit 77.
+    #[error("the customer is not entitled to product {product_code} (CustomerNotEntitledException: {message}); the buyer must subscribe to this product in AWS Marketplace")]
+    NotEntitled {
+        /// The product code checked.
+        product_code: String,
+        /// AWS's message.
+        message: String,
+    },
+    /// Refused as unsupported or misconfigured. Exit 78.
+    #[error("RegisterUsage refused ({code}: {message}); {hint}")]
+    Rejected {
+        /// The AWS error code, or a local code such as `NoCredentials`.
+        code: String,
+        /// AWS's message, or ours.
+        message: String,
+        /// The likely fix.
+        hint: &'static str,
+    },
+}
+
+impl CheckError {
+    /// The documented exit code for this class of failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CheckError::Config(_) => 64,
+            CheckError::Verification(_) => 65,
+            CheckError::Unavailable { .. } => 75,
+            CheckError::NotEntitled { .. } => 77,
+            CheckError::Rejected { .. } => 78,
+        }
+    }
+
+    /// A short, stable name for the class, for structured logs.
+    pub fn class(&self) -> &'static str {
+        match self {
+            CheckError::Config(_) => "config",
+            CheckError::Verification(_) => "verification",
+            CheckError::Unavailable { .. } => "unavailable",
+            CheckError::NotEntitled { .. } => "not_entitled",
+            CheckError::Rejected { .. } => "rejected",
+        }
+    }
+
+    pub(crate) fn rejected(code: impl Into<String>, message: impl Into<String>) -> Self {
+        let code = code.into();
+        let hint = hint_for(&code);
+        CheckError::Rejected {
+            code,
+            message: message.into(),
+            hint,
+        }
+    }
+}
+
+/// The likely fix for each code that ends the check.
+fn hint_for(code: &str) -> &'static str {
+    match code {
+        "PlatformNotSupportedException" => "RegisterUsage works only from an ECS task (task IAM role) or an EKS pod (IRSA); a node or instance role, EKS Pod Identity or long-term keys usually cause this",
+        "InvalidProductCodeException" => "check the product code against the AWS Marketplace Management Portal",
+        "InvalidPublicKeyVersionException" => "check --public-key-version against the key version AWS Marketplace gave with the key",
+        "InvalidRegionException" => "call from the task's own Region (set AWS_REGION to it); products are tested in us-east-1 before they go live",
+        "DisabledApiException" => "the RegisterUsage API is disabled for this product or account; contact AWS Marketplace seller operations",
+        "AccessDeniedException" => "grant aws-marketplace:RegisterUsage to the task role or IRSA role (managed policy AWSMarketplaceMeteringRegisterUsage)",
+        "NoCredentials" => "run with an ECS task role or EKS IRSA role; no AWS credentials were found",
+        "CredentialsConfiguration" => "fix the credential environment (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)",
+        "NoRegion" => "set AWS_REGION to the task's Region; none was found in the environment, the profile, ECS task metadata or instance metadata",
+        "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" | "SignatureDoesNotMatch" | "ExpiredTokenException" | "IncompleteSignature" | "MissingAuthenticationToken" => "the credentials were refused; use the ECS task role or EKS IRSA credentials, and check the clock",
+        _ => "AWS advises terminating on errors other than throttling; check the product code, key version, Region and role",
+    }
+}

@@ -1,0 +1,340 @@
+//! The product's trusted public keys, by key version.
+//!
+//! AWS Marketplace hands each product its own RSA public key and key version
+//! together with the product code. There is no global AWS key, so the seller
+//! must ship this key with the guard or the app.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use base64::Engine as _;
+use jsonwebtoken::DecodingKey;
+
+use crate::der;
+
+/// ring's PS256 verifier refuses moduli outside 2048..=8192 bits, so we refuse
+/// them at load time with a clearer message.
+const MIN_BITS: usize = 2048;
+const MAX_BITS: usize = 8192;
+
+/// DER of the rsaEncryption OID, 1.2.840.113549.1.1.1.
+const RSA_ENCRYPTION_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+/// Why a public key was refused. Each message names the fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key file could not be read.
+    #[error("public key file {path}: {source}; check the path and that it is readable")]
+    Read {
+        /// The file that was named.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bytes are neither a PEM public key block nor DER.
+    #[error("{origin}: not a PEM \"PUBLIC KEY\" block; use the key AWS Marketplace gave for this product")]
+    NotPem {
+        /// Where the key came from.
+        origin: String,
+    },
+    /// The PEM armour held invalid base64.
+    #[error("{origin}: the PEM block is not valid base64; copy the key again, whole")]
+    BadBase64 {
+        /// Where the key came from.
+        origin: String,
+    },
+    /// The DER structure is not a SubjectPublicKeyInfo or RSAPublicKey.
+    #[error("{origin}: not a well-formed public key; use the key AWS Marketplace gave for this product")]
+    Malformed {
+        /// Where the key came from.
+        origin: String,
+    },
+    /// The key is a public key, but not RSA.
+    #[error("{origin}: not an RSA key; AWS Marketplace signs RegisterUsage tokens with RSA (PS256)")]
+    NotRsa {
+        /// Where the key came from.
+        origin: String,
+    },
+    /// The RSA modulus is outside what PS256 verification accepts.
+    #[error("{origin}: RSA key of {bits} bits; keys must be 2048 to 8192 bits (AWS Marketplace keys are 3072)")]
+    Size {
+        /// Where the key came from.
+        origin: String,
+        /// The modulus size.
+        bits: usize,
+    },
+    /// Key versions start at 1, as in RegisterUsage's `PublicKeyVersion`.
+    #[error("public key version 0 is invalid; key versions start at 1")]
+    VersionZero,
+}
+
+/// One product RSA public key, checked to be usable for PS256.
+///
+/// ```
+/// let pem = std::fs::read("../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem").unwrap();
+/// let key = entitled::PublicKey::from_pem(&pem).unwrap();
+/// assert_eq!(key.bits(), 3072);
+/// ```
+#[derive(Clone)]
+pub struct PublicKey {
+    bits: usize,
+    decoding: DecodingKey,
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("bits", &self.bits)
+            .finish()
+    }
+}
+
+impl PublicKey {
+    /// Parses a PEM `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS#1) block.
+    pub fn from_pem(pem: &[u8]) -> Result<Self, KeyError> {
+        Self::from_pem_named(pem, "public key")
+    }
+
+    /// Parses DER: a SubjectPublicKeyInfo, or a bare PKCS#1 RSAPublicKey.
+    pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
+        Self::from_der_named(der, "public key")
+    }
+
+    /// Reads a key file, PEM or DER, and names the file in any error.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
+        let path = path.as_ref();
+        let origin = format!("public key file {}", path.display());
+        let bytes = std::fs::read(path).map_err(|source| KeyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if bytes.starts_with(b"-----") || bytes.iter().take(64).all(u8::is_ascii) {
+            Self::from_pem_named(&bytes, &origin)
+        } else {
+            Self::from_der_named(&bytes, &origin)
+        }
+    }
+
+    /// The modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    pub(crate) fn decoding_key(&self) -> &DecodingKey {
+        &self.decoding
+    }
+
+    fn from_pem_named(pem: &[u8], origin: &str) -> Result<Self, KeyError> {
+        let not_pem = || KeyError::NotPem {
+            origin: origin.to_owned(),
+        };
+        let text = std::str::from_utf8(pem).map_err(|_| not_pem())?;
+        let (label, body) = pem_block(text).ok_or_else(not_pem)?;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|_| KeyError::BadBase64 {
+                origin: origin.to_owned(),
+            })?;
+        match label {
+            "PUBLIC KEY" => Self::from_spki(&der, origin),
+            "RSA PUBLIC KEY" => Self::from_pkcs1(&der, origin),
+            _ => Err(not_pem()),
+        }
+    }
+
+    fn from_der_named(der: &[u8], origin: &str) -> Result<Self, KeyError> {
+        Self::from_spki(der, origin).or_else(|spki_err| match spki_err {
+            KeyError::Malformed { .. } => Self::from_pkcs1(der, origin).map_err(|_| spki_err),
+            other => Err(other),
+        })
+    }
+
+    fn from_spki(der_bytes: &[u8], origin: &str) -> Result<Self, KeyError> {
+        let malformed = || KeyError::Malformed {
+            origin: origin.to_owned(),
+        };
+        let mut outer = der::Reader::new(der_bytes);
+        let spki = outer.expect(der::SEQUENCE).ok_or_else(malformed)?;
+        if !outer.is_empty() {
+            return Err(malformed());
+        }
+        let mut spki = der::Reader::new(spki);
+        let algorithm = spki.expect(der::SEQUENCE).ok_or_else(malformed)?;
+        let bit_string = spki.expect(der::BIT_STRING).ok_or_else(malformed)?;
+        let mut algorithm = der::Reader::new(algorithm);
+        let oid = algorithm.expect(der::OID).ok_or_else(malformed)?;
+        if oid != RSA_ENCRYPTION_OID {
+            return Err(KeyError::NotRsa {
+                origin: origin.to_owned(),
+            });
+        }
+        // rsaEncryption parameters must be NULL (RFC 3279); PSS-restricted
+        // keys (id-RSASSA-PSS) are a different OID and refused above.
+        if algorithm.expect(der::NULL).is_none() || !algorithm.is_empty() {
+            return Err(malformed());
+        }
+        match bit_string.split_first() {
+            Some((0, pkcs1)) => Self::from_pkcs1(pkcs1, origin),
+            _ => Err(malformed()),
+        }
+    }
+
+    fn from_pkcs1(der_bytes: &[u8], origin: &str) -> Result<Self, KeyError> {
+        let malformed = || KeyError::Malformed {
+            origin: origin.to_owned(),
+        };
+        let mut outer = der::Reader::new(der_bytes);
+        let seq = outer.expect(der::SEQUENCE).ok_or_else(malformed)?;
+        if !outer.is_empty() {
+            return Err(malformed());
+        }
+        let mut seq = der::Reader::new(seq);
+        let n = seq.expect(der::INTEGER).and_then(der::unsigned_integer);
+        let e = seq.expect(der::INTEGER).and_then(der::unsigned_integer);
+        let (Some(n), Some(e)) = (n, e) else {
+            return Err(malformed());
+        };
+        if !seq.is_empty() || n[0] == 0 {
+            return Err(malformed());
+        }
+        let bits = n.len() * 8 - n[0].leading_zeros() as usize;
+        if !(MIN_BITS..=MAX_BITS).contains(&bits) {
+            return Err(KeyError::Size {
+                origin: origin.to_owned(),
+                bits,
+            });
+        }
+        Ok(Self {
+            bits,
+            decoding: DecodingKey::from_rsa_raw_components(n, e),
+        })
+    }
+}
+
+/// Finds the first PEM block and returns its label and base64 body.
+fn pem_block(text: &str) -> Option<(&str, String)> {
+    let begin = text.find("-----BEGIN ")?;
+    let after_begin = &text[begin + "-----BEGIN ".len()..];
+    let label_end = after_begin.find("-----")?;
+    let label = &after_begin[..label_end];
+    let body_and_rest = &after_begin[label_end + 5..];
+    let end_marker = format!("-----END {label}-----");
+    let end = body_and_rest.find(&end_marker)?;
+    let body: String = body_and_rest[..end]
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    Some((label, body))
+}
+
+/// The product's trusted keys, by key version.
+///
+/// ```
+/// use entitled::{KeySet, PublicKey};
+/// let key = PublicKey::from_file("../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem").unwrap();
+/// let keys = KeySet::new().with(1, key).unwrap();
+/// assert!(keys.get(1).is_some());
+/// assert!(keys.get(2).is_none());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct KeySet {
+    keys: BTreeMap<u32, PublicKey>,
+}
+
+impl KeySet {
+    /// An empty key set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) the key for `version`.
+    pub fn with(mut self, version: u32, key: PublicKey) -> Result<Self, KeyError> {
+        self.insert(version, key)?;
+        Ok(self)
+    }
+
+    /// Adds (or replaces) the key for `version`.
+    pub fn insert(&mut self, version: u32, key: PublicKey) -> Result<(), KeyError> {
+        if version == 0 {
+            return Err(KeyError::VersionZero);
+        }
+        self.keys.insert(version, key);
+        Ok(())
+    }
+
+    /// The key for `version`, if trusted.
+    pub fn get(&self, version: u32) -> Option<&PublicKey> {
+        self.keys.get(&version)
+    }
+
+    /// The trusted key versions, ascending.
+    pub fn versions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.keys.keys().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
+            .join(name)
+    }
+
+    #[test]
+    fn accepts_spki_pem_pkcs1_pem_and_der() {
+        for name in [
+            "TEST-ONLY-product-key-v1-rsa3072.public.pem",
+            "TEST-ONLY-product-key-v1-rsa3072.pkcs1-public.pem",
+            "TEST-ONLY-product-key-v1-rsa3072.public.der",
+        ] {
+            let key = PublicKey::from_file(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(key.bits(), 3072, "{name}");
+        }
+        let small = PublicKey::from_file(fixture("TEST-ONLY-product-key-rsa2048.public.pem")).unwrap();
+        assert_eq!(small.bits(), 2048);
+    }
+
+    #[test]
+    fn refuses_weak_non_rsa_private_and_garbage_keys() {
+        let cases: &[(&str, fn(&KeyError) -> bool)] = &[
+            ("TEST-ONLY-weak-key-rsa1024.public.pem", |e| matches!(e, KeyError::Size { bits: 1024, .. })),
+            ("TEST-ONLY-not-rsa-ec-p256.public.pem", |e| matches!(e, KeyError::NotRsa { .. })),
+            ("TEST-ONLY-product-key-v1-rsa3072.private.pem", |e| matches!(e, KeyError::NotPem { .. })),
+            ("README.md", |e| matches!(e, KeyError::NotPem { .. })),
+            ("does-not-exist.pem", |e| matches!(e, KeyError::Read { .. })),
+        ];
+        for (name, expected) in cases {
+            let err = PublicKey::from_file(fixture(name)).unwrap_err();
+            assert!(expected(&err), "{name}: {err:?}");
+            assert!(err.to_string().contains(name), "{name}: message names the file: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_corrupt_pem_without_panicking() {
+        let good = std::fs::read_to_string(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")).unwrap();
+        let der = std::fs::read(fixture("TEST-ONLY-product-key-v1-rsa3072.public.der")).unwrap();
+        for len in 0..der.len() {
+            assert!(PublicKey::from_der(&der[..len]).is_err(), "truncated to {len} bytes");
+        }
+        let mut trailing = der.clone();
+        trailing.push(0);
+        assert!(PublicKey::from_der(&trailing).is_err(), "trailing bytes");
+        let bad_b64 = good.replacen('M', "!", 2);
+        assert!(matches!(PublicKey::from_pem(bad_b64.as_bytes()), Err(KeyError::BadBase64 { .. })));
+        for len in 0..64 {
+            assert!(PublicKey::from_der(&vec![0x30; len]).is_err());
+        }
+    }
+
+    #[test]
+    fn version_zero_is_refused() {
+        let key = PublicKey::from_file(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")).unwrap();
+        assert!(matches!(KeySet::new().with(0, key), Err(KeyError::VersionZero)));
+    }
+}

@@ -1,0 +1,59 @@
+//! # entitled
+//!
+//! Verified AWS Marketplace entitlement for paid containers.
+//!
+//! A paid container product must call the Metering Service's `RegisterUsage`
+//! when it starts. This crate makes that call with a fresh random nonce and
+//! verifies the PS256 token in the answer against the product's own public
+//! key: its signature, algorithm, nonce, product code and key version. Only a
+//! verified answer becomes an [`Entitlement`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use entitled::{Check, KeySet, PublicKey};
+//!
+//! let keys = KeySet::new().with(1, PublicKey::from_file("/etc/entitled/key.pem")?)?;
+//! match Check::builder().product_code("prod-abc123").keys(keys).run().await {
+//!     Ok(entitlement) => println!("entitled: {}", entitlement.product_code()),
+//!     Err(err) => {
+//!         eprintln!("{err}");
+//!         std::process::exit(err.exit_code().into());
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! | class | exit code | meaning |
+//! |---|---|---|
+//! | [`CheckError::Config`] | 64 | bad input; nothing was called |
+//! | [`CheckError::Verification`] | 65 | the token failed verification |
+//! | [`CheckError::Unavailable`] | 75 | transient failures until the deadline |
+//! | [`CheckError::NotEntitled`] | 77 | `CustomerNotEntitledException` |
+//! | [`CheckError::Rejected`] | 78 | unsupported platform, bad product code, key version or Region, API disabled, access denied, no credentials |
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod backoff;
+mod check;
+mod classify;
+mod der;
+mod entitlement;
+mod error;
+mod handoff;
+mod keys;
+mod nonce;
+mod region;
+mod token;
+mod transport;
+
+pub use backoff::Backoff;
+pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
+pub use entitlement::Entitlement;
+pub use error::{CheckError, ConfigError};
+pub use handoff::{verify_handoff, verify_handoff_from_env, HandoffError, DEFAULT_HANDOFF_MAX_AGE, ENV_NONCE, ENV_TOKEN};
+pub use keys::{KeyError, KeySet, PublicKey};
+pub use nonce::{Nonce, RandomError};
+pub use region::region_from_task_metadata;
+pub use token::{verify, Expected, VerifiedToken, VerifyError, DEFAULT_MAX_SKEW, MAX_TOKEN_BYTES};
+pub use transport::{http_client, TransportError, AMAZON_TRUST_SERVICES_ROOTS};
