@@ -220,12 +220,17 @@ pub fn verify(token: &str, keys: &KeySet, expected: &Expected<'_>) -> Result<Ver
         });
     }
     let segments = Segments::split(token)?;
-    check_header(&decode_object(segments.header, "header")?)?;
+    // Decode every segment before any cryptography, so a malformed token is
+    // reported as malformed whatever part of it is wrong.
+    let header = decode_object(segments.header, "header")?;
+    let payload = decode_object(segments.payload, "payload")?;
+    let signature = b64url(segments.signature)?;
+    check_header(&header)?;
     let key = keys
         .get(expected.key_version)
         .ok_or(VerifyError::UnknownKeyVersion(expected.key_version))?;
-    check_signature(&segments, key, expected.key_version)?;
-    let claims = Claims::read(decode_object(segments.payload, "payload")?)?;
+    check_signature(&segments, &signature, key, expected.key_version)?;
+    let claims = Claims::read(payload)?;
     claims.check(expected)?;
     Ok(VerifiedToken {
         raw: token.to_owned(),
@@ -299,8 +304,12 @@ fn check_header(header: &BTreeMap<String, Value>) -> Result<(), VerifyError> {
     }
 }
 
-fn check_signature(segments: &Segments<'_>, key: &crate::PublicKey, version: u32) -> Result<(), VerifyError> {
-    let signature = b64url(segments.signature)?;
+fn check_signature(
+    segments: &Segments<'_>,
+    signature: &[u8],
+    key: &crate::PublicKey,
+    version: u32,
+) -> Result<(), VerifyError> {
     // RSA signatures are exactly the modulus length; anything else is not one.
     if signature.len() != key.bits().div_ceil(8) {
         return Err(VerifyError::Signature(version));
