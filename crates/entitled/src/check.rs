@@ -323,6 +323,7 @@ fn metering_client(sdk_config: &SdkConfig, attempt_timeout: Duration) -> Client 
     let config = aws_sdk_marketplacemetering::config::Builder::from(sdk_config)
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts(attempt_timeout))
+        .interceptor(crate::body_limit::ResponseBodyLimit)
         .build();
     Client::from_conf(config)
 }

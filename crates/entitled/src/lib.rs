@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod backoff;
+mod body_limit;
 mod check;
 mod classify;
 mod der;
