@@ -1,0 +1,62 @@
+//! The call log: one record per metering call, for tests to assert on.
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// One metering call as the emulator saw it. Also served as JSON by `GET /_emulator/calls`
+/// (same field names).
+///
+/// # Example
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let emulator = entitled_emulator::Emulator::start(entitled_emulator::Config::new()).await.unwrap();
+/// assert!(emulator.calls().is_empty());
+/// # });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// `RegisterUsage`, `MeterUsage`, `BatchMeterUsage`, `ResolveCustomer`, or the raw target
+    /// operation name when unknown.
+    pub operation: String,
+    /// `ProductCode` from the request body, when it had one.
+    pub product_code: Option<String>,
+    /// `Nonce` from the request body, when it had one.
+    pub nonce: Option<String>,
+    /// `PublicKeyVersion` from the request body, when it had one.
+    pub key_version: Option<u32>,
+    /// The access key id the call was signed with, once the signature checked out (before
+    /// that, the claimed one, if any).
+    pub caller: Option<String>,
+    /// `ok`, an AWS error code (e.g. `ThrottlingException`), or a fault name (e.g. `Stall`,
+    /// `Token:WrongNonce`, `Status:503`).
+    pub outcome: String,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct CallLog {
+    records: Mutex<Vec<CallRecord>>,
+}
+
+impl CallLog {
+    pub fn push(&self, record: CallRecord) {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record);
+    }
+
+    pub fn snapshot(&self) -> Vec<CallRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn clear(&self) {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}

@@ -1,0 +1,574 @@
+//! What an emulator serves: [`Config`] (builder) and [`Product`], plus the JSON config file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::faults::{Fault, ScheduledFault};
+use crate::sigv4::Credential;
+use crate::token::SigningKey;
+use crate::EmulatorError;
+
+/// The long-term access key id every emulator accepts (besides configured ones), so the AWS CLI
+/// and SDKs work against it without set-up. Not a real AWS key.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIAEMULATOREXAMPLE";
+/// The secret of [`DEFAULT_ACCESS_KEY_ID`].
+pub const DEFAULT_SECRET_ACCESS_KEY: &str = "emulator-secret-access-key";
+
+/// How an emulator behaves. Builder style; `Config::default()` listens on `127.0.0.1:0`, plain
+/// HTTP, any Region, and serves every valid product code (see [`Product`]).
+///
+/// Credentials accepted: [`DEFAULT_ACCESS_KEY_ID`] / [`DEFAULT_SECRET_ACCESS_KEY`] (long-term),
+/// the session credentials served at `/_emulator/credentials`, and whatever
+/// [`Config::static_credentials`] / [`Config::session_credentials`] add.
+///
+/// # Example
+/// ```
+/// use entitled_emulator::{Config, Product};
+/// let config = Config::new()
+///     .region("us-east-1")
+///     .product(Product::new("prod-1"))
+///     .static_credentials("AKIDEXAMPLE", "secret")
+///     .throttle(5.0);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) listen: SocketAddr,
+    pub(crate) tls: bool,
+    pub(crate) region: Option<String>,
+    pub(crate) products: Vec<Product>,
+    pub(crate) credentials: Vec<Credential>,
+    pub(crate) container_authorization: Option<String>,
+    pub(crate) deny: BTreeSet<String>,
+    pub(crate) deny_callers: BTreeSet<String>,
+    pub(crate) deny_customers: BTreeSet<String>,
+    pub(crate) platform_rule: bool,
+    pub(crate) throttle: Option<f64>,
+    pub(crate) faults: Vec<ScheduledFault>,
+    pub(crate) known_products_only: bool,
+    pub(crate) other_key: Option<SigningKey>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: false,
+            region: None,
+            products: Vec::new(),
+            credentials: vec![Credential {
+                access_key_id: DEFAULT_ACCESS_KEY_ID.into(),
+                secret_access_key: DEFAULT_SECRET_ACCESS_KEY.into(),
+                session_token: None,
+            }],
+            container_authorization: None,
+            deny: BTreeSet::new(),
+            deny_callers: BTreeSet::new(),
+            deny_customers: BTreeSet::new(),
+            platform_rule: false,
+            throttle: None,
+            faults: Vec::new(),
+            known_products_only: false,
+            other_key: None,
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The address to listen on; port 0 picks a free port.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().listen("127.0.0.1:0".parse().unwrap());
+    /// ```
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Serve HTTPS with a CA and a leaf certificate (for `127.0.0.1`, `::1` and `localhost`)
+    /// generated at start; [`crate::Emulator::ca_pem`] returns the CA to trust.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().tls(true);
+    /// ```
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
+    /// Pin the Region: calls signed for another Region get `InvalidRegionException`
+    /// (`InvalidEndpointRegionException` for MeterUsage).
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().region("eu-west-1");
+    /// ```
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Configure a product's keys, expiries and dimensions. A product configured twice keeps
+    /// the later configuration.
+    ///
+    /// # Example
+    /// ```
+    /// use entitled_emulator::{Config, Product};
+    /// let config = Config::new().product(Product::new("prod-1").generated_key(2));
+    /// ```
+    pub fn product(mut self, product: Product) -> Self {
+        self.products.retain(|p| p.code != product.code);
+        self.products.push(product);
+        self
+    }
+
+    /// Accept these long-term credentials (no session token).
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().static_credentials("AKIDEXAMPLE", "secret");
+    /// ```
+    pub fn static_credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        self.add_credential(access_key_id.into(), secret.into(), None);
+        self
+    }
+
+    /// Accept these session credentials; calls must send `X-Amz-Security-Token: token`.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new()
+    ///     .session_credentials("ASIAEXAMPLE", "secret", "token");
+    /// ```
+    pub fn session_credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Self {
+        self.add_credential(access_key_id.into(), secret.into(), Some(token.into()));
+        self
+    }
+
+    fn add_credential(&mut self, akid: String, secret: String, token: Option<String>) {
+        self.credentials.retain(|c| c.access_key_id != akid);
+        self.credentials.push(Credential {
+            access_key_id: akid,
+            secret_access_key: secret,
+            session_token: token,
+        });
+    }
+
+    /// Require this exact `Authorization` header value on `/_emulator/credentials`, as the ECS
+    /// agent does with `AWS_CONTAINER_AUTHORIZATION_TOKEN`: missing gets 401, wrong gets 403.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().container_authorization("Bearer s3cret");
+    /// ```
+    pub fn container_authorization(mut self, token: impl Into<String>) -> Self {
+        self.container_authorization = Some(token.into());
+        self
+    }
+
+    /// Make a product not entitled: RegisterUsage and MeterUsage get
+    /// `CustomerNotEntitledException`, BatchMeterUsage records `CustomerNotSubscribed`.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().deny("prod-1");
+    /// ```
+    pub fn deny(mut self, product_code: impl Into<String>) -> Self {
+        self.deny.insert(product_code.into());
+        self
+    }
+
+    /// Make a caller (access key id) not entitled to any product.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().deny_caller("AKIDEXAMPLE");
+    /// ```
+    pub fn deny_caller(mut self, access_key_id: impl Into<String>) -> Self {
+        self.deny_callers.insert(access_key_id.into());
+        self
+    }
+
+    /// Make a BatchMeterUsage customer (identifier or AWS account id) `CustomerNotSubscribed`.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().deny_customer("cust-1");
+    /// ```
+    pub fn deny_customer(mut self, customer: impl Into<String>) -> Self {
+        self.deny_customers.insert(customer.into());
+        self
+    }
+
+    /// Mimic AWS's platform rule: RegisterUsage signed with long-term keys (no session token)
+    /// gets `PlatformNotSupportedException`.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().platform_rule(true);
+    /// ```
+    pub fn platform_rule(mut self, on: bool) -> Self {
+        self.platform_rule = on;
+        self
+    }
+
+    /// Throttle RegisterUsage with a token bucket: `calls_per_second` refill, burst
+    /// `max(1, calls_per_second)`, starting full; one bucket for all callers. Excess calls get
+    /// `ThrottlingException` (HTTP 400). AWS's real quota is 5 calls/s.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().throttle(5.0);
+    /// ```
+    pub fn throttle(mut self, calls_per_second: f64) -> Self {
+        self.throttle = Some(calls_per_second);
+        self
+    }
+
+    /// Queue a fault from the start (see [`crate::Emulator::push_fault`]).
+    ///
+    /// # Example
+    /// ```
+    /// use entitled_emulator::{Config, Fault};
+    /// let config = Config::new().fault("prod-1", Fault::Drop, 1);
+    /// ```
+    pub fn fault(mut self, target: impl Into<String>, fault: Fault, times: u32) -> Self {
+        self.faults.push(ScheduledFault {
+            target: target.into(),
+            fault,
+            times,
+        });
+        self
+    }
+
+    /// Serve only configured products: other product codes get `InvalidProductCodeException`.
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new().known_products_only(true);
+    /// ```
+    pub fn known_products_only(mut self, on: bool) -> Self {
+        self.known_products_only = on;
+        self
+    }
+
+    /// The key [`crate::TokenVariant::OtherKey`] signs with (default: generated on first use).
+    ///
+    /// # Example
+    /// ```
+    /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
+    /// #     "/../../tests/fixtures/TEST-ONLY-attacker-key-rsa3072.private.pem")).unwrap();
+    /// use entitled_emulator::{token::SigningKey, Config};
+    /// let config = Config::new().other_key(SigningKey::from_pkcs8_pem(&pem).unwrap());
+    /// ```
+    pub fn other_key(mut self, key: SigningKey) -> Self {
+        self.other_key = Some(key);
+        self
+    }
+
+    /// Reads a JSON config file (format in the binary's `--help`) on top of this config.
+    /// Relative key paths are resolved against the file's directory.
+    ///
+    /// # Errors
+    /// [`EmulatorError::File`] if unreadable, [`EmulatorError::Config`] if invalid,
+    /// [`EmulatorError::Key`] for a bad key file.
+    ///
+    /// # Example
+    /// ```no_run
+    /// let config = entitled_emulator::Config::new().config_file("emulator.json".as_ref()).unwrap();
+    /// ```
+    pub fn config_file(self, path: &Path) -> Result<Self, EmulatorError> {
+        let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::File {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        self.config_json(&text, base).map_err(|e| match e {
+            EmulatorError::Config(m) => EmulatorError::Config(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    /// Applies config-file JSON text; relative key paths resolve against `base_dir`.
+    ///
+    /// # Errors
+    /// As [`Config::config_file`].
+    ///
+    /// # Example
+    /// ```
+    /// let config = entitled_emulator::Config::new()
+    ///     .config_json(r#"{"region":"us-east-1","deny":["p"]}"#, ".".as_ref())
+    ///     .unwrap();
+    /// ```
+    pub fn config_json(mut self, text: &str, base_dir: &Path) -> Result<Self, EmulatorError> {
+        let file: FileConfig =
+            serde_json::from_str(text).map_err(|e| EmulatorError::Config(e.to_string()))?;
+        if let Some(listen) = file.listen {
+            self.listen = listen;
+        }
+        if let Some(tls) = file.tls {
+            self.tls = tls;
+        }
+        if let Some(region) = file.region {
+            self.region = Some(region);
+        }
+        if let Some(on) = file.platform_rule {
+            self.platform_rule = on;
+        }
+        if let Some(rate) = file.throttle {
+            self.throttle = Some(rate);
+        }
+        if let Some(on) = file.known_products_only {
+            self.known_products_only = on;
+        }
+        if let Some(token) = file.container_authorization {
+            self.container_authorization = Some(token);
+        }
+        for c in file.credentials {
+            self.add_credential(c.access_key_id, c.secret_access_key, c.session_token);
+        }
+        self.deny.extend(file.deny);
+        self.deny_callers.extend(file.deny_callers);
+        self.deny_customers.extend(file.deny_customers);
+        for p in file.products {
+            let mut product = Product::new(p.code);
+            for k in p.keys {
+                product = match k.key_file {
+                    Some(file) => {
+                        let path = resolve(base_dir, &file);
+                        let pem = read(&path)?;
+                        product.key_pem(k.version, &pem)?
+                    }
+                    None => product.generated_key(k.version),
+                };
+                if let Some(epoch) = k.expired_at {
+                    product = product.expired(k.version, epoch);
+                }
+            }
+            if let Some(dims) = p.dimensions {
+                product = product.dimensions(dims);
+            }
+            self = self.product(product);
+        }
+        self.faults.extend(file.faults);
+        Ok(self)
+    }
+}
+
+fn resolve(base: &Path, file: &Path) -> PathBuf {
+    if file.is_absolute() {
+        file.to_owned()
+    } else {
+        base.join(file)
+    }
+}
+
+pub(crate) fn read(path: &Path) -> Result<String, EmulatorError> {
+    std::fs::read_to_string(path).map_err(|source| EmulatorError::File {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    tls: Option<bool>,
+    region: Option<String>,
+    platform_rule: Option<bool>,
+    throttle: Option<f64>,
+    known_products_only: Option<bool>,
+    container_authorization: Option<String>,
+    #[serde(default)]
+    credentials: Vec<FileCredential>,
+    #[serde(default)]
+    deny: Vec<String>,
+    #[serde(default)]
+    deny_callers: Vec<String>,
+    #[serde(default)]
+    deny_customers: Vec<String>,
+    #[serde(default)]
+    products: Vec<FileProduct>,
+    #[serde(default)]
+    faults: Vec<ScheduledFault>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCredential {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProduct {
+    code: String,
+    #[serde(default)]
+    keys: Vec<FileKey>,
+    dimensions: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileKey {
+    version: u32,
+    key_file: Option<PathBuf>,
+    expired_at: Option<u64>,
+}
+
+/// Where a product version's key comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum KeySource {
+    Given(SigningKey),
+    Generate,
+}
+
+/// A product's keys (per version), expired versions and metering dimensions.
+///
+/// A product with no key configured gets a generated RSA-3072 key for version 1. Product codes
+/// that are never configured are served too (unless [`Config::known_products_only`]): their
+/// version-1 key is generated on first use, and other versions get
+/// `InvalidPublicKeyVersionException`.
+///
+/// # Example
+/// ```
+/// use entitled_emulator::Product;
+/// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
+/// let product = Product::new("prod-1")
+///     .key_pem(1, &pem).unwrap()
+///     .expired(1, 1_700_000_000)
+///     .generated_key(2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub(crate) code: String,
+    pub(crate) keys: BTreeMap<u32, KeySource>,
+    pub(crate) expired: BTreeMap<u32, u64>,
+    pub(crate) dimensions: Option<BTreeSet<String>>,
+}
+
+impl Product {
+    /// A product with this code and (until keys are added) a generated version-1 key.
+    ///
+    /// # Example
+    /// ```
+    /// let product = entitled_emulator::Product::new("prod-1");
+    /// ```
+    pub fn new(code: impl Into<String>) -> Self {
+        Product {
+            code: code.into(),
+            keys: BTreeMap::new(),
+            expired: BTreeMap::new(),
+            dimensions: None,
+        }
+    }
+
+    /// Sign `version`'s tokens with this PKCS#8 PEM RSA private key.
+    ///
+    /// # Errors
+    /// [`EmulatorError::Key`] if the PEM is not a usable RSA PKCS#8 key.
+    ///
+    /// # Example
+    /// ```
+    /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
+    /// #     "/../../tests/fixtures/TEST-ONLY-product-key-v2-rsa3072.private.pem")).unwrap();
+    /// let product = entitled_emulator::Product::new("p").key_pem(2, &pem).unwrap();
+    /// ```
+    pub fn key_pem(mut self, version: u32, pkcs8_private_pem: &str) -> Result<Self, EmulatorError> {
+        let key = SigningKey::from_pkcs8_pem(pkcs8_private_pem)?;
+        self.keys.insert(version, KeySource::Given(key));
+        Ok(self)
+    }
+
+    /// Sign `version`'s tokens with an already parsed key.
+    ///
+    /// # Example
+    /// ```
+    /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
+    /// #     "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
+    /// use entitled_emulator::{token::SigningKey, Product};
+    /// let product = Product::new("p").signing_key(1, SigningKey::from_pkcs8_pem(&pem).unwrap());
+    /// ```
+    pub fn signing_key(mut self, version: u32, key: SigningKey) -> Self {
+        self.keys.insert(version, KeySource::Given(key));
+        self
+    }
+
+    /// Generate an RSA-3072 key for `version` when the emulator starts.
+    ///
+    /// # Example
+    /// ```
+    /// let product = entitled_emulator::Product::new("p").generated_key(1);
+    /// ```
+    pub fn generated_key(mut self, version: u32) -> Self {
+        self.keys.insert(version, KeySource::Generate);
+        self
+    }
+
+    /// Mark `version` expired: calls still get a token, and the response carries
+    /// `PublicKeyRotationTimestamp: rotation_epoch_seconds`. A version with no key gets a
+    /// generated one.
+    ///
+    /// # Example
+    /// ```
+    /// let product = entitled_emulator::Product::new("p").expired(1, 1_700_000_000);
+    /// ```
+    pub fn expired(mut self, version: u32, rotation_epoch_seconds: u64) -> Self {
+        self.keys.entry(version).or_insert(KeySource::Generate);
+        self.expired.insert(version, rotation_epoch_seconds);
+        self
+    }
+
+    /// Restrict MeterUsage/BatchMeterUsage to these dimensions; others get
+    /// `InvalidUsageDimensionException`. Without this any dimension is accepted.
+    ///
+    /// # Example
+    /// ```
+    /// let product = entitled_emulator::Product::new("p").dimensions(["vcpu-hours"]);
+    /// ```
+    pub fn dimensions<I, S>(mut self, dimensions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.dimensions = Some(dimensions.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The product code.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(entitled_emulator::Product::new("p").code(), "p");
+    /// ```
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+}

@@ -1,0 +1,344 @@
+//! Scriptable faults: what the emulator does instead of (or on top of) a normal answer.
+//!
+//! Faults queue per target, first in first out; each entry is used `times` times before the
+//! next one takes over. A target is a product code, `*` (any call that finds no fault queued
+//! for its own product code, and ResolveCustomer, which has none), or `@credentials` (the ECS
+//! credentials endpoint).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// The fault target of the ECS credentials endpoint `GET /_emulator/credentials`.
+pub const CREDENTIALS_TARGET: &str = "@credentials";
+/// The fault target that matches any metering call without a fault for its own product code.
+pub const ANY_TARGET: &str = "*";
+
+/// One scripted misbehaviour.
+///
+/// In JSON (admin API and config file) a fault is an object tagged by `kind`, in snake case:
+/// `{"kind":"error","code":"ThrottlingException"}`, `{"kind":"status","status":503,"body":""}`,
+/// `{"kind":"latency","millis":500}`, `{"kind":"stall"}`, `{"kind":"drop"}`,
+/// `{"kind":"drop_mid_response"}`, `{"kind":"malformed","body":"{"}`,
+/// `{"kind":"oversized","bytes":10000000}`, `{"kind":"trickle","bytes_per_second":10}`,
+/// `{"kind":"token","variant":"wrong_nonce"}`, `{"kind":"unprocessed"}`.
+///
+/// # Example
+/// ```
+/// use entitled_emulator::Fault;
+/// let f: Fault = serde_json::from_str(r#"{"kind":"error","code":"ThrottlingException"}"#).unwrap();
+/// assert_eq!(f, Fault::Error { code: "ThrottlingException".into(), message: None });
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FaultRepr", into = "FaultRepr")]
+pub enum Fault {
+    /// A modelled error: `{"__type": code, "message": ...}`, status 500 for
+    /// `InternalServiceErrorException`, else 400.
+    Error {
+        /// The error code, e.g. `CustomerNotEntitledException`.
+        code: String,
+        /// The message; a generic one when `None`.
+        message: Option<String>,
+    },
+    /// A raw HTTP status and body.
+    Status {
+        /// The HTTP status code.
+        status: u16,
+        /// The body, sent as is.
+        body: String,
+    },
+    /// Wait this long, then answer normally.
+    Latency {
+        /// The added delay in milliseconds.
+        millis: u64,
+    },
+    /// Accept the request and never answer; the connection is held until the client gives up
+    /// or the emulator shuts down.
+    Stall,
+    /// Close the connection without a response.
+    Drop,
+    /// Send the headers and part of the body, then close the connection.
+    DropMidResponse,
+    /// A 200 with this raw body.
+    Malformed {
+        /// The body, sent as is.
+        body: String,
+    },
+    /// A 200 with a body of this many bytes, streamed.
+    Oversized {
+        /// The body length.
+        bytes: u64,
+    },
+    /// A valid response, sent slowly.
+    Trickle {
+        /// The sending rate.
+        bytes_per_second: u64,
+    },
+    /// A 200 from RegisterUsage carrying a deliberately wrong token. Other operations answer
+    /// normally.
+    Token(TokenVariant),
+    /// BatchMeterUsage answers with every record in `UnprocessedRecords`. Other operations
+    /// answer normally.
+    Unprocessed,
+}
+
+impl Fault {
+    /// A short name for the call log, e.g. `Stall` or `Token:WrongNonce`.
+    ///
+    /// # Example
+    /// ```
+    /// use entitled_emulator::{Fault, TokenVariant};
+    /// assert_eq!(Fault::Token(TokenVariant::AlgNone).name(), "Token:AlgNone");
+    /// ```
+    pub fn name(&self) -> String {
+        match self {
+            Fault::Error { code, .. } => code.clone(),
+            Fault::Status { status, .. } => format!("Status:{status}"),
+            Fault::Latency { .. } => "Latency".into(),
+            Fault::Stall => "Stall".into(),
+            Fault::Drop => "Drop".into(),
+            Fault::DropMidResponse => "DropMidResponse".into(),
+            Fault::Malformed { .. } => "Malformed".into(),
+            Fault::Oversized { .. } => "Oversized".into(),
+            Fault::Trickle { .. } => "Trickle".into(),
+            Fault::Token(v) => format!("Token:{v:?}"),
+            Fault::Unprocessed => "Unprocessed".into(),
+        }
+    }
+}
+
+/// How a [`Fault::Token`] token is wrong.
+///
+/// # Example
+/// ```
+/// use entitled_emulator::TokenVariant;
+/// let v: TokenVariant = serde_json::from_str(r#""future_iat""#).unwrap();
+/// assert_eq!(v, TokenVariant::FutureIat);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenVariant {
+    /// `nonce` differs from the request's (present even if the request had none).
+    WrongNonce,
+    /// `productCode` is another product's.
+    WrongProduct,
+    /// `publicKeyVersion` is the requested version plus one.
+    WrongKeyVersion,
+    /// Correct claims signed with a key that is not the product's.
+    OtherKey,
+    /// `iat` one hour in the future.
+    FutureIat,
+    /// No `nonce` claim even though the request sent one.
+    NoNonce,
+    /// Header `{"alg":"none"}` and an empty signature.
+    AlgNone,
+    /// A PKCS#1 v1.5 (RS256) signature under a PS256 header.
+    Rs256Pkcs1,
+    /// Correct and validly signed, but claims named `ProductCode`, `PublicKeyVersion`, `Nonce`
+    /// (as AWS's API reference spells them); `iat` is unchanged.
+    PascalCaseClaims,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum FaultRepr {
+    Error {
+        code: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    Status {
+        status: u16,
+        #[serde(default)]
+        body: String,
+    },
+    Latency {
+        millis: u64,
+    },
+    Stall,
+    Drop,
+    DropMidResponse,
+    Malformed {
+        body: String,
+    },
+    Oversized {
+        bytes: u64,
+    },
+    Trickle {
+        bytes_per_second: u64,
+    },
+    Token {
+        variant: TokenVariant,
+    },
+    Unprocessed,
+}
+
+impl From<FaultRepr> for Fault {
+    fn from(r: FaultRepr) -> Self {
+        match r {
+            FaultRepr::Error { code, message } => Fault::Error { code, message },
+            FaultRepr::Status { status, body } => Fault::Status { status, body },
+            FaultRepr::Latency { millis } => Fault::Latency { millis },
+            FaultRepr::Stall => Fault::Stall,
+            FaultRepr::Drop => Fault::Drop,
+            FaultRepr::DropMidResponse => Fault::DropMidResponse,
+            FaultRepr::Malformed { body } => Fault::Malformed { body },
+            FaultRepr::Oversized { bytes } => Fault::Oversized { bytes },
+            FaultRepr::Trickle { bytes_per_second } => Fault::Trickle { bytes_per_second },
+            FaultRepr::Token { variant } => Fault::Token(variant),
+            FaultRepr::Unprocessed => Fault::Unprocessed,
+        }
+    }
+}
+
+impl From<Fault> for FaultRepr {
+    fn from(f: Fault) -> Self {
+        match f {
+            Fault::Error { code, message } => FaultRepr::Error { code, message },
+            Fault::Status { status, body } => FaultRepr::Status { status, body },
+            Fault::Latency { millis } => FaultRepr::Latency { millis },
+            Fault::Stall => FaultRepr::Stall,
+            Fault::Drop => FaultRepr::Drop,
+            Fault::DropMidResponse => FaultRepr::DropMidResponse,
+            Fault::Malformed { body } => FaultRepr::Malformed { body },
+            Fault::Oversized { bytes } => FaultRepr::Oversized { bytes },
+            Fault::Trickle { bytes_per_second } => FaultRepr::Trickle { bytes_per_second },
+            Fault::Token(variant) => FaultRepr::Token { variant },
+            Fault::Unprocessed => FaultRepr::Unprocessed,
+        }
+    }
+}
+
+/// A fault scheduled for a target, as the admin API and config file spell it.
+///
+/// # Example
+/// ```
+/// use entitled_emulator::ScheduledFault;
+/// let s: ScheduledFault = serde_json::from_str(
+///     r#"{"target":"prod","fault":{"kind":"drop"},"times":2}"#).unwrap();
+/// assert_eq!(s.times, 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduledFault {
+    /// A product code, `*` or `@credentials`.
+    pub target: String,
+    /// What to do.
+    pub fault: Fault,
+    /// How many calls it applies to (default 1).
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The fault queues, per target.
+#[derive(Debug, Default)]
+pub(crate) struct FaultQueues {
+    queues: Mutex<HashMap<String, VecDeque<(Fault, u32)>>>,
+}
+
+impl FaultQueues {
+    pub fn push(&self, target: &str, fault: Fault, times: u32) {
+        if times == 0 {
+            return;
+        }
+        let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        q.entry(target.to_owned())
+            .or_default()
+            .push_back((fault, times));
+    }
+
+    pub fn clear(&self) {
+        self.queues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Takes one use of the first fault queued for `target`.
+    pub fn take(&self, target: &str) -> Option<Fault> {
+        let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        let queue = q.get_mut(target)?;
+        let (fault, left) = queue.front_mut()?;
+        let fault = fault.clone();
+        *left -= 1;
+        if *left == 0 {
+            queue.pop_front();
+        }
+        Some(fault)
+    }
+
+    /// Takes a fault for a metering call: the product's own queue first, then `*`.
+    pub fn take_for_product(&self, product_code: Option<&str>) -> Option<Fault> {
+        product_code
+            .and_then(|p| self.take(p))
+            .or_else(|| self.take(ANY_TARGET))
+    }
+
+    /// What is queued, for `GET /_emulator/faults`.
+    pub fn snapshot(&self) -> Vec<ScheduledFault> {
+        let q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<ScheduledFault> = q
+            .iter()
+            .flat_map(|(target, queue)| {
+                queue.iter().map(|(fault, times)| ScheduledFault {
+                    target: target.clone(),
+                    fault: fault.clone(),
+                    times: *times,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.target.cmp(&b.target));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_round_trip_every_kind() {
+        let all = vec![
+            Fault::Error {
+                code: "X".into(),
+                message: Some("m".into()),
+            },
+            Fault::Status {
+                status: 503,
+                body: "b".into(),
+            },
+            Fault::Latency { millis: 5 },
+            Fault::Stall,
+            Fault::Drop,
+            Fault::DropMidResponse,
+            Fault::Malformed { body: "{".into() },
+            Fault::Oversized { bytes: 9 },
+            Fault::Trickle {
+                bytes_per_second: 3,
+            },
+            Fault::Token(TokenVariant::Rs256Pkcs1),
+            Fault::Unprocessed,
+        ];
+        for f in all {
+            let json = serde_json::to_string(&f).unwrap();
+            assert_eq!(serde_json::from_str::<Fault>(&json).unwrap(), f, "{json}");
+        }
+    }
+
+    #[test]
+    fn fifo_with_times() {
+        let q = FaultQueues::default();
+        q.push("p", Fault::Drop, 2);
+        q.push("p", Fault::Stall, 1);
+        q.push("*", Fault::Unprocessed, 1);
+        assert_eq!(q.take_for_product(Some("p")), Some(Fault::Drop));
+        assert_eq!(q.take_for_product(Some("p")), Some(Fault::Drop));
+        assert_eq!(q.take_for_product(Some("p")), Some(Fault::Stall));
+        assert_eq!(q.take_for_product(Some("p")), Some(Fault::Unprocessed));
+        assert_eq!(q.take_for_product(Some("p")), None);
+    }
+}

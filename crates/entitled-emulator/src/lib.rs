@@ -1,0 +1,51 @@
+//! A local AWS Marketplace Metering Service for tests and sellers' CI.
+//!
+//! It speaks the real wire protocol (awsJson1.1 over HTTP or HTTPS, SigV4 checked on every
+//! call), so unmodified AWS SDKs and the AWS CLI work against it. RegisterUsage returns real
+//! PS256 tokens signed with per-product RSA keys; MeterUsage, BatchMeterUsage and
+//! ResolveCustomer are implemented against the service model too. Faults (errors, throttling,
+//! latency, stalls, dropped connections, malformed bodies, wrong tokens) can be scripted per
+//! product code.
+//!
+//! Defaults worth knowing:
+//! - every product code valid per the model is served; a code that was never configured gets a
+//!   version-1 RSA-3072 key generated on first use (other versions:
+//!   `InvalidPublicKeyVersionException`);
+//! - every product is entitled for every known caller unless denied ([`Config::deny`],
+//!   [`Config::deny_caller`]);
+//! - known callers are [`DEFAULT_ACCESS_KEY_ID`], the session credentials served at
+//!   [`Emulator::credentials_url`], and any configured credentials;
+//! - the order of checks on each call is SigV4, pinned Region, input validation, faults,
+//!   throttle, then the operation (see the `service` module docs).
+//!
+//! # Example
+//! ```
+//! use entitled_emulator::{Config, Emulator, Product};
+//! let emulator = Emulator::spawn(Config::new().region("us-east-1")).unwrap();
+//! let public_key = emulator.public_key_pem("prod-1", 1).unwrap();
+//! println!("point the SDK at {} and verify tokens with\n{public_key}", emulator.endpoint_url());
+//! ```
+
+mod admin;
+mod calls;
+mod clock;
+mod config;
+mod error;
+mod faults;
+mod keys;
+mod ops;
+mod server;
+mod service;
+mod sigv4;
+mod throttle;
+mod tls;
+mod wire;
+
+pub mod token;
+
+pub use admin::ADMIN_HELP;
+pub use calls::CallRecord;
+pub use config::{Config, Product, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+pub use error::EmulatorError;
+pub use faults::{Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET};
+pub use server::Emulator;

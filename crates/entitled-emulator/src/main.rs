@@ -1,0 +1,104 @@
+//! `entitled-emulator`: run the AWS Marketplace Metering Service emulator as a process.
+//! See `entitled-emulator --help`.
+
+mod cli;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use entitled_emulator::{Emulator, EmulatorError, ADMIN_HELP};
+
+fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("entitled-emulator: {e}\nRun `entitled-emulator --help` for the flags.");
+            return ExitCode::from(2);
+        }
+    };
+    let args = match command {
+        cli::Command::Help => {
+            print!("{}{ADMIN_HELP}", cli::HELP);
+            return ExitCode::SUCCESS;
+        }
+        cli::Command::Version => {
+            println!("entitled-emulator {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        cli::Command::Run(a) => a,
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("entitled-emulator: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &cli::Args) -> Result<(), EmulatorError> {
+    let config = cli::to_config(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EmulatorError::Runtime(e.to_string()))?;
+    runtime.block_on(async {
+        let emulator = Emulator::start(config).await?;
+        write_outputs(&emulator, args)?;
+        announce(&emulator)?;
+        wait_for_signal().await?;
+        eprintln!("entitled-emulator: shutting down");
+        emulator.shutdown();
+        Ok(())
+    })
+}
+
+/// Writes --ca-out and --public-key-out before announcing, so scripts can read them as soon
+/// as the `listening on` line appears.
+fn write_outputs(emulator: &Emulator, args: &cli::Args) -> Result<(), EmulatorError> {
+    let write = |path: &std::path::Path, text: &str| {
+        std::fs::write(path, text).map_err(|source| EmulatorError::File {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    if let Some(path) = &args.ca_out {
+        let Some(ca) = emulator.ca_pem() else {
+            return Err(EmulatorError::Config("--ca-out needs --tls".into()));
+        };
+        write(path, &ca)?;
+    }
+    if let Some(path) = &args.public_key_out {
+        let product = args.first_product();
+        let pem = emulator.public_key_pem(product, 1).ok_or_else(|| {
+            EmulatorError::Config(format!("product {product} has no version 1 key"))
+        })?;
+        write(path, &pem)?;
+    }
+    Ok(())
+}
+
+fn announce(emulator: &Emulator) -> Result<(), EmulatorError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on {}", emulator.endpoint_url())
+        .and_then(|()| out.flush())
+        .map_err(|e| EmulatorError::Runtime(format!("writing to stdout: {e}")))?;
+    eprintln!(
+        "entitled-emulator: credentials {} / {} (long-term) or ECS-style from {}",
+        entitled_emulator::DEFAULT_ACCESS_KEY_ID,
+        entitled_emulator::DEFAULT_SECRET_ACCESS_KEY,
+        emulator.credentials_url()
+    );
+    Ok(())
+}
+
+async fn wait_for_signal() -> Result<(), EmulatorError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term =
+        signal(SignalKind::terminate()).map_err(|e| EmulatorError::Runtime(e.to_string()))?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}

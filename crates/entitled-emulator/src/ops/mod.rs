@@ -1,0 +1,170 @@
+//! The four Marketplace Metering operations: input parsing and validation as the service model
+//! defines it, and what each does.
+
+pub(crate) mod batch_meter_usage;
+pub(crate) mod meter_usage;
+pub(crate) mod register_usage;
+pub(crate) mod resolve_customer;
+pub(crate) mod usage;
+
+use serde::de::DeserializeOwned;
+
+use crate::faults::TokenVariant;
+use crate::server::State;
+use crate::sigv4::Verified;
+use crate::wire::ServiceError;
+
+/// The `X-Amz-Target` prefix of the service.
+pub(crate) const TARGET_PREFIX: &str = "AWSMPMeteringService.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    RegisterUsage,
+    MeterUsage,
+    BatchMeterUsage,
+    ResolveCustomer,
+}
+
+impl Operation {
+    pub fn from_name(name: &str) -> Option<Operation> {
+        Some(match name {
+            "RegisterUsage" => Operation::RegisterUsage,
+            "MeterUsage" => Operation::MeterUsage,
+            "BatchMeterUsage" => Operation::BatchMeterUsage,
+            "ResolveCustomer" => Operation::ResolveCustomer,
+            _ => return None,
+        })
+    }
+
+    /// The error a call signed for the wrong Region gets. MeterUsage models
+    /// `InvalidEndpointRegionException`; RegisterUsage models `InvalidRegionException`, which the
+    /// other two (which model neither) get as well.
+    pub fn region_error(self) -> &'static str {
+        match self {
+            Operation::MeterUsage => "InvalidEndpointRegionException",
+            _ => "InvalidRegionException",
+        }
+    }
+
+    pub fn parse(self, body: &[u8]) -> Result<Input, ServiceError> {
+        Ok(match self {
+            Operation::RegisterUsage => Input::Register(register_usage::parse(body)?),
+            Operation::MeterUsage => Input::Meter(meter_usage::parse(body)?),
+            Operation::BatchMeterUsage => Input::Batch(batch_meter_usage::parse(body)?),
+            Operation::ResolveCustomer => Input::Resolve(resolve_customer::parse(body)?),
+        })
+    }
+}
+
+/// A validated request.
+pub(crate) enum Input {
+    Register(register_usage::Input),
+    Meter(meter_usage::Input),
+    Batch(batch_meter_usage::Input),
+    Resolve(resolve_customer::Input),
+}
+
+impl Input {
+    pub fn product_code(&self) -> Option<&str> {
+        match self {
+            Input::Register(i) => Some(&i.product_code),
+            Input::Meter(i) => Some(&i.product_code),
+            Input::Batch(i) => Some(&i.product_code),
+            Input::Resolve(_) => None,
+        }
+    }
+}
+
+/// Faults that change a normal answer rather than replace it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Modifiers {
+    pub token: Option<TokenVariant>,
+    pub unprocessed: bool,
+}
+
+/// Runs a validated request.
+pub(crate) async fn run(
+    state: &State,
+    input: Input,
+    caller: &Verified,
+    modifiers: Modifiers,
+) -> Result<serde_json::Value, ServiceError> {
+    match input {
+        Input::Register(i) => register_usage::run(state, i, caller, modifiers.token).await,
+        Input::Meter(i) => meter_usage::run(state, i, caller),
+        Input::Batch(i) => batch_meter_usage::run(state, i, caller, modifiers.unprocessed),
+        Input::Resolve(i) => resolve_customer::run(state, i),
+    }
+}
+
+/// Parses a JSON body; wrong JSON types become `SerializationException` as on AWS.
+pub(crate) fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> {
+    let body = if body.is_empty() {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(ServiceError::serialization)
+}
+
+pub(crate) fn required<T>(member: &str, v: Option<T>) -> Result<T, ServiceError> {
+    v.ok_or_else(|| ServiceError::validation(member, "null", "Member must not be null"))
+}
+
+pub(crate) fn check_len(member: &str, s: &str, min: usize, max: usize) -> Result<(), ServiceError> {
+    let n = s.chars().count();
+    if n < min {
+        return Err(ServiceError::validation(
+            member,
+            s,
+            &format!("Member must have length greater than or equal to {min}"),
+        ));
+    }
+    if n > max {
+        return Err(ServiceError::validation(
+            member,
+            s,
+            &format!("Member must have length less than or equal to {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `ProductCode`: 1–255 characters matching `^[-a-zA-Z0-9/=:_.@]*$`.
+pub(crate) fn check_product_code(s: &str) -> Result<(), ServiceError> {
+    check_len("productCode", s, 1, 255)?;
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-/=:_.@".contains(c))
+    {
+        return Err(ServiceError::validation(
+            "productCode",
+            s,
+            "Member must satisfy regular expression pattern: ^[-a-zA-Z0-9/=:_.@]*$",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_range(member: &str, v: i64, min: i64, max: i64) -> Result<(), ServiceError> {
+    if v < min {
+        return Err(ServiceError::validation(
+            member,
+            &v.to_string(),
+            &format!("Member must have value greater than or equal to {min}"),
+        ));
+    }
+    if v > max {
+        return Err(ServiceError::validation(
+            member,
+            &v.to_string(),
+            &format!("Member must have value less than or equal to {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A fresh metering record id.
+pub(crate) fn record_id() -> String {
+    crate::wire::request_id()
+}

@@ -1,0 +1,252 @@
+//! What MeterUsage and BatchMeterUsage share: quantities, allocations, the timestamp window
+//! and the ledger of accepted records (for duplicates and idempotency).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use serde::Deserialize;
+
+use super::{check_len, check_range, record_id};
+use crate::wire::ServiceError;
+
+/// AWS accepts usage up to 6 hours after the event.
+pub(crate) const MAX_AGE_SECONDS: f64 = 6.0 * 3600.0;
+/// How far in the future a timestamp may be (clock skew).
+pub(crate) const MAX_FUTURE_SECONDS: f64 = 5.0 * 60.0;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawTag {
+    #[serde(rename = "Key")]
+    key: Option<String>,
+    #[serde(rename = "Value")]
+    value: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawAllocation {
+    #[serde(rename = "AllocatedUsageQuantity")]
+    quantity: Option<i64>,
+    #[serde(rename = "AllocatedUsageQuantityAsDecimal")]
+    quantity_decimal: Option<String>,
+    #[serde(rename = "Tags")]
+    tags: Option<Vec<RawTag>>,
+}
+
+/// The quantity as a canonical string, so `5` and `"5"` compare equal.
+pub(crate) fn quantity(
+    member: &str,
+    integer: Option<i64>,
+    decimal: Option<&str>,
+) -> Result<String, ServiceError> {
+    match (integer, decimal) {
+        (Some(_), Some(_)) => Err(ServiceError::validation(
+            member,
+            "both",
+            "Member and its AsDecimal form must not both be set",
+        )),
+        (Some(q), None) => {
+            check_range(member, q, 0, i64::from(i32::MAX))?;
+            Ok(q.to_string())
+        }
+        (None, Some(d)) => {
+            check_decimal(member, d)?;
+            Ok(d.trim_end_matches(".000000").to_owned())
+        }
+        (None, None) => Ok("0".to_owned()),
+    }
+}
+
+/// `^(0|[1-9][0-9]{0,9})(\.[0-9]{1,6})?$`, 1–17 characters.
+fn check_decimal(member: &str, d: &str) -> Result<(), ServiceError> {
+    check_len(member, d, 1, 17)?;
+    let (int, frac) = d.split_once('.').map_or((d, None), |(i, f)| (i, Some(f)));
+    let int_ok = int == "0"
+        || (!int.is_empty()
+            && int.len() <= 10
+            && !int.starts_with('0')
+            && int.bytes().all(|b| b.is_ascii_digit()));
+    let frac_ok =
+        frac.is_none_or(|f| (1..=6).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()));
+    if int_ok && frac_ok {
+        Ok(())
+    } else {
+        Err(ServiceError::validation(
+            member,
+            d,
+            "Member must satisfy regular expression pattern: ^(0|[1-9][0-9]{0,9})(\\.[0-9]{1,6})?$",
+        ))
+    }
+}
+
+/// Tag keys and values: `^[a-zA-Z0-9+ -=._:\/@]+$` (note ` -=` is a range).
+fn check_tag_text(member: &str, s: &str, max: usize) -> Result<(), ServiceError> {
+    check_len(member, s, 1, max)?;
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || ('\u{20}'..='=').contains(&c) || "_@".contains(c))
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::validation(
+            member,
+            s,
+            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9+ -=._:\\/@]+$",
+        ))
+    }
+}
+
+/// Validates allocations and checks they add up to `total`.
+pub(crate) fn check_allocations(
+    allocations: Option<&[RawAllocation]>,
+    total: &str,
+) -> Result<(), ServiceError> {
+    let Some(allocations) = allocations else {
+        return Ok(());
+    };
+    if allocations.is_empty() || allocations.len() > 2500 {
+        return Err(ServiceError::validation(
+            "usageAllocations",
+            &allocations.len().to_string(),
+            "Member must have length between 1 and 2500",
+        ));
+    }
+    let mut sum = 0f64;
+    for a in allocations {
+        let q = quantity(
+            "allocatedUsageQuantity",
+            a.quantity,
+            a.quantity_decimal.as_deref(),
+        )?;
+        sum += q.parse::<f64>().unwrap_or(0.0);
+        if let Some(tags) = &a.tags {
+            if tags.is_empty() || tags.len() > 5 {
+                return Err(ServiceError::validation(
+                    "tags",
+                    &tags.len().to_string(),
+                    "Member must have length between 1 and 5",
+                ));
+            }
+            let mut keys = BTreeSet::new();
+            for t in tags {
+                let key = super::required("key", t.key.as_deref())?;
+                let value = super::required("value", t.value.as_deref())?;
+                check_tag_text("key", key, 100)?;
+                check_tag_text("value", value, 256)?;
+                if !keys.insert(key) {
+                    return Err(ServiceError::new(
+                        "InvalidTagException",
+                        format!("Tag key {key} appears more than once in one allocation"),
+                    ));
+                }
+            }
+        }
+    }
+    let total: f64 = total.parse().unwrap_or(0.0);
+    if (sum - total).abs() > 1e-6 {
+        return Err(ServiceError::new(
+            "InvalidUsageAllocationsException",
+            format!("The sum of allocated quantities ({sum}) does not equal the usage quantity ({total})"),
+        ));
+    }
+    Ok(())
+}
+
+/// `TimestampOutOfBoundsException` unless within the last 6 hours (5 minutes of skew allowed).
+pub(crate) fn check_timestamp(ts: f64, now: f64) -> Result<(), ServiceError> {
+    if ts < now - MAX_AGE_SECONDS || ts > now + MAX_FUTURE_SECONDS {
+        return Err(ServiceError::new(
+            "TimestampOutOfBoundsException",
+            format!("Timestamp {ts} is outside the allowed window: no more than 6 hours in the past and not in the future"),
+        ));
+    }
+    Ok(())
+}
+
+/// `InvalidUsageDimensionException` when the product restricts dimensions.
+pub(crate) fn check_dimension(
+    dimensions: Option<&BTreeSet<String>>,
+    product: &str,
+    dimension: &str,
+) -> Result<(), ServiceError> {
+    match dimensions {
+        Some(d) if !d.contains(dimension) => Err(ServiceError::new(
+            "InvalidUsageDimensionException",
+            format!("Dimension {dimension} is not configured for product {product}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// What recording a usage record did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    /// New, or an identical repeat: the record id.
+    Accepted(String),
+    /// Same product, customer, dimension and hour slot with another quantity.
+    Duplicate,
+}
+
+/// A usage record's identity: product, customer, dimension, timestamp (whole seconds).
+type RecordKey = (String, String, String, i64);
+/// What was accepted for it: quantity and record id.
+type RecordValue = (String, String);
+
+/// Accepted usage records and MeterUsage client tokens.
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    records: Mutex<HashMap<RecordKey, RecordValue>>,
+    client_tokens: Mutex<HashMap<String, (String, String)>>,
+}
+
+impl Ledger {
+    /// Records usage keyed by product, customer, dimension and timestamp (whole seconds).
+    pub fn record(
+        &self,
+        product: &str,
+        customer: &str,
+        dimension: &str,
+        ts: f64,
+        quantity: &str,
+    ) -> Recorded {
+        let key = (
+            product.to_owned(),
+            customer.to_owned(),
+            dimension.to_owned(),
+            ts.floor() as i64,
+        );
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        match records.get(&key) {
+            Some((q, id)) if q == quantity => Recorded::Accepted(id.clone()),
+            Some(_) => Recorded::Duplicate,
+            None => {
+                let id = record_id();
+                records.insert(key, (quantity.to_owned(), id.clone()));
+                Recorded::Accepted(id)
+            }
+        }
+    }
+
+    /// For a client token: `Ok(Some(id))` if seen with the same request, `Ok(None)` if new,
+    /// `Err` if seen with a different request.
+    pub fn client_token(
+        &self,
+        token: &str,
+        fingerprint: &str,
+    ) -> Result<Option<String>, ServiceError> {
+        let tokens = self.client_tokens.lock().unwrap_or_else(|e| e.into_inner());
+        match tokens.get(token) {
+            Some((f, id)) if f == fingerprint => Ok(Some(id.clone())),
+            Some(_) => Err(ServiceError::new(
+                "IdempotencyConflictException",
+                "The ClientToken was already used with different request parameters",
+            )),
+            None => Ok(None),
+        }
+    }
+
+    pub fn remember_client_token(&self, token: &str, fingerprint: &str, id: &str) {
+        self.client_tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.to_owned(), (fingerprint.to_owned(), id.to_owned()));
+    }
+}

@@ -1,0 +1,516 @@
+//! The running emulator: listener, connections, routing, start and shutdown.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::calls::{CallLog, CallRecord};
+use crate::faults::{Fault, FaultQueues};
+use crate::keys::KeyStore;
+use crate::ops::resolve_customer::Registry;
+use crate::ops::usage::Ledger;
+use crate::sigv4::{Credential, CredentialStore};
+use crate::throttle::TokenBucket;
+use crate::wire::{admin_response, Body};
+use crate::{Config, EmulatorError};
+
+/// Largest request body accepted; the metering operations need a few kilobytes at most.
+const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// Everything a request handler may read or change.
+pub(crate) struct State {
+    pub region: Option<String>,
+    pub credentials: CredentialStore,
+    /// The session credentials served by `/_emulator/credentials`.
+    pub session: Credential,
+    pub container_authorization: Option<String>,
+    pub deny: BTreeSet<String>,
+    pub deny_callers: BTreeSet<String>,
+    pub deny_customers: BTreeSet<String>,
+    pub platform_rule: bool,
+    pub throttle: Option<TokenBucket>,
+    pub keys: KeyStore,
+    pub faults: FaultQueues,
+    pub calls: CallLog,
+    pub ledger: Ledger,
+    pub registrations: Registry,
+    pub ca_pem: Option<String>,
+}
+
+impl State {
+    /// True when the caller may use the product.
+    pub fn entitled(&self, product_code: &str, caller: &str) -> bool {
+        !self.deny.contains(product_code) && !self.deny_callers.contains(caller)
+    }
+}
+
+/// A running emulator. Dropping it shuts it down.
+///
+/// # Example
+/// ```
+/// use entitled_emulator::{Config, Emulator};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let emulator = Emulator::start(Config::new()).await.unwrap();
+/// assert!(emulator.endpoint_url().starts_with("http://127.0.0.1:"));
+/// emulator.shutdown();
+/// # });
+/// ```
+pub struct Emulator {
+    state: Arc<State>,
+    addr: SocketAddr,
+    tls: bool,
+    shutdown: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("endpoint_url", &self.endpoint_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts serving on the current tokio runtime; returns once the listener accepts
+    /// connections (and every configured key is loaded or generated).
+    ///
+    /// # Errors
+    /// [`EmulatorError::Bind`], [`EmulatorError::Tls`], [`EmulatorError::KeyGeneration`].
+    ///
+    /// # Example
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let emulator = entitled_emulator::Emulator::start(entitled_emulator::Config::new()).await.unwrap();
+    /// println!("{}", emulator.endpoint_url());
+    /// # });
+    /// ```
+    pub async fn start(config: Config) -> Result<Emulator, EmulatorError> {
+        let r = launch(config).await?;
+        Ok(Emulator {
+            state: r.state,
+            addr: r.addr,
+            tls: r.tls,
+            shutdown: r.shutdown,
+            thread: None,
+        })
+    }
+
+    /// Starts the emulator on its own thread and tokio runtime (two workers), for synchronous
+    /// tests that run subprocesses. Returns once it accepts connections.
+    ///
+    /// # Errors
+    /// As [`Emulator::start`], plus [`EmulatorError::Runtime`].
+    ///
+    /// # Example
+    /// ```
+    /// let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// assert!(emulator.credentials_url().ends_with("/_emulator/credentials"));
+    /// ```
+    pub fn spawn(config: Config) -> Result<Emulator, EmulatorError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("entitled-emulator")
+            .build()
+            .map_err(|e| EmulatorError::Runtime(e.to_string()))?;
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("entitled-emulator".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match launch(config).await {
+                        Ok(running) => {
+                            let mut rx = running.shutdown.subscribe();
+                            if ready_tx.send(Ok(running)).is_ok() {
+                                wait_shutdown(&mut rx).await;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+                // Dropping the runtime here cancels every connection, stalled ones included.
+            })
+            .map_err(|e| EmulatorError::Runtime(e.to_string()))?;
+        let running = ready_rx
+            .recv()
+            .map_err(|_| EmulatorError::Runtime("emulator thread exited during start".into()))??;
+        Ok(Emulator {
+            state: running.state,
+            addr: running.addr,
+            tls: running.tls,
+            shutdown: running.shutdown,
+            thread: Some(thread),
+        })
+    }
+
+    /// The address it listens on.
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// assert!(emulator.local_addr().port() != 0);
+    /// ```
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`: the endpoint URL for AWS clients.
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// let url = emulator.endpoint_url();
+    /// ```
+    pub fn endpoint_url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The ECS container-credentials URL (`AWS_CONTAINER_CREDENTIALS_FULL_URI`).
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// assert_eq!(emulator.credentials_url(), format!("{}/_emulator/credentials", emulator.endpoint_url()));
+    /// ```
+    pub fn credentials_url(&self) -> String {
+        format!("{}/_emulator/credentials", self.endpoint_url())
+    }
+
+    /// The generated CA certificate (PEM) when serving TLS.
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new().tls(true)).unwrap();
+    /// assert!(emulator.ca_pem().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    /// ```
+    pub fn ca_pem(&self) -> Option<String> {
+        self.state.ca_pem.clone()
+    }
+
+    /// The SPKI PEM public key of a product version, as AWS Marketplace hands it to sellers.
+    /// For an unconfigured product code, version 1's key is generated now if it does not exist
+    /// yet (this blocks for about a second). `None` for unknown versions.
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// let pem = emulator.public_key_pem("prod-1", 1).unwrap();
+    /// assert!(emulator.public_key_pem("prod-1", 2).is_none());
+    /// ```
+    pub fn public_key_pem(&self, product_code: &str, version: u32) -> Option<String> {
+        self.state
+            .keys
+            .resolve_blocking(product_code, version)
+            .ok()
+            .map(|k| k.key.public_key_pem())
+    }
+
+    /// Queues `fault` for `times` calls to `target`: a product code, `*` (any metering call
+    /// without a fault of its own) or `@credentials`. Faults run first in, first out.
+    ///
+    /// # Example
+    /// ```
+    /// use entitled_emulator::{Emulator, Config, Fault};
+    /// # let emulator = Emulator::spawn(Config::new()).unwrap();
+    /// emulator.push_fault("prod-1", Fault::Error { code: "ThrottlingException".into(), message: None }, 2);
+    /// ```
+    pub fn push_fault(&self, target: &str, fault: Fault, times: u32) {
+        self.state.faults.push(target, fault, times);
+    }
+
+    /// Removes every queued fault.
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// emulator.clear_faults();
+    /// ```
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// The call log so far (also `GET /_emulator/calls`).
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// assert!(emulator.calls().iter().all(|c| c.outcome == "ok"));
+    /// ```
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.state.calls.snapshot()
+    }
+
+    /// Empties the call log.
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// emulator.clear_calls();
+    /// ```
+    pub fn clear_calls(&self) {
+        self.state.calls.clear();
+    }
+
+    /// The session credentials served at [`Emulator::credentials_url`]:
+    /// `(access_key_id, secret_access_key, session_token)`.
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// let (akid, _secret, _token) = emulator.session_credentials();
+    /// assert!(akid.starts_with("ASIA"));
+    /// ```
+    pub fn session_credentials(&self) -> (String, String, String) {
+        let s = &self.state.session;
+        (
+            s.access_key_id.clone(),
+            s.secret_access_key.clone(),
+            s.session_token.clone().unwrap_or_default(),
+        )
+    }
+
+    /// Issues a registration token that ResolveCustomer resolves (once) to a new customer of
+    /// `product_code`. Returns the token.
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// let token = emulator.registration_token("prod-1");
+    /// ```
+    pub fn registration_token(&self, product_code: &str) -> String {
+        self.state
+            .registrations
+            .issue(product_code, None, None, false)
+            .registration_token
+    }
+
+    /// Stops serving and closes every connection. Also done on drop.
+    ///
+    /// # Example
+    /// ```
+    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
+    /// emulator.shutdown();
+    /// ```
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A started server, before it is wrapped in an [`Emulator`].
+struct Running {
+    state: Arc<State>,
+    addr: SocketAddr,
+    tls: bool,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Prepares everything, binds, and spawns the accept loop on the current runtime.
+async fn launch(config: Config) -> Result<Running, EmulatorError> {
+    let (state, listener, acceptor) = prepare(config).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| EmulatorError::Runtime(e.to_string()))?;
+    let (tx, rx) = watch::channel(false);
+    let tls = acceptor.is_some();
+    tokio::spawn(accept_loop(listener, state.clone(), acceptor, rx));
+    Ok(Running {
+        state,
+        addr,
+        tls,
+        shutdown: tx,
+    })
+}
+
+/// Loads keys, creates TLS material and binds the listener.
+async fn prepare(
+    config: Config,
+) -> Result<(Arc<State>, TcpListener, Option<tokio_rustls::TlsAcceptor>), EmulatorError> {
+    let products = config.products.clone();
+    let known_only = config.known_products_only;
+    let other_key = config.other_key.clone();
+    let keys =
+        tokio::task::spawn_blocking(move || KeyStore::build(&products, known_only, other_key))
+            .await
+            .map_err(|e| EmulatorError::Runtime(e.to_string()))??;
+    let tls = if config.tls {
+        Some(crate::tls::generate()?)
+    } else {
+        None
+    };
+    let listener =
+        TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+    let session = new_session_credential();
+    let mut credentials = CredentialStore::default();
+    for c in &config.credentials {
+        credentials.insert(c.clone());
+    }
+    credentials.insert(session.clone());
+    let faults = FaultQueues::default();
+    for f in &config.faults {
+        faults.push(&f.target, f.fault.clone(), f.times);
+    }
+    let state = State {
+        region: config.region.clone(),
+        credentials,
+        session,
+        container_authorization: config.container_authorization.clone(),
+        deny: config.deny.clone(),
+        deny_callers: config.deny_callers.clone(),
+        deny_customers: config.deny_customers.clone(),
+        platform_rule: config.platform_rule,
+        throttle: config.throttle.map(TokenBucket::new),
+        keys,
+        faults,
+        calls: CallLog::default(),
+        ledger: Ledger::default(),
+        registrations: Registry::default(),
+        ca_pem: tls.as_ref().map(|t| t.ca_pem.clone()),
+    };
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config));
+    Ok((Arc::new(state), listener, acceptor))
+}
+
+/// Random session credentials shaped like STS's.
+fn new_session_credential() -> Credential {
+    let id: [u8; 8] = rand::random();
+    let secret: [u8; 20] = rand::random();
+    let token: [u8; 32] = rand::random();
+    Credential {
+        access_key_id: format!("ASIA{}", crate::sigv4::hex(&id).to_uppercase()),
+        secret_access_key: crate::sigv4::hex(&secret),
+        session_token: Some(format!("emulator-session-{}", crate::sigv4::hex(&token))),
+    }
+}
+
+/// Resolves when shutdown is requested or the emulator handle is gone.
+pub(crate) async fn wait_shutdown(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = wait_shutdown(&mut shutdown) => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, _peer)) = accepted else {
+            // Out of file descriptors or similar: back off briefly instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let acceptor = acceptor.clone();
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = wait_shutdown(&mut shutdown) => {}
+                _ = serve_connection(stream, state, acceptor) => {}
+            }
+        });
+    }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    state: Arc<State>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new());
+    match acceptor {
+        Some(acceptor) => {
+            if let Ok(tls) = acceptor.accept(stream).await {
+                let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+            }
+        }
+        None => {
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
+    }
+}
+
+/// Returned by the request handler to make hyper close the connection without a response.
+#[derive(Debug, thiserror::Error)]
+#[error("fault: connection dropped")]
+pub(crate) struct DropConnection;
+
+/// A request with its body read.
+pub(crate) struct Received {
+    pub parts: http::request::Parts,
+    pub body: Bytes,
+}
+
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
+    let (parts, body) = req.into_parts();
+    let body = match http_body_util::Limited::new(body, MAX_REQUEST_BYTES)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(admin_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "text/plain",
+                "request body too large or unreadable\n",
+            ))
+        }
+    };
+    let req = Received { parts, body };
+    let path = req.parts.uri.path();
+    if path == "/_emulator" || path.starts_with("/_emulator/") {
+        return crate::admin::handle(&state, req).await;
+    }
+    if req.parts.method == http::Method::POST {
+        return crate::service::handle(&state, req).await;
+    }
+    Ok(admin_response(
+        StatusCode::NOT_FOUND,
+        "text/plain",
+        "entitled-emulator: AWS Marketplace Metering Service emulator. POST / with X-Amz-Target: AWSMPMeteringService.<Operation>; admin API under /_emulator/\n",
+    ))
+}
