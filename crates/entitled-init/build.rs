@@ -1,0 +1,74 @@
+//! Compiles in the product code and public key, when a seller asks for it.
+//!
+//! Set at build time (never read at run time):
+//! - `ENTITLED_PRODUCT_CODE`: the product code from AWS Marketplace;
+//! - `ENTITLED_PUBLIC_KEY_FILE`: the product's PEM public key file;
+//! - `ENTITLED_PUBLIC_KEY_VERSION`: its key version (default 1; needs the key file).
+//!
+//! A binary built this way is bound to one product: the matching flags are
+//! refused at run time, so a task's command line cannot swap them.
+
+use std::path::Path;
+
+#[path = "src/build_check.rs"]
+mod build_check;
+
+fn main() {
+    for var in [
+        "ENTITLED_PRODUCT_CODE",
+        "ENTITLED_PUBLIC_KEY_FILE",
+        "ENTITLED_PUBLIC_KEY_VERSION",
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    if let Err(message) = generate() {
+        // A panic in a build script fails the build and shows this text.
+        panic!("entitled build configuration: {message}");
+    }
+}
+
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn generate() -> Result<(), String> {
+    let out_dir = std::env::var("OUT_DIR").map_err(|_| "OUT_DIR is not set".to_string())?;
+    let out_dir = Path::new(&out_dir);
+
+    let product_code = match setting("ENTITLED_PRODUCT_CODE") {
+        Some(code) => {
+            build_check::check_product_code(&code)?;
+            format!("Some({code:?})")
+        }
+        None => "None".to_string(),
+    };
+
+    let key = match (setting("ENTITLED_PUBLIC_KEY_FILE"), setting("ENTITLED_PUBLIC_KEY_VERSION")) {
+        (Some(file), version) => {
+            println!("cargo:rerun-if-changed={file}");
+            let pem = std::fs::read(&file)
+                .map_err(|e| format!("ENTITLED_PUBLIC_KEY_FILE={file}: {e}; give the path of the product's PEM public key"))?;
+            build_check::check_public_key_pem(&pem).map_err(|e| format!("ENTITLED_PUBLIC_KEY_FILE={file}: {e}"))?;
+            let version = match version {
+                Some(text) => build_check::check_key_version(&text)?,
+                None => 1,
+            };
+            let copy = out_dir.join("public-key.pem");
+            std::fs::write(&copy, &pem).map_err(|e| format!("writing {}: {e}", copy.display()))?;
+            format!("Some(({version}, include_bytes!({:?})))", copy.display().to_string())
+        }
+        (None, Some(_)) => {
+            return Err("ENTITLED_PUBLIC_KEY_VERSION is set without ENTITLED_PUBLIC_KEY_FILE; compile in the key with its version".into())
+        }
+        (None, None) => "None".to_string(),
+    };
+
+    let source = format!(
+        "/// The product code compiled in with `ENTITLED_PRODUCT_CODE`, if any.\n\
+         pub const PRODUCT_CODE: Option<&str> = {product_code};\n\
+         /// The key version and PEM public key compiled in with `ENTITLED_PUBLIC_KEY_FILE`, if any.\n\
+         pub const PUBLIC_KEY: Option<(u32, &[u8])> = {key};\n"
+    );
+    let path = out_dir.join("compiled.rs");
+    std::fs::write(&path, source).map_err(|e| format!("writing {}: {e}", path.display()))
+}

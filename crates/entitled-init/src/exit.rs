@@ -1,0 +1,146 @@
+//! Why the guard stops without exec'ing, and the one mapping from that to
+//! an exit code.
+
+use entitled::CheckError;
+
+use crate::cli::UsageError;
+use crate::exec::ExecError;
+
+/// Every way the guard can end other than by becoming the program.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// A bad command line. No call is made.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// The check did not pass, or could not start (a bad key is
+    /// `CheckError::Config`).
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    /// SIGTERM, SIGINT or SIGHUP arrived during the check.
+    #[error("stopped by {} during the check; COMMAND was not run", crate::signals::name(*.0))]
+    Signal(libc::c_int),
+    /// The check passed, but COMMAND could not be exec'd.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    /// The process could not be set up (signals, async runtime). Treated as
+    /// a configuration error: nothing was called.
+    #[error("start-up failed: {0}")]
+    Setup(String),
+}
+
+impl From<entitled::ConfigError> for Failure {
+    fn from(err: entitled::ConfigError) -> Self {
+        Failure::Check(err.into())
+    }
+}
+
+impl From<crate::signals::SignalError> for Failure {
+    fn from(err: crate::signals::SignalError) -> Self {
+        Failure::Setup(err.to_string())
+    }
+}
+
+/// Usage or configuration error (sysexits EX_USAGE).
+pub const USAGE: u8 = 64;
+/// COMMAND exists but cannot be executed (as in sh, tini and Docker).
+pub const NOT_EXECUTABLE: u8 = 126;
+/// COMMAND was not found.
+pub const NOT_FOUND: u8 = 127;
+
+impl Failure {
+    /// The exit code for this failure; the README's table and `--help`
+    /// show the same values (see [`EXIT_CODES`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) | Failure::Setup(_) => USAGE,
+            Failure::Check(err) => err.exit_code(),
+            // 128 + n, as shells report a process ended by signal n.
+            Failure::Signal(sig) => 128u8.saturating_add(*sig as u8),
+            Failure::Exec(ExecError::NotFound { .. }) => NOT_FOUND,
+            Failure::Exec(ExecError::NotExecutable { .. }) => NOT_EXECUTABLE,
+        }
+    }
+
+    /// A short, stable name for structured logs.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Failure::Usage(_) => "usage",
+            Failure::Setup(_) => "config",
+            Failure::Check(err) => err.class(),
+            Failure::Signal(_) => "signal",
+            Failure::Exec(_) => "exec",
+        }
+    }
+}
+
+/// The documented exit codes, as `--help` prints them.
+pub const EXIT_CODES: &[(&str, &str)] = &[
+    ("(own)", "after exec, the process is COMMAND and exits with its code"),
+    ("0", "--check: the check passed"),
+    ("64", "usage or configuration: a missing or invalid flag, an unreadable or invalid key, no COMMAND without --check; no call is made"),
+    ("65", "the token failed verification: signature, algorithm, nonce, product code, key version, iat, malformed"),
+    ("75", "the service stayed unavailable until the deadline: throttling, 5xx, network, TLS, timeouts"),
+    ("77", "customer not entitled"),
+    ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, no credentials"),
+    ("126/127", "the check passed, but COMMAND is not executable / not found"),
+    ("128+n", "stopped by signal n during the check (143 for SIGTERM, 130 SIGINT, 129 SIGHUP)"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entitled::ConfigError;
+
+    #[test]
+    fn one_mapping_for_every_failure() {
+        let usage = UsageError {
+            message: "x".into(),
+            format: crate::log::Format::Text,
+        };
+        let cases: Vec<(Failure, u8)> = vec![
+            (Failure::Usage(usage), 64),
+            (Failure::Check(ConfigError::NoProductCode.into()), 64),
+            (
+                Failure::Check(CheckError::NotEntitled {
+                    product_code: "p".into(),
+                    message: "m".into(),
+                }),
+                77,
+            ),
+            (
+                Failure::Check(CheckError::Unavailable {
+                    attempts: 1,
+                    elapsed: std::time::Duration::ZERO,
+                    last: "x".into(),
+                }),
+                75,
+            ),
+            (Failure::Signal(libc::SIGTERM), 143),
+            (Failure::Signal(libc::SIGINT), 130),
+            (Failure::Signal(libc::SIGHUP), 129),
+            (
+                Failure::Exec(ExecError::NotFound {
+                    program: "x".into(),
+                }),
+                127,
+            ),
+            (
+                Failure::Exec(ExecError::NotExecutable {
+                    program: "x".into(),
+                    reason: "Permission denied".into(),
+                }),
+                126,
+            ),
+        ];
+        for (failure, code) in cases {
+            assert_eq!(failure.exit_code(), code, "{failure:?}");
+            assert!(
+                EXIT_CODES
+                    .iter()
+                    .any(|(c, _)| c.split('/').any(|c| c == code.to_string()))
+                    || code >= 128,
+                "{code} is documented"
+            );
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Logging to stderr: one line per event, as text or as one JSON object per
+//! line (for CloudWatch). Credentials and the token are never passed here.
+
+use std::io::Write as _;
+use std::time::SystemTime;
+
+use serde_json::{Map, Value};
+
+/// How lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `entitled: message`, for people.
+    #[default]
+    Text,
+    /// One JSON object per line, for log pipelines.
+    Json,
+}
+
+/// How much is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// Errors only.
+    Quiet,
+    /// Errors, warnings, retries and the success line.
+    Normal,
+    /// Also the resolved configuration and the program about to run.
+    Verbose,
+}
+
+/// The severity of one line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// A failure that ends the guard.
+    Error,
+    /// Something the seller must act on, or a retried failure.
+    Warn,
+    /// The success line.
+    Info,
+    /// Details shown with `-v`.
+    Debug,
+}
+
+impl Level {
+    fn name(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Info => "info",
+            Level::Debug => "debug",
+        }
+    }
+
+    fn shown_at(self, verbosity: Verbosity) -> bool {
+        match self {
+            Level::Error => true,
+            Level::Warn | Level::Info => verbosity >= Verbosity::Normal,
+            Level::Debug => verbosity >= Verbosity::Verbose,
+        }
+    }
+}
+
+/// Writes log lines to stderr. Cheap to copy into the retry hook.
+#[derive(Clone, Copy, Debug)]
+pub struct Logger {
+    /// Text or JSON.
+    pub format: Format,
+    /// What is shown.
+    pub verbosity: Verbosity,
+}
+
+impl Default for Logger {
+    fn default() -> Self {
+        Self {
+            format: Format::Text,
+            verbosity: Verbosity::Normal,
+        }
+    }
+}
+
+impl Logger {
+    /// Writes one event: `event` is a stable machine name, `message` the
+    /// human sentence, `fields` extra JSON members (text format omits them).
+    pub fn log(&self, level: Level, event: &str, message: &str, fields: &[(&str, Value)]) {
+        if !level.shown_at(self.verbosity) {
+            return;
+        }
+        let line = self.render(level, event, message, fields, SystemTime::now());
+        // One write per line, so concurrent writers never interleave within
+        // a line. A closed stderr must not stop the guard, so errors are
+        // ignored.
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(line.as_bytes());
+        let _ = err.flush();
+    }
+
+    fn render(
+        &self,
+        level: Level,
+        event: &str,
+        message: &str,
+        fields: &[(&str, Value)],
+        now: SystemTime,
+    ) -> String {
+        match self.format {
+            Format::Text => {
+                let prefix = match level {
+                    Level::Error => "error: ",
+                    Level::Warn => "warning: ",
+                    Level::Info | Level::Debug => "",
+                };
+                // Messages are single lines; make sure of it.
+                format!("entitled: {prefix}{}\n", message.replace(['\n', '\r'], " "))
+            }
+            Format::Json => {
+                let mut object = Map::new();
+                object.insert("time".into(), Value::String(rfc3339_millis(now)));
+                object.insert("level".into(), Value::String(level.name().into()));
+                object.insert("event".into(), Value::String(event.into()));
+                object.insert("message".into(), Value::String(message.into()));
+                for (key, value) in fields {
+                    object.insert((*key).into(), value.clone());
+                }
+                let mut line = Value::Object(object).to_string();
+                line.push('\n');
+                line
+            }
+        }
+    }
+}
+
+/// `2024-05-01T12:00:00Z`: RFC 3339 in UTC, to the second.
+pub fn rfc3339(time: SystemTime) -> String {
+    let (secs, _) = unix_parts(time);
+    format_utc(secs, None)
+}
+
+/// `2024-05-01T12:00:00.123Z`: RFC 3339 in UTC, to the millisecond.
+pub fn rfc3339_millis(time: SystemTime) -> String {
+    let (secs, millis) = unix_parts(time);
+    format_utc(secs, Some(millis))
+}
+
+/// Seconds since the epoch (negative before it) and the milliseconds past.
+fn unix_parts(time: SystemTime) -> (i64, u32) {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => (d.as_secs() as i64, d.subsec_millis()),
+        Err(e) => {
+            let d = e.duration();
+            let millis = d.subsec_millis();
+            if millis == 0 {
+                (-(d.as_secs() as i64), 0)
+            } else {
+                (-(d.as_secs() as i64) - 1, 1000 - millis)
+            }
+        }
+    }
+}
+
+fn format_utc(secs: i64, millis: Option<u32>) -> String {
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s) = (of_day / 3600, of_day / 60 % 60, of_day % 60);
+    match millis {
+        Some(ms) => format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z"),
+        None => format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z"),
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn rfc3339_matches_known_instants() {
+        let cases = [
+            (0, "1970-01-01T00:00:00Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_709_164_799, "2024-02-28T23:59:59Z"),
+            (1_709_251_199, "2024-02-29T23:59:59Z"),
+            (1_735_689_600, "2025-01-01T00:00:00Z"),
+            (4_102_444_800, "2100-01-01T00:00:00Z"),
+            (253_402_300_799, "9999-12-31T23:59:59Z"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(rfc3339(at(secs)), want, "{secs}");
+        }
+        assert_eq!(
+            rfc3339(SystemTime::UNIX_EPOCH - Duration::from_secs(1)),
+            "1969-12-31T23:59:59Z"
+        );
+        let t = at(1_735_689_600) + Duration::from_millis(42);
+        assert_eq!(rfc3339_millis(t), "2025-01-01T00:00:00.042Z");
+        let before = SystemTime::UNIX_EPOCH - Duration::from_millis(1);
+        assert_eq!(rfc3339_millis(before), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn json_lines_are_one_object_each() {
+        let logger = Logger {
+            format: Format::Json,
+            verbosity: Verbosity::Normal,
+        };
+        let line = logger.render(
+            Level::Warn,
+            "retry",
+            "a \"quoted\"\nmessage",
+            &[("attempt", Value::from(2))],
+            at(0),
+        );
+        assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["level"], "warn");
+        assert_eq!(v["event"], "retry");
+        assert_eq!(v["attempt"], 2);
+        assert_eq!(v["message"], "a \"quoted\"\nmessage");
+        assert_eq!(v["time"], "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn text_lines_stay_on_one_line() {
+        let logger = Logger {
+            format: Format::Text,
+            verbosity: Verbosity::Normal,
+        };
+        let line = logger.render(Level::Error, "e", "two\nlines", &[], at(0));
+        assert_eq!(line, "entitled: error: two lines\n");
+    }
+
+    #[test]
+    fn quiet_shows_errors_only() {
+        assert!(Level::Error.shown_at(Verbosity::Quiet));
+        assert!(!Level::Warn.shown_at(Verbosity::Quiet));
+        assert!(Level::Info.shown_at(Verbosity::Normal));
+        assert!(!Level::Debug.shown_at(Verbosity::Normal));
+        assert!(Level::Debug.shown_at(Verbosity::Verbose));
+    }
+}
