@@ -1,0 +1,275 @@
+//! The check end to end in process: the real SDK, real SigV4 and real HTTP(S)
+//! on loopback, against the emulator.
+
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use entitled::{Backoff, Check, CheckError, KeySet, PublicKey, VerifyError};
+use entitled_emulator::{Config, Emulator, Fault, Product, TokenVariant};
+
+const PRODUCT: &str = "prod-check-test";
+const AKID: &str = "AKIDCHECKTEST";
+const SECRET: &str = "check-test-secret";
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn product() -> Product {
+    Product::new(PRODUCT)
+        .key_pem(1, &fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem"))
+        .unwrap()
+}
+
+fn keys() -> KeySet {
+    let v1 = PublicKey::from_pem(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem").as_bytes()).unwrap();
+    KeySet::new().with(1, v1).unwrap()
+}
+
+async fn emulator(config: Config) -> Emulator {
+    Emulator::start(config.region("us-east-1").static_credentials(AKID, SECRET))
+        .await
+        .unwrap()
+}
+
+async fn sdk_config(emu: &Emulator) -> SdkConfig {
+    let http = entitled::http_client(emu.ca_pem().as_deref().map(str::as_bytes)).unwrap();
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(emu.endpoint_url())
+        .credentials_provider(Credentials::new(AKID, SECRET, None, None, "test"))
+        .http_client(http)
+        .load()
+        .await
+}
+
+/// A check with fast backoff, so retry tests take milliseconds.
+async fn check(emu: &Emulator) -> entitled::CheckBuilder {
+    Check::builder()
+        .product_code(PRODUCT)
+        .keys(keys())
+        .sdk_config(sdk_config(emu).await)
+        .deadline(Duration::from_secs(20))
+        .attempt_timeout(Duration::from_secs(5))
+        .backoff(Backoff::new(Duration::from_millis(10), Duration::from_millis(40)))
+}
+
+fn register_calls(emu: &Emulator) -> Vec<entitled_emulator::CallRecord> {
+    emu.calls().into_iter().filter(|c| c.operation == "RegisterUsage").collect()
+}
+
+#[tokio::test]
+async fn a_verified_answer_is_an_entitlement_bound_to_the_nonce_sent() {
+    let emu = emulator(Config::new().product(product())).await;
+    let entitlement = check(&emu).await.run().await.unwrap();
+
+    assert_eq!(entitlement.product_code(), PRODUCT);
+    assert_eq!(entitlement.key_version(), 1);
+    assert_eq!(entitlement.attempts(), 1);
+    assert_eq!(entitlement.key_rotation(), None);
+    assert!(entitlement.issued_at().is_some());
+    let calls = register_calls(&emu);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].nonce.as_deref(), Some(entitlement.nonce()));
+    assert_eq!(calls[0].key_version, Some(1));
+    assert_eq!(calls[0].caller.as_deref(), Some(AKID));
+}
+
+#[tokio::test]
+async fn https_with_the_emulators_ca_is_trusted() {
+    let emu = emulator(Config::new().product(product()).tls(true)).await;
+    assert!(emu.endpoint_url().starts_with("https://"));
+    let entitlement = check(&emu).await.run().await.unwrap();
+    assert_eq!(entitlement.attempts(), 1);
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_never_accepted() {
+    let emu = emulator(Config::new().product(product()).tls(true)).await;
+    let http = entitled::http_client(None).unwrap();
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(emu.endpoint_url())
+        .credentials_provider(Credentials::new(AKID, SECRET, None, None, "test"))
+        .http_client(http)
+        .load()
+        .await;
+    let err = check(&emu)
+        .await
+        .sdk_config(config)
+        .deadline(Duration::from_millis(300))
+        .run()
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 75, "{err}");
+    assert!(register_calls(&emu).is_empty(), "no request got through TLS");
+}
+
+#[tokio::test]
+async fn throttling_twice_then_success() {
+    let emu = emulator(Config::new().product(product())).await;
+    emu.push_fault(PRODUCT, Fault::Error { code: "ThrottlingException".into(), message: None }, 2);
+    let entitlement = check(&emu).await.run().await.unwrap();
+    assert_eq!(entitlement.attempts(), 3);
+    let calls = register_calls(&emu);
+    assert_eq!(calls.len(), 3);
+    let nonces: std::collections::HashSet<_> = calls.iter().map(|c| c.nonce.clone()).collect();
+    assert_eq!(nonces.len(), 3, "every call has its own nonce");
+}
+
+#[tokio::test]
+async fn server_errors_twice_then_success() {
+    let emu = emulator(Config::new().product(product())).await;
+    emu.push_fault(PRODUCT, Fault::Error { code: "InternalServiceErrorException".into(), message: None }, 2);
+    let entitlement = check(&emu).await.run().await.unwrap();
+    assert_eq!(entitlement.attempts(), 3);
+}
+
+#[tokio::test]
+async fn each_modelled_error_ends_the_check_after_one_call_with_its_exit_code() {
+    let table = [
+        ("CustomerNotEntitledException", "not_entitled", 77),
+        ("PlatformNotSupportedException", "rejected", 78),
+        ("InvalidProductCodeException", "rejected", 78),
+        ("InvalidPublicKeyVersionException", "rejected", 78),
+        ("InvalidRegionException", "rejected", 78),
+        ("DisabledApiException", "rejected", 78),
+        ("AccessDeniedException", "rejected", 78),
+    ];
+    for (code, class, exit) in table {
+        let emu = emulator(Config::new().product(product())).await;
+        emu.push_fault(PRODUCT, Fault::Error { code: code.into(), message: Some("from the table".into()) }, 1);
+        let err = check(&emu).await.run().await.unwrap_err();
+        assert_eq!((err.class(), err.exit_code()), (class, exit), "{code}: {err}");
+        if let CheckError::Rejected { code: got, .. } = &err {
+            assert_eq!(got, code);
+        }
+        assert_eq!(register_calls(&emu).len(), 1, "{code} is not retried");
+    }
+}
+
+#[tokio::test]
+async fn a_denied_customer_is_not_entitled() {
+    let emu = emulator(Config::new().product(product()).deny(PRODUCT)).await;
+    let err = check(&emu).await.run().await.unwrap_err();
+    assert!(matches!(err, CheckError::NotEntitled { .. }), "{err}");
+    assert_eq!(err.exit_code(), 77);
+}
+
+#[tokio::test]
+async fn permanent_throttling_ends_at_the_deadline() {
+    let emu = emulator(Config::new().product(product())).await;
+    emu.push_fault(PRODUCT, Fault::Error { code: "ThrottlingException".into(), message: None }, 100_000);
+    let deadline = Duration::from_secs(1);
+    let started = Instant::now();
+    let err = check(&emu).await.deadline(deadline).run().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(err, CheckError::Unavailable { .. }), "{err}");
+    assert_eq!(err.exit_code(), 75);
+    assert!(elapsed >= deadline && elapsed <= deadline + Duration::from_secs(1), "took {elapsed:?}");
+    assert!(register_calls(&emu).len() > 3, "it kept trying until the deadline");
+}
+
+#[tokio::test]
+async fn a_stalled_call_is_cut_by_the_attempt_timeout_and_retried() {
+    let emu = emulator(Config::new().product(product())).await;
+    emu.push_fault(PRODUCT, Fault::Stall, 1);
+    let entitlement = check(&emu)
+        .await
+        .attempt_timeout(Duration::from_millis(300))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(entitlement.attempts(), 2);
+}
+
+#[tokio::test]
+async fn malformed_truncated_and_oversized_bodies_are_retried_never_trusted() {
+    let faults = [
+        Fault::Malformed { body: "{\"Signature\": ".into() },
+        Fault::Malformed { body: "<html>proxy error</html>".into() },
+        Fault::Oversized { bytes: 11 * 1024 * 1024 },
+        Fault::DropMidResponse,
+        Fault::Drop,
+    ];
+    for fault in faults {
+        let name = format!("{fault:?}");
+        let emu = emulator(Config::new().product(product())).await;
+        emu.push_fault(PRODUCT, fault, 1);
+        let entitlement = check(&emu).await.run().await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(entitlement.attempts(), 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_token_fails_verification_and_is_never_retried() {
+    let table = [
+        (TokenVariant::WrongNonce, "nonce"),
+        (TokenVariant::WrongProduct, "product"),
+        (TokenVariant::WrongKeyVersion, "key version"),
+        (TokenVariant::OtherKey, "signature"),
+        (TokenVariant::FutureIat, "future"),
+        (TokenVariant::NoNonce, "nonce"),
+        (TokenVariant::AlgNone, "malformed"),
+        (TokenVariant::Rs256Pkcs1, "signature"),
+    ];
+    for (variant, word) in table {
+        let name = format!("{variant:?}");
+        let emu = emulator(Config::new().product(product())).await;
+        emu.push_fault(PRODUCT, Fault::Token(variant), 1);
+        let Err(err) = check(&emu).await.run().await else {
+            panic!("{name}: a bad token was accepted");
+        };
+        assert!(matches!(err, CheckError::Verification(_)), "{name}: {err}");
+        assert_eq!(err.exit_code(), 65, "{name}");
+        assert!(err.to_string().to_lowercase().contains(word), "{name}: {err}");
+        assert_eq!(register_calls(&emu).len(), 1, "{name} is not retried");
+    }
+}
+
+#[tokio::test]
+async fn pascal_case_claims_verify() {
+    let emu = emulator(Config::new().product(product())).await;
+    emu.push_fault(PRODUCT, Fault::Token(TokenVariant::PascalCaseClaims), 1);
+    check(&emu).await.run().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_expired_key_version_still_passes_and_reports_the_rotation_time() {
+    let rotation = 1_767_225_600; // 2026-01-01T00:00:00Z
+    let emu = emulator(Config::new().product(product().expired(1, rotation))).await;
+    let entitlement = check(&emu).await.run().await.unwrap();
+    assert_eq!(entitlement.key_rotation(), Some(UNIX_EPOCH + Duration::from_secs(rotation)));
+}
+
+#[tokio::test]
+async fn bad_configuration_makes_no_call() {
+    let emu = emulator(Config::new().product(product())).await;
+    let err = check(&emu).await.product_code("has spaces").run().await.unwrap_err();
+    assert_eq!(err.exit_code(), 64, "{err}");
+    let err = check(&emu).await.key_version(2).run().await.unwrap_err();
+    assert_eq!(err.exit_code(), 64, "{err}");
+    assert!(emu.calls().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_credentials_are_rejected_not_retried() {
+    let emu = emulator(Config::new().product(product())).await;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(emu.endpoint_url())
+        .credentials_provider(Credentials::new("AKIDUNKNOWN", "nope", None, None, "test"))
+        .http_client(entitled::http_client(None).unwrap())
+        .load()
+        .await;
+    let err = check(&emu).await.sdk_config(config).run().await.unwrap_err();
+    assert!(matches!(&err, CheckError::Rejected { code, .. } if code == "UnrecognizedClientException"), "{err}");
+}
+
+#[test]
+fn verify_error_messages_name_the_problem() {
+    let msg = CheckError::from(VerifyError::Nonce).to_string();
+    assert!(msg.contains("nonce") && msg.contains("replay"), "{msg}");
+}
