@@ -44,11 +44,11 @@ async fn register(
 }
 
 /// The error code and HTTP status of a failed call.
-fn code_and_status<E: std::fmt::Debug>(
+fn code_and_status<E>(
     err: &SdkError<E, aws_sdk_marketplacemetering::config::http::HttpResponse>,
 ) -> (String, u16)
 where
-    E: aws_sdk_marketplacemetering::error::ProvideErrorMetadata,
+    E: aws_sdk_marketplacemetering::error::ProvideErrorMetadata + std::fmt::Debug,
 {
     match err {
         SdkError::ServiceError(ctx) => (
