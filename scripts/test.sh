@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One crypto stack: ring. Neither aws-lc-sys nor openssl-sys may enter the tree.
+if cargo tree --locked --workspace -e normal --prefix none | grep -E '^(aws-lc-sys|aws-lc-rs|openssl-sys) '; then
+  echo "error: a second crypto stack entered the dependency tree (see above); keep aws-* default features off" >&2
+  exit 1
+fi
+
 # The guard ships as a static musl binary, and the chroot test runs that build.
 rustup target add x86_64-unknown-linux-musl >/dev/null
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init

@@ -83,6 +83,9 @@ mod tests {
         let b = Backoff::default();
         let delays: Vec<_> = (0..200).map(|_| b.delay(4)).collect();
         assert!(delays.iter().all(|d| *d <= b.ceiling(4)));
-        assert!(delays.iter().any(|d| *d != delays[0]), "full jitter draws differ");
+        assert!(
+            delays.iter().any(|d| *d != delays[0]),
+            "full jitter draws differ"
+        );
     }
 }

@@ -44,7 +44,8 @@ impl Intercept for ResponseBodyLimit {
         }
         // Bodies without a length (chunked, or lying) are capped as they are read.
         let body = std::mem::replace(response.body_mut(), SdkBody::taken());
-        *response.body_mut() = body.map(|inner| SdkBody::from_body_1_x(Limited::new(inner, MAX_RESPONSE_BYTES)));
+        *response.body_mut() =
+            body.map(|inner| SdkBody::from_body_1_x(Limited::new(inner, MAX_RESPONSE_BYTES)));
         Ok(())
     }
 }

@@ -231,16 +231,27 @@ impl Check {
         let deadline_at = started + self.deadline;
         let sdk_config = match &self.sdk_config {
             Some(config) => config.clone(),
-            None => tokio::time::timeout_at(deadline_at.into(), load_sdk_config(self.attempt_timeout))
-                .await
-                .map_err(|_| unavailable(0, started, "resolving the Region took until the deadline".into()))??,
+            None => {
+                tokio::time::timeout_at(deadline_at.into(), load_sdk_config(self.attempt_timeout))
+                    .await
+                    .map_err(|_| {
+                        unavailable(
+                            0,
+                            started,
+                            "resolving the Region took until the deadline".into(),
+                        )
+                    })??
+            }
         };
         if sdk_config.region().is_none() {
-            return Err(CheckError::rejected("NoRegion", "no AWS Region is configured"));
+            return Err(CheckError::rejected(
+                "NoRegion",
+                "no AWS Region is configured",
+            ));
         }
-        let credentials = sdk_config
-            .credentials_provider()
-            .ok_or_else(|| CheckError::rejected("NoCredentials", "no credentials provider is configured"))?;
+        let credentials = sdk_config.credentials_provider().ok_or_else(|| {
+            CheckError::rejected("NoCredentials", "no credentials provider is configured")
+        })?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
         let mut session = Session {
             client,
@@ -280,7 +291,12 @@ impl Check {
         }
     }
 
-    fn accept(&self, answer: Answer, nonce: &Nonce, attempts: u32) -> Result<Entitlement, CheckError> {
+    fn accept(
+        &self,
+        answer: Answer,
+        nonce: &Nonce,
+        attempts: u32,
+    ) -> Result<Entitlement, CheckError> {
         let token = answer.token.ok_or(VerifyError::NoToken)?;
         let expected = Expected::new(&self.product_code, self.key_version, nonce.as_str());
         let verified = verify(&token, &self.keys, &expected)?;
@@ -345,7 +361,10 @@ impl Session {
             .public_key_version(check.key_version as i32)
             .nonce(nonce.as_str())
             .customize()
-            .config_override(aws_sdk_marketplacemetering::config::Builder::default().credentials_provider(credentials))
+            .config_override(
+                aws_sdk_marketplacemetering::config::Builder::default()
+                    .credentials_provider(credentials),
+            )
             .send()
             .await;
         match result {
@@ -387,7 +406,13 @@ mod tests {
 
     #[test]
     fn product_codes_follow_the_api_pattern() {
-        for ok in ["a", "prod-1234", "1fszvu527waovqeuhpkyx2b5d", "a/b=c:d_e.f@g", &"x".repeat(255)] {
+        for ok in [
+            "a",
+            "prod-1234",
+            "1fszvu527waovqeuhpkyx2b5d",
+            "a/b=c:d_e.f@g",
+            &"x".repeat(255),
+        ] {
             assert!(validate_product_code(ok).is_ok(), "{ok}");
         }
         for bad in ["", "has space", "semi;colon", "ünï", &"x".repeat(256)] {
@@ -401,7 +426,11 @@ mod tests {
         assert!(matches!(err, ConfigError::NoProductCode));
         let err = Check::builder().product_code("p").build().unwrap_err();
         assert!(matches!(err, ConfigError::NoKeyForVersion(1)));
-        let err = Check::builder().product_code("p").key_version(0).build().unwrap_err();
+        let err = Check::builder()
+            .product_code("p")
+            .key_version(0)
+            .build()
+            .unwrap_err();
         assert!(matches!(err, ConfigError::KeyVersion(0)));
     }
 }

@@ -32,7 +32,10 @@ const THROTTLING_CODES: &[&str] = &[
     "SlowDown",
 ];
 
-pub(crate) fn classify_call(err: SdkError<RegisterUsageError, HttpResponse>, product_code: &str) -> AttemptError {
+pub(crate) fn classify_call(
+    err: SdkError<RegisterUsageError, HttpResponse>,
+    product_code: &str,
+) -> AttemptError {
     match &err {
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
@@ -41,31 +44,50 @@ pub(crate) fn classify_call(err: SdkError<RegisterUsageError, HttpResponse>, pro
             classify_service(code, status, message, product_code)
         }
         SdkError::TimeoutError(_) => AttemptError::Transient("the call timed out".into()),
-        SdkError::DispatchFailure(_) => AttemptError::Transient(format!("could not reach the endpoint: {}", DisplayErrorContext(&err))),
-        SdkError::ResponseError(_) => AttemptError::Transient(format!("unreadable response: {}", DisplayErrorContext(&err))),
+        SdkError::DispatchFailure(_) => AttemptError::Transient(format!(
+            "could not reach the endpoint: {}",
+            DisplayErrorContext(&err)
+        )),
+        SdkError::ResponseError(_) => AttemptError::Transient(format!(
+            "unreadable response: {}",
+            DisplayErrorContext(&err)
+        )),
         // The request could not even be built: an invalid endpoint override,
         // for one. Retrying cannot fix that.
         _ => AttemptError::Fatal(CheckError::rejected(
             "RequestConstruction",
-            format!("the request could not be built: {}", DisplayErrorContext(&err)),
+            format!(
+                "the request could not be built: {}",
+                DisplayErrorContext(&err)
+            ),
         )),
     }
 }
 
-fn classify_service(code: Option<String>, status: u16, message: String, product_code: &str) -> AttemptError {
+fn classify_service(
+    code: Option<String>,
+    status: u16,
+    message: String,
+    product_code: &str,
+) -> AttemptError {
     match code.as_deref() {
-        Some(c) if THROTTLING_CODES.contains(&c) => AttemptError::Transient(format!("{c} (HTTP {status}): {message}")),
+        Some(c) if THROTTLING_CODES.contains(&c) => {
+            AttemptError::Transient(format!("{c} (HTTP {status}): {message}"))
+        }
         Some("CustomerNotEntitledException") => AttemptError::Fatal(CheckError::NotEntitled {
             product_code: product_code.to_owned(),
             message,
         }),
-        _ if status >= 500 || status == 429 => {
-            AttemptError::Transient(format!("{} (HTTP {status}): {message}", code.as_deref().unwrap_or("server error")))
-        }
+        _ if status >= 500 || status == 429 => AttemptError::Transient(format!(
+            "{} (HTTP {status}): {message}",
+            code.as_deref().unwrap_or("server error")
+        )),
         // A 2xx that the SDK could not read as a RegisterUsage answer: a
         // truncated or mangled body, most likely on the way. Nothing was
         // trusted, so another attempt is safe.
-        None if (200..300).contains(&status) => AttemptError::Transient(format!("malformed RegisterUsage response (HTTP {status}): {message}")),
+        None if (200..300).contains(&status) => AttemptError::Transient(format!(
+            "malformed RegisterUsage response (HTTP {status}): {message}"
+        )),
         Some(c) => AttemptError::Fatal(CheckError::rejected(c, message)),
         None => AttemptError::Fatal(CheckError::rejected(format!("HTTP{status}"), message)),
     }
@@ -74,8 +96,12 @@ fn classify_service(code: Option<String>, status: u16, message: String, product_
 pub(crate) fn classify_credentials(err: CredentialsError) -> AttemptError {
     let text = DisplayErrorContext(&err).to_string();
     match err {
-        CredentialsError::CredentialsNotLoaded(_) => AttemptError::Fatal(CheckError::rejected("NoCredentials", text)),
-        CredentialsError::InvalidConfiguration(_) => AttemptError::Fatal(CheckError::rejected("CredentialsConfiguration", text)),
+        CredentialsError::CredentialsNotLoaded(_) => {
+            AttemptError::Fatal(CheckError::rejected("NoCredentials", text))
+        }
+        CredentialsError::InvalidConfiguration(_) => {
+            AttemptError::Fatal(CheckError::rejected("CredentialsConfiguration", text))
+        }
         CredentialsError::ProviderTimedOut(_) | CredentialsError::Unhandled(_) => {
             AttemptError::Transient(format!("credentials unavailable: {text}"))
         }
@@ -92,12 +118,21 @@ pub(crate) fn classify_credentials(err: CredentialsError) -> AttemptError {
 /// aws-config reports provider failures as text only, so the transient ones
 /// are recognised by what they say.
 fn provider_error_is_transient(text: &str) -> bool {
-    let server_error = (500..600).any(|s| text.contains(&format!("status from HTTP credential provider: {s}")));
+    let server_error =
+        (500..600).any(|s| text.contains(&format!("status from HTTP credential provider: {s}")));
     server_error
         || THROTTLING_CODES.iter().any(|c| text.contains(c))
-        || ["dispatch failure", "timed out", "timeout", "connection", "InternalFailure", "ServiceUnavailable", "IDPCommunicationError"]
-            .iter()
-            .any(|t| text.contains(t))
+        || [
+            "dispatch failure",
+            "timed out",
+            "timeout",
+            "connection",
+            "InternalFailure",
+            "ServiceUnavailable",
+            "IDPCommunicationError",
+        ]
+        .iter()
+        .any(|t| text.contains(t))
 }
 
 #[cfg(test)]
@@ -140,10 +175,26 @@ mod tests {
     fn credential_errors_split_into_missing_refused_and_transient() {
         let cases: Vec<(CredentialsError, &str)> = vec![
             (CredentialsError::not_loaded("none"), "NoCredentials"),
-            (CredentialsError::invalid_configuration("bad uri"), "CredentialsConfiguration"),
-            (CredentialsError::provider_error("Non-success status from HTTP credential provider: 403"), "CredentialsRefused"),
-            (CredentialsError::provider_error("Non-success status from HTTP credential provider: 503"), "transient"),
-            (CredentialsError::provider_timed_out(std::time::Duration::from_secs(5)), "transient"),
+            (
+                CredentialsError::invalid_configuration("bad uri"),
+                "CredentialsConfiguration",
+            ),
+            (
+                CredentialsError::provider_error(
+                    "Non-success status from HTTP credential provider: 403",
+                ),
+                "CredentialsRefused",
+            ),
+            (
+                CredentialsError::provider_error(
+                    "Non-success status from HTTP credential provider: 503",
+                ),
+                "transient",
+            ),
+            (
+                CredentialsError::provider_timed_out(std::time::Duration::from_secs(5)),
+                "transient",
+            ),
             (CredentialsError::unhandled("garbage"), "transient"),
         ];
         for (err, expected) in cases {

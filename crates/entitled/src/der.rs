@@ -83,8 +83,12 @@ mod tests {
         let mut ok = Reader::new(&[0x02, 0x81, 0x01, 0x05]);
         assert_eq!(ok.expect(INTEGER), Some(&[0x05][..]));
         assert!(ok.is_empty());
-        assert!(Reader::new(&[0x02, 0x82, 0xff, 0xff, 0x00]).expect(INTEGER).is_none());
-        assert!(Reader::new(&[0x02, 0x85, 1, 1, 1, 1, 1]).expect(INTEGER).is_none());
+        assert!(Reader::new(&[0x02, 0x82, 0xff, 0xff, 0x00])
+            .expect(INTEGER)
+            .is_none());
+        assert!(Reader::new(&[0x02, 0x85, 1, 1, 1, 1, 1])
+            .expect(INTEGER)
+            .is_none());
         assert!(Reader::new(&[]).expect(INTEGER).is_none());
     }
 

@@ -23,7 +23,11 @@ pub struct Entitlement {
 }
 
 impl Entitlement {
-    pub(crate) fn new(token: VerifiedToken, attempts: u32, key_rotation: Option<SystemTime>) -> Self {
+    pub(crate) fn new(
+        token: VerifiedToken,
+        attempts: u32,
+        key_rotation: Option<SystemTime>,
+    ) -> Self {
         Self {
             token,
             attempts,

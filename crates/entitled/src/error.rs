@@ -16,7 +16,9 @@ pub enum ConfigError {
     #[error("no product code given; pass the product code from AWS Marketplace")]
     NoProductCode,
     /// No key was given for the key version asked for.
-    #[error("no public key for key version {0}; pass the key AWS Marketplace gave for that version")]
+    #[error(
+        "no public key for key version {0}; pass the key AWS Marketplace gave for that version"
+    )]
     NoKeyForVersion(u32),
     /// The key version is out of range.
     #[error("public key version {0} is invalid; key versions start at 1")]

@@ -59,8 +59,19 @@ pub fn verify_handoff(
 /// let token = verify_handoff_from_env(&keys, "prod-1234", 1).expect("not entitled");
 /// println!("entitled to {}", token.product_code());
 /// ```
-pub fn verify_handoff_from_env(keys: &KeySet, product_code: &str, key_version: u32) -> Result<VerifiedToken, HandoffError> {
+pub fn verify_handoff_from_env(
+    keys: &KeySet,
+    product_code: &str,
+    key_version: u32,
+) -> Result<VerifiedToken, HandoffError> {
     let token = std::env::var(ENV_TOKEN).map_err(|_| HandoffError::Missing(ENV_TOKEN))?;
     let nonce = std::env::var(ENV_NONCE).map_err(|_| HandoffError::Missing(ENV_NONCE))?;
-    verify_handoff(&token, &nonce, keys, product_code, key_version, DEFAULT_HANDOFF_MAX_AGE)
+    verify_handoff(
+        &token,
+        &nonce,
+        keys,
+        product_code,
+        key_version,
+        DEFAULT_HANDOFF_MAX_AGE,
+    )
 }

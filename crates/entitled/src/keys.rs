@@ -46,13 +46,17 @@ pub enum KeyError {
         origin: String,
     },
     /// The DER structure is not a SubjectPublicKeyInfo or RSAPublicKey.
-    #[error("{origin}: not a well-formed public key; use the key AWS Marketplace gave for this product")]
+    #[error(
+        "{origin}: not a well-formed public key; use the key AWS Marketplace gave for this product"
+    )]
     Malformed {
         /// Where the key came from.
         origin: String,
     },
     /// The key is a public key, but not RSA.
-    #[error("{origin}: not an RSA key; AWS Marketplace signs RegisterUsage tokens with RSA (PS256)")]
+    #[error(
+        "{origin}: not an RSA key; AWS Marketplace signs RegisterUsage tokens with RSA (PS256)"
+    )]
     NotRsa {
         /// Where the key came from.
         origin: String,
@@ -295,38 +299,56 @@ mod tests {
             let key = PublicKey::from_file(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(key.bits(), 3072, "{name}");
         }
-        let small = PublicKey::from_file(fixture("TEST-ONLY-product-key-rsa2048.public.pem")).unwrap();
+        let small =
+            PublicKey::from_file(fixture("TEST-ONLY-product-key-rsa2048.public.pem")).unwrap();
         assert_eq!(small.bits(), 2048);
     }
 
     #[test]
     fn refuses_weak_non_rsa_private_and_garbage_keys() {
-        let cases: &[(&str, fn(&KeyError) -> bool)] = &[
-            ("TEST-ONLY-weak-key-rsa1024.public.pem", |e| matches!(e, KeyError::Size { bits: 1024, .. })),
-            ("TEST-ONLY-not-rsa-ec-p256.public.pem", |e| matches!(e, KeyError::NotRsa { .. })),
-            ("TEST-ONLY-product-key-v1-rsa3072.private.pem", |e| matches!(e, KeyError::NotPem { .. })),
+        type Case = (&'static str, fn(&KeyError) -> bool);
+        let cases: &[Case] = &[
+            ("TEST-ONLY-weak-key-rsa1024.public.pem", |e| {
+                matches!(e, KeyError::Size { bits: 1024, .. })
+            }),
+            ("TEST-ONLY-not-rsa-ec-p256.public.pem", |e| {
+                matches!(e, KeyError::NotRsa { .. })
+            }),
+            ("TEST-ONLY-product-key-v1-rsa3072.private.pem", |e| {
+                matches!(e, KeyError::NotPem { .. })
+            }),
             ("README.md", |e| matches!(e, KeyError::NotPem { .. })),
             ("does-not-exist.pem", |e| matches!(e, KeyError::Read { .. })),
         ];
         for (name, expected) in cases {
             let err = PublicKey::from_file(fixture(name)).unwrap_err();
             assert!(expected(&err), "{name}: {err:?}");
-            assert!(err.to_string().contains(name), "{name}: message names the file: {err}");
+            assert!(
+                err.to_string().contains(name),
+                "{name}: message names the file: {err}"
+            );
         }
     }
 
     #[test]
     fn refuses_corrupt_pem_without_panicking() {
-        let good = std::fs::read_to_string(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")).unwrap();
+        let good = std::fs::read_to_string(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem"))
+            .unwrap();
         let der = std::fs::read(fixture("TEST-ONLY-product-key-v1-rsa3072.public.der")).unwrap();
         for len in 0..der.len() {
-            assert!(PublicKey::from_der(&der[..len]).is_err(), "truncated to {len} bytes");
+            assert!(
+                PublicKey::from_der(&der[..len]).is_err(),
+                "truncated to {len} bytes"
+            );
         }
         let mut trailing = der.clone();
         trailing.push(0);
         assert!(PublicKey::from_der(&trailing).is_err(), "trailing bytes");
         let bad_b64 = good.replacen('M', "!", 2);
-        assert!(matches!(PublicKey::from_pem(bad_b64.as_bytes()), Err(KeyError::BadBase64 { .. })));
+        assert!(matches!(
+            PublicKey::from_pem(bad_b64.as_bytes()),
+            Err(KeyError::BadBase64 { .. })
+        ));
         for len in 0..64 {
             assert!(PublicKey::from_der(&vec![0x30; len]).is_err());
         }
@@ -334,7 +356,11 @@ mod tests {
 
     #[test]
     fn version_zero_is_refused() {
-        let key = PublicKey::from_file(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")).unwrap();
-        assert!(matches!(KeySet::new().with(0, key), Err(KeyError::VersionZero)));
+        let key =
+            PublicKey::from_file(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")).unwrap();
+        assert!(matches!(
+            KeySet::new().with(0, key),
+            Err(KeyError::VersionZero)
+        ));
     }
 }

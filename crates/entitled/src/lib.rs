@@ -52,7 +52,10 @@ pub use backoff::Backoff;
 pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
 pub use entitlement::Entitlement;
 pub use error::{CheckError, ConfigError};
-pub use handoff::{verify_handoff, verify_handoff_from_env, HandoffError, DEFAULT_HANDOFF_MAX_AGE, ENV_NONCE, ENV_TOKEN};
+pub use handoff::{
+    verify_handoff, verify_handoff_from_env, HandoffError, DEFAULT_HANDOFF_MAX_AGE, ENV_NONCE,
+    ENV_TOKEN,
+};
 pub use keys::{KeyError, KeySet, PublicKey};
 pub use nonce::{Nonce, RandomError};
 pub use region::region_from_task_metadata;

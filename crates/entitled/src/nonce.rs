@@ -29,8 +29,12 @@ impl Nonce {
     /// Draws a new nonce. Every RegisterUsage call gets its own.
     pub fn generate() -> Result<Self, RandomError> {
         let mut bytes = [0u8; NONCE_BYTES];
-        SystemRandom::new().fill(&mut bytes).map_err(|_| RandomError)?;
-        Ok(Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)))
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| RandomError)?;
+        Ok(Self(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        ))
     }
 
     /// Wraps a nonce received from elsewhere, such as `ENTITLED_NONCE`.

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use aws_config::meta::region::{future, ProvideRegion, RegionProviderChain};
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::imds::region::ImdsRegionProvider;
+use aws_config::meta::region::{future, ProvideRegion, RegionProviderChain};
 use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_config::Region;
 use http_body_util::{BodyExt, Empty, Limited};
@@ -23,7 +23,9 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) fn region_chain(ecs_metadata_uri: Option<String>) -> RegionProviderChain {
     RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
         .or_else(ProfileFileRegionProvider::new())
-        .or_else(EcsTaskRegion { uri: ecs_metadata_uri })
+        .or_else(EcsTaskRegion {
+            uri: ecs_metadata_uri,
+        })
         .or_else(ImdsRegionProvider::builder().build())
 }
 
@@ -51,7 +53,9 @@ impl ProvideRegion for EcsTaskRegion {
 /// # }
 /// ```
 pub async fn region_from_task_metadata(metadata_uri: &str) -> Option<String> {
-    let uri: http::Uri = format!("{}/task", metadata_uri.trim_end_matches('/')).parse().ok()?;
+    let uri: http::Uri = format!("{}/task", metadata_uri.trim_end_matches('/'))
+        .parse()
+        .ok()?;
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<bytes::Bytes>>();
     let fetch = async {
         let response = client.get(uri).await.ok()?;
@@ -65,7 +69,10 @@ pub async fn region_from_task_metadata(metadata_uri: &str) -> Option<String> {
             .to_bytes();
         region_from_task_json(&body)
     };
-    tokio::time::timeout(METADATA_TIMEOUT, fetch).await.ok().flatten()
+    tokio::time::timeout(METADATA_TIMEOUT, fetch)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// `TaskARN` is `arn:aws:ecs:<region>:<account>:task/...`.
@@ -78,7 +85,10 @@ fn region_from_task_json(body: &[u8]) -> Option<String> {
     else {
         return None;
     };
-    let valid = !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     valid.then(|| region.to_owned())
 }
 
@@ -99,7 +109,12 @@ mod tests {
             br#"{"TaskARN":42}"#,
             b"not json",
         ] {
-            assert_eq!(region_from_task_json(bad), None, "{}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                region_from_task_json(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -212,7 +212,11 @@ impl VerifiedToken {
 /// let err = verify("not.a.token", &keys, &Expected::new("prod", 1, "nonce")).unwrap_err();
 /// assert!(matches!(err, VerifyError::Malformed(_)));
 /// ```
-pub fn verify(token: &str, keys: &KeySet, expected: &Expected<'_>) -> Result<VerifiedToken, VerifyError> {
+pub fn verify(
+    token: &str,
+    keys: &KeySet,
+    expected: &Expected<'_>,
+) -> Result<VerifiedToken, VerifyError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(VerifyError::TooLarge {
             len: token.len(),
@@ -254,7 +258,9 @@ impl<'a> Segments<'a> {
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(VerifyError::Malformed("a JWT has exactly three dot-separated segments"));
+            return Err(VerifyError::Malformed(
+                "a JWT has exactly three dot-separated segments",
+            ));
         };
         if header.is_empty() || payload.is_empty() || signature.is_empty() {
             return Err(VerifyError::Malformed("a segment is empty"));
@@ -276,7 +282,10 @@ fn b64url(segment: &str) -> Result<Vec<u8>, VerifyError> {
         .map_err(|_| VerifyError::Malformed("a segment is not unpadded base64url"))
 }
 
-fn decode_object(segment: &str, what: &'static str) -> Result<BTreeMap<String, Value>, VerifyError> {
+fn decode_object(
+    segment: &str,
+    what: &'static str,
+) -> Result<BTreeMap<String, Value>, VerifyError> {
     let bytes = b64url(segment)?;
     let object: StrictObject = serde_json::from_slice(&bytes).map_err(|_| {
         VerifyError::Malformed(match what {
@@ -339,7 +348,8 @@ impl Claims {
             .ok_or(VerifyError::MissingClaim("productCode"))?;
         let key_version = take_claim(&mut payload, "publicKeyVersion", "PublicKeyVersion")?
             .ok_or(VerifyError::MissingClaim("publicKeyVersion"))?;
-        let nonce = take_claim(&mut payload, "nonce", "Nonce")?.ok_or(VerifyError::MissingClaim("nonce"))?;
+        let nonce = take_claim(&mut payload, "nonce", "Nonce")?
+            .ok_or(VerifyError::MissingClaim("nonce"))?;
         let iat = payload.remove("iat");
 
         let Value::String(product_code) = product_code else {
@@ -360,7 +370,8 @@ impl Claims {
             ),
             Some(_) => return Err(VerifyError::ClaimType("iat")),
         };
-        let issued_at = iat_secs.and_then(|s| UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(s).ok()?));
+        let issued_at =
+            iat_secs.and_then(|s| UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(s).ok()?));
         if iat_secs.is_some() && issued_at.is_none() {
             return Err(VerifyError::ClaimType("iat"));
         }

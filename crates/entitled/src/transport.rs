@@ -43,7 +43,9 @@ pub fn http_client(extra_roots_pem: Option<&[u8]>) -> Result<SharedHttpClient, T
         .with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS.as_bytes());
     if let Some(pem) = extra_roots_pem {
         if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
-            return Err(TransportError("the extra CA is not a PEM certificate".into()));
+            return Err(TransportError(
+                "the extra CA is not a PEM certificate".into(),
+            ));
         }
         store = store.with_pem_certificate(pem);
     }

@@ -24,7 +24,8 @@ fn product() -> Product {
 }
 
 fn keys() -> KeySet {
-    let v1 = PublicKey::from_pem(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem").as_bytes()).unwrap();
+    let v1 = PublicKey::from_pem(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem").as_bytes())
+        .unwrap();
     KeySet::new().with(1, v1).unwrap()
 }
 
@@ -53,11 +54,17 @@ async fn check(emu: &Emulator) -> entitled::CheckBuilder {
         .sdk_config(sdk_config(emu).await)
         .deadline(Duration::from_secs(20))
         .attempt_timeout(Duration::from_secs(5))
-        .backoff(Backoff::new(Duration::from_millis(10), Duration::from_millis(40)))
+        .backoff(Backoff::new(
+            Duration::from_millis(10),
+            Duration::from_millis(40),
+        ))
 }
 
 fn register_calls(emu: &Emulator) -> Vec<entitled_emulator::CallRecord> {
-    emu.calls().into_iter().filter(|c| c.operation == "RegisterUsage").collect()
+    emu.calls()
+        .into_iter()
+        .filter(|c| c.operation == "RegisterUsage")
+        .collect()
 }
 
 #[tokio::test]
@@ -104,13 +111,23 @@ async fn an_untrusted_certificate_is_never_accepted() {
         .await
         .unwrap_err();
     assert_eq!(err.exit_code(), 75, "{err}");
-    assert!(register_calls(&emu).is_empty(), "no request got through TLS");
+    assert!(
+        register_calls(&emu).is_empty(),
+        "no request got through TLS"
+    );
 }
 
 #[tokio::test]
 async fn throttling_twice_then_success() {
     let emu = emulator(Config::new().product(product())).await;
-    emu.push_fault(PRODUCT, Fault::Error { code: "ThrottlingException".into(), message: None }, 2);
+    emu.push_fault(
+        PRODUCT,
+        Fault::Error {
+            code: "ThrottlingException".into(),
+            message: None,
+        },
+        2,
+    );
     let entitlement = check(&emu).await.run().await.unwrap();
     assert_eq!(entitlement.attempts(), 3);
     let calls = register_calls(&emu);
@@ -122,7 +139,14 @@ async fn throttling_twice_then_success() {
 #[tokio::test]
 async fn server_errors_twice_then_success() {
     let emu = emulator(Config::new().product(product())).await;
-    emu.push_fault(PRODUCT, Fault::Error { code: "InternalServiceErrorException".into(), message: None }, 2);
+    emu.push_fault(
+        PRODUCT,
+        Fault::Error {
+            code: "InternalServiceErrorException".into(),
+            message: None,
+        },
+        2,
+    );
     let entitlement = check(&emu).await.run().await.unwrap();
     assert_eq!(entitlement.attempts(), 3);
 }
@@ -140,9 +164,20 @@ async fn each_modelled_error_ends_the_check_after_one_call_with_its_exit_code() 
     ];
     for (code, class, exit) in table {
         let emu = emulator(Config::new().product(product())).await;
-        emu.push_fault(PRODUCT, Fault::Error { code: code.into(), message: Some("from the table".into()) }, 1);
+        emu.push_fault(
+            PRODUCT,
+            Fault::Error {
+                code: code.into(),
+                message: Some("from the table".into()),
+            },
+            1,
+        );
         let err = check(&emu).await.run().await.unwrap_err();
-        assert_eq!((err.class(), err.exit_code()), (class, exit), "{code}: {err}");
+        assert_eq!(
+            (err.class(), err.exit_code()),
+            (class, exit),
+            "{code}: {err}"
+        );
         if let CheckError::Rejected { code: got, .. } = &err {
             assert_eq!(got, code);
         }
@@ -161,15 +196,33 @@ async fn a_denied_customer_is_not_entitled() {
 #[tokio::test]
 async fn permanent_throttling_ends_at_the_deadline() {
     let emu = emulator(Config::new().product(product())).await;
-    emu.push_fault(PRODUCT, Fault::Error { code: "ThrottlingException".into(), message: None }, 100_000);
+    emu.push_fault(
+        PRODUCT,
+        Fault::Error {
+            code: "ThrottlingException".into(),
+            message: None,
+        },
+        100_000,
+    );
     let deadline = Duration::from_secs(1);
     let started = Instant::now();
-    let err = check(&emu).await.deadline(deadline).run().await.unwrap_err();
+    let err = check(&emu)
+        .await
+        .deadline(deadline)
+        .run()
+        .await
+        .unwrap_err();
     let elapsed = started.elapsed();
     assert!(matches!(err, CheckError::Unavailable { .. }), "{err}");
     assert_eq!(err.exit_code(), 75);
-    assert!(elapsed >= deadline && elapsed <= deadline + Duration::from_secs(1), "took {elapsed:?}");
-    assert!(register_calls(&emu).len() > 3, "it kept trying until the deadline");
+    assert!(
+        elapsed >= deadline && elapsed <= deadline + Duration::from_secs(1),
+        "took {elapsed:?}"
+    );
+    assert!(
+        register_calls(&emu).len() > 3,
+        "it kept trying until the deadline"
+    );
 }
 
 #[tokio::test]
@@ -188,9 +241,15 @@ async fn a_stalled_call_is_cut_by_the_attempt_timeout_and_retried() {
 #[tokio::test]
 async fn malformed_truncated_and_oversized_bodies_are_retried_never_trusted() {
     let faults = [
-        Fault::Malformed { body: "{\"Signature\": ".into() },
-        Fault::Malformed { body: "<html>proxy error</html>".into() },
-        Fault::Oversized { bytes: 11 * 1024 * 1024 },
+        Fault::Malformed {
+            body: "{\"Signature\": ".into(),
+        },
+        Fault::Malformed {
+            body: "<html>proxy error</html>".into(),
+        },
+        Fault::Oversized {
+            bytes: 11 * 1024 * 1024,
+        },
         Fault::DropMidResponse,
         Fault::Drop,
     ];
@@ -198,7 +257,11 @@ async fn malformed_truncated_and_oversized_bodies_are_retried_never_trusted() {
         let name = format!("{fault:?}");
         let emu = emulator(Config::new().product(product())).await;
         emu.push_fault(PRODUCT, fault, 1);
-        let entitlement = check(&emu).await.run().await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let entitlement = check(&emu)
+            .await
+            .run()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(entitlement.attempts(), 2, "{name}");
     }
 }
@@ -224,7 +287,10 @@ async fn a_bad_token_fails_verification_and_is_never_retried() {
         };
         assert!(matches!(err, CheckError::Verification(_)), "{name}: {err}");
         assert_eq!(err.exit_code(), 65, "{name}");
-        assert!(err.to_string().to_lowercase().contains(word), "{name}: {err}");
+        assert!(
+            err.to_string().to_lowercase().contains(word),
+            "{name}: {err}"
+        );
         assert_eq!(register_calls(&emu).len(), 1, "{name} is not retried");
     }
 }
@@ -241,13 +307,21 @@ async fn an_expired_key_version_still_passes_and_reports_the_rotation_time() {
     let rotation = 1_767_225_600; // 2026-01-01T00:00:00Z
     let emu = emulator(Config::new().product(product().expired(1, rotation))).await;
     let entitlement = check(&emu).await.run().await.unwrap();
-    assert_eq!(entitlement.key_rotation(), Some(UNIX_EPOCH + Duration::from_secs(rotation)));
+    assert_eq!(
+        entitlement.key_rotation(),
+        Some(UNIX_EPOCH + Duration::from_secs(rotation))
+    );
 }
 
 #[tokio::test]
 async fn bad_configuration_makes_no_call() {
     let emu = emulator(Config::new().product(product())).await;
-    let err = check(&emu).await.product_code("has spaces").run().await.unwrap_err();
+    let err = check(&emu)
+        .await
+        .product_code("has spaces")
+        .run()
+        .await
+        .unwrap_err();
     assert_eq!(err.exit_code(), 64, "{err}");
     let err = check(&emu).await.key_version(2).run().await.unwrap_err();
     assert_eq!(err.exit_code(), 64, "{err}");
@@ -264,8 +338,16 @@ async fn unknown_credentials_are_rejected_not_retried() {
         .http_client(entitled::http_client(None).unwrap())
         .load()
         .await;
-    let err = check(&emu).await.sdk_config(config).run().await.unwrap_err();
-    assert!(matches!(&err, CheckError::Rejected { code, .. } if code == "UnrecognizedClientException"), "{err}");
+    let err = check(&emu)
+        .await
+        .sdk_config(config)
+        .run()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CheckError::Rejected { code, .. } if code == "UnrecognizedClientException"),
+        "{err}"
+    );
 }
 
 #[test]

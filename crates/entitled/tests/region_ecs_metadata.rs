@@ -27,13 +27,20 @@ async fn region_is_read_from_the_task_arn() {
         r#"{"Cluster":"default","TaskARN":"arn:aws:ecs:ap-southeast-2:123456789012:task/default/0123","LaunchType":"EC2"}"#,
     )
     .await;
-    assert_eq!(entitled::region_from_task_metadata(&uri).await.as_deref(), Some("ap-southeast-2"));
+    assert_eq!(
+        entitled::region_from_task_metadata(&uri).await.as_deref(),
+        Some("ap-southeast-2")
+    );
     assert_eq!(server.await.unwrap(), "GET /v4/task-abc/task HTTP/1.1");
 }
 
 #[tokio::test]
 async fn a_failing_metadata_endpoint_gives_no_region() {
-    let (uri, server) = serve_once("500 Internal Server Error", r#"{"TaskARN":"arn:aws:ecs:eu-west-1:1:task/x"}"#).await;
+    let (uri, server) = serve_once(
+        "500 Internal Server Error",
+        r#"{"TaskARN":"arn:aws:ecs:eu-west-1:1:task/x"}"#,
+    )
+    .await;
     assert_eq!(entitled::region_from_task_metadata(&uri).await, None);
     server.await.unwrap();
 }
@@ -41,6 +48,13 @@ async fn a_failing_metadata_endpoint_gives_no_region() {
 #[tokio::test]
 async fn an_unreachable_metadata_endpoint_gives_no_region() {
     // Bind then drop, so the port is very likely closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    assert_eq!(entitled::region_from_task_metadata(&format!("http://127.0.0.1:{port}/v4/x")).await, None);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    assert_eq!(
+        entitled::region_from_task_metadata(&format!("http://127.0.0.1:{port}/v4/x")).await,
+        None
+    );
 }
