@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use entitled::{Backoff, Check, CheckError, KeySet, PublicKey, VerifyError};
+use entitled_emulator::token::SigningKey;
 use entitled_emulator::{Config, Emulator, Fault, Product, TokenVariant};
 
 const PRODUCT: &str = "prod-check-test";
@@ -30,9 +31,18 @@ fn keys() -> KeySet {
 }
 
 async fn emulator(config: Config) -> Emulator {
-    Emulator::start(config.region("us-east-1").static_credentials(AKID, SECRET))
-        .await
-        .unwrap()
+    // A fixture for the "signed with another key", so no test waits on RSA
+    // key generation (which would trip the attempt timeout under load).
+    let attacker =
+        SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-attacker-key-rsa3072.private.pem")).unwrap();
+    Emulator::start(
+        config
+            .region("us-east-1")
+            .static_credentials(AKID, SECRET)
+            .other_key(attacker),
+    )
+    .await
+    .unwrap()
 }
 
 async fn sdk_config(emu: &Emulator) -> SdkConfig {
@@ -231,7 +241,7 @@ async fn a_stalled_call_is_cut_by_the_attempt_timeout_and_retried() {
     emu.push_fault(PRODUCT, Fault::Stall, 1);
     let entitlement = check(&emu)
         .await
-        .attempt_timeout(Duration::from_millis(300))
+        .attempt_timeout(Duration::from_millis(1000))
         .run()
         .await
         .unwrap();
