@@ -67,3 +67,33 @@ fn system_roots_present() -> bool {
         || env_set("SSL_CERT_DIR")
         || SYSTEM_BUNDLES.iter().any(|p| Path::new(p).is_file())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_five_amazon_roots_are_embedded() {
+        assert_eq!(
+            AMAZON_TRUST_SERVICES_ROOTS
+                .matches("-----BEGIN CERTIFICATE-----")
+                .count(),
+            5
+        );
+        assert_eq!(
+            AMAZON_TRUST_SERVICES_ROOTS
+                .matches("-----END CERTIFICATE-----")
+                .count(),
+            5
+        );
+    }
+
+    #[test]
+    fn an_extra_root_that_is_not_a_certificate_is_refused() {
+        assert!(http_client(Some(
+            b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
+        ))
+        .is_err());
+        assert!(http_client(None).is_ok());
+    }
+}
