@@ -1,0 +1,357 @@
+//! The admin API over raw HTTP, the JSON config file, and the `entitled-emulator` binary.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+
+use common::*;
+use entitled_emulator::{CallRecord, Config, Emulator, Product};
+
+fn emulator() -> Emulator {
+    let product = Product::new("prod-1").key_pem(1, &fixture(V1_KEY)).unwrap();
+    Emulator::spawn(
+        Config::new()
+            .product(product)
+            .container_authorization("Bearer t"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn credentials_endpoint_checks_authorization_and_serves_ecs_json() {
+    let emulator = emulator();
+    let addr = emulator.local_addr();
+    assert_eq!(
+        raw_http(addr, "GET", "/_emulator/credentials", &[], "").0,
+        401
+    );
+    assert_eq!(
+        raw_http(
+            addr,
+            "GET",
+            "/_emulator/credentials",
+            &[("Authorization", "Bearer x")],
+            ""
+        )
+        .0,
+        403
+    );
+    let (status, _, body) = raw_http(
+        addr,
+        "GET",
+        "/_emulator/credentials",
+        &[("Authorization", "Bearer t")],
+        "",
+    );
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (akid, secret, token) = emulator.session_credentials();
+    assert_eq!(json["AccessKeyId"], akid);
+    assert_eq!(json["SecretAccessKey"], secret);
+    assert_eq!(json["Token"], token);
+    assert!(json["RoleArn"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:iam::"));
+    let expiration = json["Expiration"].as_str().unwrap();
+    assert!(
+        expiration.ends_with('Z') && expiration.len() == 20,
+        "{expiration}"
+    );
+
+    // Faults for "@credentials" apply to this endpoint.
+    let fault = r#"{"target":"@credentials","fault":{"kind":"status","status":500,"body":"nope"},"times":1}"#;
+    assert_eq!(
+        raw_http(addr, "POST", "/_emulator/faults", &[], fault).0,
+        200
+    );
+    let (status, _, body) = raw_http(
+        addr,
+        "GET",
+        "/_emulator/credentials",
+        &[("Authorization", "Bearer t")],
+        "",
+    );
+    assert_eq!((status, body.as_str()), (500, "nope"));
+    assert_eq!(
+        raw_http(
+            addr,
+            "GET",
+            "/_emulator/credentials",
+            &[("Authorization", "Bearer t")],
+            ""
+        )
+        .0,
+        200
+    );
+}
+
+#[test]
+fn admin_routes() {
+    let emulator = emulator();
+    let addr = emulator.local_addr();
+    let (status, _, body) = raw_http(
+        addr,
+        "GET",
+        "/_emulator/public-key?product=prod-1&version=1",
+        &[],
+        "",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(body, fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem"));
+    assert_eq!(
+        raw_http(
+            addr,
+            "GET",
+            "/_emulator/public-key?product=prod-1&version=9",
+            &[],
+            ""
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        raw_http(addr, "GET", "/_emulator/public-key", &[], "").0,
+        400
+    );
+    assert_eq!(
+        raw_http(addr, "GET", "/_emulator/health", &[], "").2,
+        "ok\n"
+    );
+    assert_eq!(raw_http(addr, "GET", "/_emulator/ca", &[], "").0, 404);
+    assert!(raw_http(addr, "GET", "/_emulator/", &[], "")
+        .2
+        .contains("/_emulator/faults"));
+
+    // Faults: queue, list, clear; bad JSON is a 400.
+    let (status, _, body) = raw_http(
+        addr,
+        "POST",
+        "/_emulator/faults",
+        &[],
+        r#"[{"target":"prod-1","fault":{"kind":"token","variant":"alg_none"},"times":2},{"target":"*","fault":{"kind":"stall"}}]"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&raw_http(addr, "GET", "/_emulator/faults", &[], "").2).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(
+        raw_http(addr, "POST", "/_emulator/faults", &[], r#"{"target":"x"}"#).0,
+        400
+    );
+    assert_eq!(
+        raw_http(addr, "DELETE", "/_emulator/faults", &[], "").0,
+        200
+    );
+    assert_eq!(raw_http(addr, "GET", "/_emulator/faults", &[], "").2, "[]");
+
+    // Registration tokens.
+    let (status, _, body) = raw_http(
+        addr,
+        "POST",
+        "/_emulator/registration-tokens",
+        &[],
+        r#"{"product_code":"prod-1","customer_identifier":"cust-42"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let reg: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(reg["customer_identifier"], "cust-42");
+    assert!(reg["registration_token"].as_str().unwrap().len() > 20);
+
+    // An unsigned metering call is logged and rejected; the log is JSON.
+    let (status, head, body) = raw_http(
+        addr,
+        "POST",
+        "/",
+        &[
+            ("X-Amz-Target", "AWSMPMeteringService.RegisterUsage"),
+            ("Content-Type", "application/x-amz-json-1.1"),
+        ],
+        r#"{"ProductCode":"prod-1","PublicKeyVersion":1,"Nonce":"n1"}"#,
+    );
+    assert_eq!(status, 403);
+    assert!(
+        head.to_ascii_lowercase().contains("x-amzn-requestid:"),
+        "{head}"
+    );
+    let err: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(err["__type"], "MissingAuthenticationTokenException");
+    let calls: Vec<CallRecord> =
+        serde_json::from_str(&raw_http(addr, "GET", "/_emulator/calls", &[], "").2).unwrap();
+    assert_eq!(calls, emulator.calls());
+    assert_eq!(calls[0].nonce.as_deref(), Some("n1"));
+    assert_eq!(calls[0].outcome, "MissingAuthenticationTokenException");
+    assert_eq!(raw_http(addr, "DELETE", "/_emulator/calls", &[], "").0, 200);
+    assert!(emulator.calls().is_empty());
+
+    // Unknown operation.
+    let (status, _, body) = raw_http(
+        addr,
+        "POST",
+        "/",
+        &[("X-Amz-Target", "AWSMPMeteringService.Nope")],
+        "{}",
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("UnknownOperationException"));
+}
+
+#[test]
+fn config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("v2.pem");
+    std::fs::write(&key, fixture(V2_KEY)).unwrap();
+    let json = r#"{
+        "region": "us-east-1",
+        "deny": ["denied"],
+        "credentials": [{"access_key_id": "AKIDFILE", "secret_access_key": "s"}],
+        "products": [{"code": "p", "keys": [{"version": 2, "key_file": "v2.pem", "expired_at": 1700000000}]}],
+        "faults": [{"target": "p", "fault": {"kind": "drop"}, "times": 1}]
+    }"#;
+    let path = dir.path().join("emulator.json");
+    std::fs::write(&path, json).unwrap();
+    let emulator = Emulator::spawn(Config::new().config_file(&path).unwrap()).unwrap();
+    assert_eq!(
+        emulator.public_key_pem("p", 2).unwrap(),
+        fixture("TEST-ONLY-product-key-v2-rsa3072.public.pem")
+    );
+    assert!(emulator.public_key_pem("p", 1).is_none());
+    let listed = raw_http(emulator.local_addr(), "GET", "/_emulator/faults", &[], "").2;
+    assert!(listed.contains(r#""kind":"drop""#), "{listed}");
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"unknown_key": 1}"#).unwrap();
+    let err = Config::new().config_file(&bad).unwrap_err().to_string();
+    assert!(
+        err.contains("bad.json") && err.contains("unknown_key"),
+        "{err}"
+    );
+}
+
+fn binary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entitled-emulator"));
+    cmd.env_clear();
+    cmd
+}
+
+#[test]
+fn binary_help_and_version() {
+    let out = binary().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--listen",
+        "--tls",
+        "--ca-out",
+        "--public-key-out",
+        "--product",
+        "--key-file",
+        "--expired",
+        "--deny",
+        "--credentials",
+        "--container-authorization",
+        "--region",
+        "--platform-rule",
+        "--throttle",
+        "--config",
+        "/_emulator/credentials",
+        "/_emulator/faults",
+        "/_emulator/calls",
+        "/_emulator/public-key",
+        "/_emulator/registration-tokens",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+    let out = binary().arg("--version").output().unwrap();
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("entitled-emulator "));
+    let out = binary().arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn binary_announces_writes_files_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, fixture(V1_KEY)).unwrap();
+    let (pk, ca) = (dir.path().join("pk.pem"), dir.path().join("ca.pem"));
+    let mut child = binary()
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--tls",
+            "--product",
+            "prod-1",
+            "--key-file",
+        ])
+        .arg(&key)
+        .arg("--public-key-out")
+        .arg(&pk)
+        .arg("--ca-out")
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("listening on https://127.0.0.1:"),
+        "{line:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&pk).unwrap(),
+        fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")
+    );
+    assert!(std::fs::read_to_string(&ca)
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn binary_serves_plain_http() {
+    let mut child = binary()
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--product",
+            "prod-1",
+            "--key-file",
+        ])
+        .arg(format!(
+            "{}/../../tests/fixtures/{V1_KEY}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(raw_http(addr, "GET", "/_emulator/health", &[], "").0, 200);
+    Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
