@@ -320,8 +320,8 @@ async fn load_sdk_config(attempt_timeout: Duration) -> Result<SdkConfig, CheckEr
         .map_err(|e| CheckError::rejected("TlsSetup", e.to_string()))?;
     let ecs_metadata = std::env::var("ECS_CONTAINER_METADATA_URI_V4").ok();
     Ok(aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .region(region_chain(ecs_metadata))
+        .http_client(http.clone())
+        .region(region_chain(ecs_metadata, http))
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts(attempt_timeout))
         .load()

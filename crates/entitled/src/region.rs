@@ -10,7 +10,9 @@ use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::imds::region::ImdsRegionProvider;
 use aws_config::meta::region::{future, ProvideRegion, RegionProviderChain};
 use aws_config::profile::region::ProfileFileRegionProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::Region;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -20,13 +22,17 @@ const MAX_METADATA_BYTES: usize = 64 * 1024;
 const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The Region chain: environment, profile, ECS task metadata, then IMDS.
-pub(crate) fn region_chain(ecs_metadata_uri: Option<String>) -> RegionProviderChain {
+///
+/// IMDS gets our HTTP client explicitly: without aws-config's default HTTPS
+/// client feature, building its provider with no client panics.
+pub(crate) fn region_chain(ecs_metadata_uri: Option<String>, http: SharedHttpClient) -> RegionProviderChain {
+    let imds = ProviderConfig::default().with_http_client(http);
     RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
         .or_else(ProfileFileRegionProvider::new())
         .or_else(EcsTaskRegion {
             uri: ecs_metadata_uri,
         })
-        .or_else(ImdsRegionProvider::builder().build())
+        .or_else(ImdsRegionProvider::builder().configure(&imds).build())
 }
 
 /// Reads the Region from `${ECS_CONTAINER_METADATA_URI_V4}/task`.
