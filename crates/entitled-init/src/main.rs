@@ -211,7 +211,7 @@ fn report_success(logger: &Logger, entitlement: &Entitlement, elapsed: Duration)
         Level::Info,
         "entitled",
         &format!(
-            "entitled: product {}, public key version {}, {} attempt(s), {} ms",
+            "check passed for product {} (public key version {}, {} attempt(s), {} ms)",
             entitlement.product_code(),
             entitlement.key_version(),
             entitlement.attempts(),

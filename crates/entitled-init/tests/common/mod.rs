@@ -1,0 +1,153 @@
+//! Shared set-up for the guard's integration tests: an emulator, the guard
+//! as a subprocess with a hermetic environment, and waiting with a limit.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use entitled_emulator::{Config, Emulator, Product};
+
+/// The product every test checks, served with the v1 fixture key.
+pub const PRODUCT: &str = "prod-entitled-test";
+/// A product the customer is not entitled to.
+pub const DENIED: &str = "prod-denied-test";
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// A fixture file under `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    workspace().join("tests/fixtures").join(name)
+}
+
+/// The public key the guard trusts.
+pub fn public_key() -> PathBuf {
+    fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")
+}
+
+fn private_key() -> String {
+    std::fs::read_to_string(fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap()
+}
+
+/// An emulator config serving [`PRODUCT`] and [`DENIED`] with the fixture key.
+pub fn config() -> Config {
+    Config::new()
+        .region("us-east-1")
+        .product(Product::new(PRODUCT).key_pem(1, &private_key()).unwrap())
+        .product(Product::new(DENIED).key_pem(1, &private_key()).unwrap())
+        .deny(DENIED)
+}
+
+/// Starts an emulator with [`config`].
+pub fn emulator() -> Emulator {
+    Emulator::spawn(config()).unwrap()
+}
+
+/// The guard binary under test.
+pub fn guard_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_entitled"))
+}
+
+/// The guard with a hermetic environment pointing at `emu`: ECS container
+/// credentials over loopback, a fixed Region, no IMDS, no profile files.
+pub fn guard(emu: &Emulator) -> Command {
+    guard_at(&guard_binary(), emu)
+}
+
+/// As [`guard`], for another build of the binary.
+pub fn guard_at(binary: &Path, emu: &Emulator) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.env_clear()
+        .envs(aws_env(emu))
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// AWS's standard variables for a run against `emu`.
+pub fn aws_env(emu: &Emulator) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL_MARKETPLACE_METERING", emu.endpoint_url()),
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", emu.credentials_url()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_CONFIG_FILE", "/nonexistent/aws-config".into()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials".into(),
+        ),
+    ]
+}
+
+/// The usual flags for [`PRODUCT`].
+pub fn product_flags(product: &str) -> Vec<String> {
+    vec![
+        "--product-code".into(),
+        product.into(),
+        "--public-key".into(),
+        public_key().display().to_string(),
+    ]
+}
+
+/// Runs to completion, failing the test if it takes longer than `limit`.
+pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_output(child, limit)
+}
+
+/// Waits for `child` and collects its output, killing it and failing the
+/// test after `limit`.
+pub fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The exit code, failing the test if the process died by a signal.
+pub fn code(status: ExitStatus) -> i32 {
+    status
+        .code()
+        .unwrap_or_else(|| panic!("ended by a signal: {status:?}"))
+}
+
+/// Text of a process's stdout and stderr, for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Polls `condition` every 10 ms until it holds, failing after `limit`.
+pub fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
