@@ -15,7 +15,10 @@ fn ecs_container_credentials_with_an_authorization_token() {
 
     let out = output_within(
         guard(&emu)
-            .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer task-secret-1234")
+            .env(
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                "Bearer task-secret-1234",
+            )
             .args(product_flags(PRODUCT))
             .args(["-v", "--check"]),
         Duration::from_secs(30),
@@ -23,9 +26,16 @@ fn ecs_container_credentials_with_an_authorization_token() {
     assert_eq!(code(out.status), 0, "{}", describe(&out));
     let calls = emu.calls();
     assert_eq!(calls.len(), 1, "{calls:?}");
-    assert_eq!(calls[0].caller.as_deref(), Some(session_akid.as_str()), "signed with the task-role credentials");
+    assert_eq!(
+        calls[0].caller.as_deref(),
+        Some(session_akid.as_str()),
+        "signed with the task-role credentials"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("task-secret-1234"), "secrets are never logged: {stderr}");
+    assert!(
+        !stderr.contains("task-secret-1234"),
+        "secrets are never logged: {stderr}"
+    );
 
     // A wrong token: the credentials endpoint refuses, so no RegisterUsage call is made.
     emu.clear_calls();
@@ -39,7 +49,10 @@ fn ecs_container_credentials_with_an_authorization_token() {
     assert_ne!(code(out.status), 0, "{}", describe(&out));
     assert!(emu.calls().is_empty(), "{:?}", emu.calls());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("Bearer wrong"), "secrets are never logged: {stderr}");
+    assert!(
+        !stderr.contains("Bearer wrong"),
+        "secrets are never logged: {stderr}"
+    );
 }
 
 #[test]

@@ -1,0 +1,201 @@
+//! The image's behaviour without Docker: a root directory holding only the
+//! static musl `entitled`, the key and a static program, entered with
+//! chroot. No libc, no /etc, no /proc, no CA bundle.
+//!
+//! Needs root (for chroot) and the musl target; it fails, never skips,
+//! without them. It builds the release binary itself if needed.
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+const MUSL: &str = "x86_64-unknown-linux-musl";
+/// The contract's size limit.
+const MAX_BYTES: u64 = 4 * 1024 * 1024;
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Builds the static release guard (a no-op when it is up to date) and
+/// returns its path.
+fn musl_guard() -> PathBuf {
+    let out = Command::new(cargo())
+        .current_dir(workspace())
+        .args([
+            "build",
+            "--release",
+            "--target",
+            MUSL,
+            "-p",
+            "entitled-init",
+            "--message-format=json",
+        ])
+        .env_remove("ENTITLED_PRODUCT_CODE")
+        .env_remove("ENTITLED_PUBLIC_KEY_FILE")
+        .env_remove("ENTITLED_PUBLIC_KEY_VERSION")
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "the static build failed; install the target with `rustup target add {MUSL}`"
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "entitled")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reported no `entitled` executable")
+}
+
+/// A static program that reports what it sees.
+const PROGRAM: &str = r#"
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    println!("pid={}", std::process::id());
+    println!("args={args:?}");
+    println!("token={}", std::env::var("ENTITLED_TOKEN").map(|t| t.split('.').count() == 3).unwrap_or(false));
+    println!("nonce={}", std::env::var("ENTITLED_NONCE").unwrap_or_default());
+    println!("etc={}", std::path::Path::new("/etc").exists());
+    println!("proc={}", std::path::Path::new("/proc/self").exists());
+}
+"#;
+
+fn build_program(dir: &Path) -> PathBuf {
+    let source = dir.join("program.rs");
+    std::fs::write(&source, PROGRAM).unwrap();
+    let binary = dir.join("program");
+    let status = Command::new("rustc")
+        .args([
+            "--edition",
+            "2021",
+            "--target",
+            MUSL,
+            "-C",
+            "opt-level=1",
+            "-o",
+        ])
+        .arg(&binary)
+        .arg(&source)
+        .status()
+        .expect("run rustc");
+    assert!(status.success(), "building the static test program failed");
+    binary
+}
+
+/// True when the ELF file asks for no program interpreter (no dynamic loader).
+fn is_static_elf(bytes: &[u8]) -> bool {
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    assert_eq!(bytes[4], 2, "64-bit ELF");
+    let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]) as usize;
+    let phoff = u64::from_le_bytes(bytes[0x20..0x28].try_into().unwrap()) as usize;
+    let (phentsize, phnum) = (u16_at(0x36), u16_at(0x38));
+    const PT_INTERP: u32 = 3;
+    (0..phnum).all(|i| {
+        let at = phoff + i * phentsize;
+        u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) != PT_INTERP
+    })
+}
+
+fn copy_executable(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap();
+    std::fs::set_permissions(to, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn the_static_guard_runs_in_an_empty_root() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test needs root, for chroot"
+    );
+
+    let guard_path = musl_guard();
+    let guard_bytes = std::fs::read(&guard_path).unwrap();
+    assert!(
+        is_static_elf(&guard_bytes),
+        "{} must be statically linked",
+        guard_path.display()
+    );
+    assert!(
+        guard_bytes.len() as u64 <= MAX_BYTES,
+        "{} is {} bytes; the limit is 4 MiB",
+        guard_path.display(),
+        guard_bytes.len()
+    );
+
+    let work = tempfile::tempdir().unwrap();
+    let program = build_program(work.path());
+    assert!(is_static_elf(&std::fs::read(&program).unwrap()));
+
+    let root = work.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    copy_executable(&guard_path, &root.join("entitled"));
+    copy_executable(&program, &root.join("app"));
+    std::fs::copy(public_key(), root.join("key.pem")).unwrap();
+    let mut listing: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    listing.sort();
+    assert_eq!(
+        listing,
+        ["app", "entitled", "key.pem"],
+        "nothing else in the root"
+    );
+
+    let emu = emulator();
+    let run = |product: &str| {
+        let root = root.clone();
+        let mut cmd = Command::new("/entitled");
+        cmd.env_clear()
+            .envs(aws_env(&emu))
+            .args([
+                "--product-code",
+                product,
+                "--public-key",
+                "/key.pem",
+                "--",
+                "/app",
+                "a b",
+                "",
+                "-x",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: chroot and chdir are async-signal-safe; the path is
+        // converted before fork.
+        let root_c = std::ffi::CString::new(root.as_os_str().as_encoded_bytes()).unwrap();
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::chroot(root_c.as_ptr()) != 0 || libc::chdir(c"/".as_ptr()) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().unwrap();
+        let pid = child.id();
+        (pid, wait_output(child, Duration::from_secs(30)))
+    };
+
+    let (pid, out) = run(PRODUCT);
+    assert_eq!(code(out.status), 0, "{}", describe(&out));
+    let nonce = emu.calls()[0].nonce.clone().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let expected = format!(
+        "pid={pid}\nargs=[\"a b\", \"\", \"-x\"]\ntoken=true\nnonce={nonce}\netc=false\nproc=false\n"
+    );
+    assert_eq!(stdout, expected, "{}", describe(&out));
+
+    let (_, out) = run(DENIED);
+    assert_eq!(code(out.status), 77, "{}", describe(&out));
+    assert!(out.stdout.is_empty());
+}

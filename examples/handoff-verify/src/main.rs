@@ -1,0 +1,58 @@
+//! An application started by the `entitled` guard that re-checks the
+//! hand-off before doing any work.
+//!
+//! The guard execs the application with `ENTITLED_TOKEN` (the verified
+//! RegisterUsage token) and `ENTITLED_NONCE`. A buyer who overrides the
+//! ENTRYPOINT to skip the guard has no token signed by AWS for this product
+//! with a recent `iat`, so this check, offline and in microseconds, refuses
+//! to start.
+//!
+//! ```text
+//! ENTRYPOINT ["/entitled", "--product-code", "demo-product", "--public-key", "/etc/entitled/key.pem", "--"]
+//! CMD ["/app/handoff-verify"]
+//! ```
+
+use std::process::ExitCode;
+
+use entitled::{verify_handoff_from_env, HandoffError, KeySet, PublicKey};
+
+/// Compiled in, like the guard's: the environment and command line are the
+/// buyer's to change.
+const PRODUCT_CODE: &str = "demo-product";
+/// TEST-ONLY key from this repository; use your product's key.
+const PUBLIC_KEY_PEM: &[u8] =
+    include_bytes!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem");
+const KEY_VERSION: u32 = 1;
+
+fn main() -> ExitCode {
+    let keys = match PublicKey::from_pem(PUBLIC_KEY_PEM)
+        .and_then(|k| KeySet::new().with(KEY_VERSION, k))
+    {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(64);
+        }
+    };
+    // Checks signature, product code, key version, that the token's nonce
+    // equals ENTITLED_NONCE, and an age of at most 5 minutes.
+    match verify_handoff_from_env(&keys, PRODUCT_CODE, KEY_VERSION) {
+        Ok(token) => {
+            println!(
+                "hand-off verified: product {}, key version {}; the paid application starts now (PID {})",
+                token.product_code(),
+                token.key_version(),
+                std::process::id()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err @ HandoffError::Missing(_)) => {
+            eprintln!("{err}");
+            ExitCode::from(77)
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::from(65)
+        }
+    }
+}
