@@ -25,7 +25,10 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
 ///
 /// IMDS gets our HTTP client explicitly: without aws-config's default HTTPS
 /// client feature, building its provider with no client panics.
-pub(crate) fn region_chain(ecs_metadata_uri: Option<String>, http: SharedHttpClient) -> RegionProviderChain {
+pub(crate) fn region_chain(
+    ecs_metadata_uri: Option<String>,
+    http: SharedHttpClient,
+) -> RegionProviderChain {
     let imds = ProviderConfig::default().with_http_client(http);
     RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
         .or_else(ProfileFileRegionProvider::new())
