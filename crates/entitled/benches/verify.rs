@@ -1,0 +1,75 @@
+//! `verify` on a genuine PS256 token under an RSA-3072 key: the whole offline
+//! cost of a check (decode, JSON, signature, claims), and the cost of the
+//! hand-off re-check in the exec'd program. Also the cost of loading the key.
+//!
+//! `cargo bench -p entitled --bench verify`
+
+use std::hint::black_box;
+use std::time::{Duration, UNIX_EPOCH};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use criterion::{criterion_group, criterion_main, Criterion};
+use entitled::{verify, Expected, KeySet, PublicKey};
+use ring::rand::SystemRandom;
+use ring::signature::{RsaKeyPair, RSA_PSS_SHA256};
+
+const PRODUCT: &str = "prod-bench-1234";
+const NONCE: &str = "nonce-sent-with-this-call";
+const NOW: u64 = 1_800_000_000;
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn token() -> String {
+    let pem = fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let pair = RsaKeyPair::from_pkcs8(&STANDARD.decode(body).unwrap()).unwrap();
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"PS256","typ":"JWT"}"#);
+    let claims = format!(
+        r#"{{"productCode":"{PRODUCT}","publicKeyVersion":1,"nonce":"{NONCE}","iat":{NOW}}}"#
+    );
+    let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims));
+    let mut signature = vec![0; pair.public().modulus_len()];
+    pair.sign(
+        &RSA_PSS_SHA256,
+        &SystemRandom::new(),
+        input.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+fn benches(c: &mut Criterion) {
+    let pem = fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem");
+    let keys = KeySet::new()
+        .with(1, PublicKey::from_pem(pem.as_bytes()).unwrap())
+        .unwrap();
+    let token = token();
+    let expected = Expected::new(PRODUCT, 1, NONCE)
+        .max_age(Duration::from_secs(300))
+        .at(UNIX_EPOCH + Duration::from_secs(NOW));
+    // A benchmark of a failing path measures nothing useful.
+    verify(&token, &keys, &expected).expect("the benchmark token verifies");
+
+    c.bench_function("verify PS256 RSA-3072 (valid)", |b| {
+        b.iter(|| verify(black_box(&token), &keys, &expected).unwrap())
+    });
+
+    // A forged token is refused at the signature: the same RSA work.
+    let last = if token.ends_with('A') { 'B' } else { 'A' };
+    let forged = format!("{}{last}", &token[..token.len() - 1]);
+    c.bench_function("verify PS256 RSA-3072 (bad signature)", |b| {
+        b.iter(|| verify(black_box(&forged), &keys, &expected).unwrap_err())
+    });
+
+    c.bench_function("PublicKey::from_pem RSA-3072", |b| {
+        b.iter(|| PublicKey::from_pem(black_box(pem.as_bytes())).unwrap())
+    });
+}
+
+criterion_group!(verify_benches, benches);
+criterion_main!(verify_benches);
