@@ -76,7 +76,7 @@ fn pem_body(text: &str) -> Option<(&'static str, String)> {
 
 /// Standard base64 with padding, as PEM uses.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    if text.is_empty() || text.len() % 4 != 0 {
+    if text.is_empty() || !text.len().is_multiple_of(4) {
         return None;
     }
     let value = |c: u8| -> Option<u32> {

@@ -51,13 +51,11 @@ use crate::signals::SignalState;
 /// with the process image anyway.
 const RUNTIME_SHUTDOWN: Duration = Duration::from_millis(250);
 
-/// The C entry point.
-///
-/// # Safety
-/// Called by the C runtime with `argc` valid pointers in `argv`.
+/// The C entry point, called by the C runtime with `argc` valid pointers in
+/// `argv`.
 #[cfg(not(test))]
 #[no_mangle]
-pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // SAFETY: the C runtime passes `argc` NUL-terminated strings in `argv`,
     // alive for the whole process.
     let args = unsafe { args_from_c(argc, argv) };
