@@ -144,3 +144,17 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod readme {
+    use super::EXIT_CODES;
+
+    #[test]
+    fn the_readme_table_is_the_code_table() {
+        let readme = include_str!("../README.md");
+        for (code, meaning) in EXIT_CODES {
+            let row = format!("| {code} | {meaning} |");
+            assert!(readme.contains(&row), "README.md lacks the row {row}");
+        }
+    }
+}
