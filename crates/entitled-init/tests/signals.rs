@@ -82,3 +82,55 @@ fn a_stop_signal_during_backoff_is_honoured_too() {
     assert!(sent.elapsed() < Duration::from_secs(2));
     assert!(out.stdout.is_empty());
 }
+
+/// The guard's host PID when it runs as PID 1 of a new PID namespace
+/// under `unshare --fork`: the one child of the unshare process.
+fn only_child_of(parent: u32) -> Option<libc::pid_t> {
+    let children =
+        std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).ok()?;
+    children.split_whitespace().next()?.parse().ok()
+}
+
+#[test]
+fn as_pid_1_of_a_pid_namespace_sigterm_still_stops_the_check() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test needs root, for a PID namespace"
+    );
+    let emu = emulator();
+    emu.push_fault(PRODUCT, Fault::Stall, 1);
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--"])
+        .arg(guard_binary())
+        .args(product_flags(PRODUCT))
+        .args(["--attempt-timeout", "1h", "--", "sh", "-c", "echo EXECUTED"])
+        .env_clear()
+        .envs(aws_env(&emu))
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    wait_until(Duration::from_secs(20), "the stalled call", || {
+        emu.calls().iter().any(|c| c.outcome == "Stall")
+    });
+    let guard_pid = only_child_of(child.id()).expect("the guard under unshare");
+    let status = std::fs::read_to_string(format!("/proc/{guard_pid}/status")).unwrap();
+    let ns_pid = status
+        .lines()
+        .find(|l| l.starts_with("NSpid:"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        ns_pid.trim_end().ends_with("\t1"),
+        "the guard is PID 1 in its namespace: {ns_pid}"
+    );
+    let sent = Instant::now();
+    // SAFETY: signalling a process we started (through unshare), still running.
+    assert_eq!(unsafe { libc::kill(guard_pid, libc::SIGTERM) }, 0);
+    let out = wait_output(child, Duration::from_secs(5));
+    assert!(sent.elapsed() < Duration::from_secs(2));
+    assert_eq!(code(out.status), 143, "{}", describe(&out));
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+}
