@@ -5,7 +5,7 @@
 //! bins here; nothing is retried by default.
 
 use aws_credential_types::provider::error::CredentialsError;
-use aws_sdk_marketplacemetering::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_marketplacemetering::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_marketplacemetering::operation::register_usage::RegisterUsageError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
@@ -44,24 +44,36 @@ pub(crate) fn classify_call(
             classify_service(code, status, message, product_code)
         }
         SdkError::TimeoutError(_) => AttemptError::Transient("the call timed out".into()),
-        SdkError::DispatchFailure(_) => AttemptError::Transient(format!(
-            "could not reach the endpoint: {}",
-            DisplayErrorContext(&err)
-        )),
-        SdkError::ResponseError(_) => AttemptError::Transient(format!(
-            "unreadable response: {}",
-            DisplayErrorContext(&err)
+        SdkError::DispatchFailure(_) => {
+            AttemptError::Transient(format!("could not reach the endpoint: {}", describe(&err)))
+        }
+        SdkError::ResponseError(ctx) => AttemptError::Transient(format!(
+            "unreadable response (HTTP {}): {}",
+            ctx.raw().status().as_u16(),
+            describe(&err)
         )),
         // The request could not even be built: an invalid endpoint override,
         // for one. Retrying cannot fix that.
         _ => AttemptError::Fatal(CheckError::rejected(
             "RequestConstruction",
-            format!(
-                "the request could not be built: {}",
-                DisplayErrorContext(&err)
-            ),
+            format!("the request could not be built: {}", describe(&err)),
         )),
     }
+}
+
+/// An error and its causes on one line, Display only: the SDK's own context
+/// printer appends Debug dumps of whole responses, too long for a log line.
+pub(crate) fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 fn classify_service(
@@ -94,7 +106,7 @@ fn classify_service(
 }
 
 pub(crate) fn classify_credentials(err: CredentialsError) -> AttemptError {
-    let text = DisplayErrorContext(&err).to_string();
+    let text = describe(&err);
     match err {
         CredentialsError::CredentialsNotLoaded(_) => {
             AttemptError::Fatal(CheckError::rejected("NoCredentials", text))
@@ -169,6 +181,15 @@ mod tests {
         for (code, status, expected) in table {
             assert_eq!(class(*code, *status), *expected, "{code:?} {status}");
         }
+    }
+
+    #[test]
+    fn descriptions_are_the_display_chain_without_debug_dumps() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let err = CredentialsError::unhandled(io);
+        let text = describe(&err);
+        assert!(text.ends_with("Connection refused"), "{text}");
+        assert!(!text.contains("Custom {"), "no Debug output: {text}");
     }
 
     #[test]

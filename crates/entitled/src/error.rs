@@ -52,7 +52,7 @@ pub enum CheckError {
     #[error("RegisterUsage answer refused: {0}")]
     Verification(#[from] VerifyError),
     /// The deadline ran out while every failure was transient. Exit 75.
-    #[error("AWS Marketplace Metering stayed unavailable for {} s over {attempts} attempt(s); last error: {last}; check network access to the metering endpoint, or raise the deadline", elapsed.as_secs())]
+    #[error("AWS Marketplace Metering stayed unavailable for {:.1} s over {attempts} attempt(s); last error: {last}; check network access to the metering endpoint, or raise the deadline", elapsed.as_secs_f64())]
     Unavailable {
         /// Calls attempted.
         attempts: u32,
