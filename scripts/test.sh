@@ -14,6 +14,6 @@ fi
 rustup target add x86_64-unknown-linux-musl >/dev/null
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init
 
-cargo test --locked --workspace --all-targets
-# Doc examples are tests too (not run by --all-targets).
-cargo test --locked --workspace --doc
+# Unit, integration and doc tests of every crate. Benchmarks are not tests:
+# they print figures (see BENCHMARKS.md).
+cargo test --locked --workspace

@@ -150,11 +150,19 @@ mod readme {
     use super::EXIT_CODES;
 
     #[test]
-    fn the_readme_table_is_the_code_table() {
-        let readme = include_str!("../README.md");
-        for (code, meaning) in EXIT_CODES {
-            let row = format!("| {code} | {meaning} |");
-            assert!(readme.contains(&row), "README.md lacks the row {row}");
+    fn the_readme_tables_are_the_code_table() {
+        let readmes = [
+            (
+                "crates/entitled-init/README.md",
+                include_str!("../README.md"),
+            ),
+            ("README.md", include_str!("../../../README.md")),
+        ];
+        for (name, readme) in readmes {
+            for (code, meaning) in EXIT_CODES {
+                let row = format!("| {code} | {meaning} |");
+                assert!(readme.contains(&row), "{name} lacks the row {row}");
+            }
         }
     }
 }
