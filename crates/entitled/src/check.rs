@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use aws_config::provider_config::ProviderConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
@@ -13,6 +14,7 @@ use aws_sdk_marketplacemetering::Client;
 
 use crate::backoff::Backoff;
 use crate::classify::{classify_call, classify_credentials, AttemptError};
+use crate::credentials::credentials_chain;
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
 use crate::keys::KeySet;
@@ -316,12 +318,21 @@ fn unavailable(attempts: u32, started: Instant, last: String) -> CheckError {
 /// retries off: the check owns its retry loop, because the SDK's shared
 /// retry-token bucket drains during a long throttling episode.
 async fn load_sdk_config(attempt_timeout: Duration) -> Result<SdkConfig, CheckError> {
-    let http = crate::transport::http_client(None)
+    let endpoint = ["AWS_ENDPOINT_URL_MARKETPLACE_METERING", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    let http = crate::transport::http_client_for_endpoint(endpoint.as_deref())
         .map_err(|e| CheckError::rejected("TlsSetup", e.to_string()))?;
     let ecs_metadata = std::env::var("ECS_CONTAINER_METADATA_URI_V4").ok();
+    // The Region first: the credential providers need it (STS for IRSA).
+    let region = region_chain(ecs_metadata, http.clone()).region().await;
+    let provider_config = ProviderConfig::default()
+        .with_http_client(http.clone())
+        .with_region(region.clone());
     Ok(aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http.clone())
-        .region(region_chain(ecs_metadata, http))
+        .http_client(http)
+        .region(region)
+        .credentials_provider(credentials_chain(&provider_config))
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts(attempt_timeout))
         .load()

@@ -38,6 +38,7 @@ mod backoff;
 mod body_limit;
 mod check;
 mod classify;
+mod credentials;
 mod der;
 mod entitlement;
 mod error;

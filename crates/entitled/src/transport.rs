@@ -1,18 +1,30 @@
 //! The HTTP client: rustls with ring, and a trust store that still works in a
 //! `FROM scratch` image with no CA bundle.
+//!
+//! The trust store is built by us, not by rustls-native-certs: that crate
+//! reads the system bundle *and* every file of the certificate directory
+//! (about 300 files on Debian, the same certificates again), which was most
+//! of the guard's start-up time. We read one source, and keep only the
+//! certificates rustls can use as roots, because the SDK's client panics on a
+//! custom root it cannot parse.
 
-use std::path::Path;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 use aws_smithy_http_client::Builder;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use base64::Engine as _;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 /// Amazon Trust Services roots (Amazon Root CA 1-4 and Starfield Services
 /// Root CA G2), which anchor every AWS endpoint's certificate. Embedded so the
 /// guard reaches AWS from an image with no CA bundle at all.
 pub const AMAZON_TRUST_SERVICES_ROOTS: &str = include_str!("amazon-trust-services-roots.pem");
 
-/// Where the platform's CA bundles live on Linux (openssl-probe's list).
+/// Where the platform's CA bundle lives on Linux distributions (the same list
+/// openssl-probe uses), first match wins.
 const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
@@ -21,36 +33,85 @@ const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/pki/tls/cacert.pem",
     "/etc/ssl/cert.pem",
 ];
+/// Used only where no bundle file exists.
+const SYSTEM_CERT_DIR: &str = "/etc/ssl/certs";
+/// No CA file is this big; a larger one is not read.
+const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Errors building the HTTP client.
 #[derive(Debug, thiserror::Error)]
-#[error("TLS set-up failed: {0}; check SSL_CERT_FILE and any extra CA given")]
+#[error("TLS set-up failed: {0}")]
 pub struct TransportError(String);
 
 /// Builds the HTTPS (and plain HTTP) client used for RegisterUsage and for the
 /// credential providers.
 ///
-/// Trusts the system roots where there are any (they honour `SSL_CERT_FILE`
-/// and `SSL_CERT_DIR`), the embedded Amazon roots, and `extra_roots_pem`.
+/// Trusts the embedded Amazon roots; the system roots (`SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` where set, as OpenSSL does, else the distribution's bundle);
+/// and `extra_roots_pem`, which must hold at least one usable certificate.
 ///
 /// ```
 /// let client = entitled::http_client(None).unwrap();
 /// # let _ = client;
 /// ```
 pub fn http_client(extra_roots_pem: Option<&[u8]>) -> Result<SharedHttpClient, TransportError> {
-    let mut store = TrustStore::empty()
-        .with_native_roots(system_roots_present())
-        .with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS.as_bytes());
+    build(SystemRoots::Load, extra_roots_pem)
+}
+
+/// The client for the check, given the metering endpoint override, if any.
+///
+/// Parsing the distribution's bundle is most of the guard's start-up work, so
+/// it is skipped where the metering endpoint is plain `http://` (a local
+/// emulator) and no CA file was named: the calls that remain over TLS, to
+/// STS for IRSA, are to AWS endpoints that the embedded roots anchor.
+pub(crate) fn http_client_for_endpoint(
+    endpoint_url: Option<&str>,
+) -> Result<SharedHttpClient, TransportError> {
+    build(system_roots_policy(endpoint_url, ca_files_named()), None)
+}
+
+fn system_roots_policy(endpoint_url: Option<&str>, ca_files_named: bool) -> SystemRoots {
+    let plain_http = endpoint_url.is_some_and(|url| url.starts_with("http://"));
+    if plain_http && !ca_files_named {
+        SystemRoots::Skip
+    } else {
+        SystemRoots::Load
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SystemRoots {
+    Load,
+    Skip,
+}
+
+fn build(
+    system: SystemRoots,
+    extra_roots_pem: Option<&[u8]>,
+) -> Result<SharedHttpClient, TransportError> {
+    let mut roots = RootsPem::default();
+    roots.add(AMAZON_TRUST_SERVICES_ROOTS.as_bytes());
+    if system == SystemRoots::Load {
+        for path in system_root_sources() {
+            if let Some(bytes) = read_ca_file(&path) {
+                roots.add(&bytes);
+            }
+        }
+    }
     if let Some(pem) = extra_roots_pem {
-        if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        if roots.add(pem) == 0 {
             return Err(TransportError(
-                "the extra CA is not a PEM certificate".into(),
+                "the extra CA holds no usable PEM certificate; pass the CA certificate, not a key"
+                    .into(),
             ));
         }
-        store = store.with_pem_certificate(pem);
     }
     let context = TlsContext::builder()
-        .with_trust_store(store)
+        .with_trust_store(
+            TrustStore::empty()
+                .with_native_roots(false)
+                .with_pem_certificate(roots.pem),
+        )
         .build()
         .map_err(|e| TransportError(e.to_string()))?;
     Ok(Builder::new()
@@ -59,13 +120,78 @@ pub fn http_client(extra_roots_pem: Option<&[u8]>) -> Result<SharedHttpClient, T
         .build_https())
 }
 
-/// The smithy client asserts (in debug builds) that enabled native roots
-/// yield at least one certificate, so enable them only where some exist.
-fn system_roots_present() -> bool {
-    let env_set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    env_set("SSL_CERT_FILE")
-        || env_set("SSL_CERT_DIR")
-        || SYSTEM_BUNDLES.iter().any(|p| Path::new(p).is_file())
+fn env_set(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+fn ca_files_named() -> bool {
+    env_set("SSL_CERT_FILE").is_some() || env_set("SSL_CERT_DIR").is_some()
+}
+
+/// Which files hold the system roots, following OpenSSL's variables.
+fn system_root_sources() -> Vec<PathBuf> {
+    let (file, dirs) = (env_set("SSL_CERT_FILE"), env_set("SSL_CERT_DIR"));
+    if file.is_some() || dirs.is_some() {
+        let mut sources: Vec<PathBuf> = file.into_iter().map(PathBuf::from).collect();
+        for dir in dirs.iter().flat_map(std::env::split_paths) {
+            sources.extend(files_in(&dir));
+        }
+        return sources;
+    }
+    match SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()) {
+        Some(bundle) => vec![bundle.to_path_buf()],
+        None => files_in(Path::new(SYSTEM_CERT_DIR)),
+    }
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// A missing or unreadable CA file only means fewer roots; the embedded
+/// Amazon roots remain.
+fn read_ca_file(path: &Path) -> Option<Vec<u8>> {
+    let size = std::fs::metadata(path).ok()?.len();
+    (size <= MAX_CA_FILE_BYTES)
+        .then(|| std::fs::read(path).ok())
+        .flatten()
+}
+
+/// Accumulates usable root certificates as PEM, the form the SDK takes.
+#[derive(Default)]
+struct RootsPem {
+    pem: String,
+}
+
+impl RootsPem {
+    /// Adds every certificate in `pem` that rustls accepts as a trust
+    /// anchor; returns how many.
+    fn add(&mut self, pem: &[u8]) -> usize {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem).map_while(Result::ok) {
+            if rustls::RootCertStore::empty().add(cert.clone()).is_err() {
+                continue;
+            }
+            let body = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
+            self.pem.push_str("-----BEGIN CERTIFICATE-----\n");
+            for line in body.as_bytes().chunks(64) {
+                // base64 output is ASCII, so each chunk is valid UTF-8.
+                let _ = writeln!(self.pem, "{}", String::from_utf8_lossy(line));
+            }
+            self.pem.push_str("-----END CERTIFICATE-----\n");
+            added += 1;
+        }
+        added
+    }
 }
 
 #[cfg(test)]
@@ -73,19 +199,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_five_amazon_roots_are_embedded() {
+    fn the_five_amazon_roots_are_embedded_and_usable() {
+        let mut roots = RootsPem::default();
+        assert_eq!(roots.add(AMAZON_TRUST_SERVICES_ROOTS.as_bytes()), 5);
+        let mut again = RootsPem::default();
         assert_eq!(
-            AMAZON_TRUST_SERVICES_ROOTS
-                .matches("-----BEGIN CERTIFICATE-----")
-                .count(),
-            5
+            again.add(roots.pem.as_bytes()),
+            5,
+            "re-encoded PEM parses the same"
+        );
+    }
+
+    #[test]
+    fn system_roots_are_skipped_only_for_plain_http_without_named_ca_files() {
+        use SystemRoots::{Load, Skip};
+        assert_eq!(
+            system_roots_policy(None, false),
+            Load,
+            "the real AWS endpoint"
         );
         assert_eq!(
-            AMAZON_TRUST_SERVICES_ROOTS
-                .matches("-----END CERTIFICATE-----")
-                .count(),
-            5
+            system_roots_policy(Some("https://proxy.example:8443"), false),
+            Load
         );
+        assert_eq!(
+            system_roots_policy(Some("http://127.0.0.1:9000"), false),
+            Skip
+        );
+        assert_eq!(
+            system_roots_policy(Some("http://127.0.0.1:9000"), true),
+            Load,
+            "SSL_CERT_FILE is honoured"
+        );
+    }
+
+    #[test]
+    fn unusable_certificates_are_dropped_not_fatal() {
+        let mut roots = RootsPem::default();
+        let junk = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert_eq!(roots.add(junk), 0);
+        assert_eq!(roots.add(b"no pem here"), 0);
+        assert!(roots.pem.is_empty());
     }
 
     #[test]
