@@ -130,8 +130,7 @@ pub(crate) fn classify_credentials(err: CredentialsError) -> AttemptError {
 /// aws-config reports provider failures as text only, so the transient ones
 /// are recognised by what they say.
 fn provider_error_is_transient(text: &str) -> bool {
-    let server_error =
-        (500..600).any(|s| text.contains(&format!("status from HTTP credential provider: {s}")));
+    let server_error = credential_endpoint_status(text).is_some_and(|s| s >= 500 || s == 429);
     server_error
         || THROTTLING_CODES.iter().any(|c| text.contains(c))
         || [
@@ -145,6 +144,16 @@ fn provider_error_is_transient(text: &str) -> bool {
         ]
         .iter()
         .any(|t| text.contains(t))
+}
+
+/// The HTTP status in aws-config's "Non-success status from HTTP credential
+/// provider: StatusCode(500)" (older releases print a bare "500").
+fn credential_endpoint_status(text: &str) -> Option<u16> {
+    const MARKER: &str = "status from HTTP credential provider: ";
+    let rest = &text[text.find(MARKER)? + MARKER.len()..];
+    let rest = rest.strip_prefix("StatusCode(").unwrap_or(rest);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 #[cfg(test)]
@@ -211,6 +220,24 @@ mod tests {
                     "Non-success status from HTTP credential provider: 503",
                 ),
                 "transient",
+            ),
+            (
+                CredentialsError::provider_error(
+                    "Non-success status from HTTP credential provider: StatusCode(500)",
+                ),
+                "transient",
+            ),
+            (
+                CredentialsError::provider_error(
+                    "Non-success status from HTTP credential provider: StatusCode(429)",
+                ),
+                "transient",
+            ),
+            (
+                CredentialsError::provider_error(
+                    "Non-success status from HTTP credential provider: StatusCode(401)",
+                ),
+                "CredentialsRefused",
             ),
             (
                 CredentialsError::provider_timed_out(std::time::Duration::from_secs(5)),
