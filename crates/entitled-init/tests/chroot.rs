@@ -199,3 +199,64 @@ fn the_static_guard_runs_in_an_empty_root() {
     assert_eq!(code(out.status), 77, "{}", describe(&out));
     assert!(out.stdout.is_empty());
 }
+
+/// An endpoint host that does not resolve is a transient failure: the guard
+/// retries until the deadline, then exits 75. The root's resolver points at
+/// 127.0.0.2, where nothing listens, so no query leaves loopback.
+#[test]
+fn an_endpoint_host_that_does_not_resolve_ends_with_75_at_the_deadline() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test needs root, for chroot"
+    );
+    let guard_path = musl_guard();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    copy_executable(&guard_path, &root.join("entitled"));
+    std::fs::copy(public_key(), root.join("key.pem")).unwrap();
+    std::fs::write(
+        root.join("etc/resolv.conf"),
+        "nameserver 127.0.0.2\noptions timeout:1 attempts:1\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n").unwrap();
+
+    let emu = emulator();
+    let mut cmd = Command::new("/entitled");
+    cmd.env_clear()
+        .envs(aws_env(&emu))
+        .env(
+            "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
+            "http://metering.entitled-test.invalid:8080",
+        )
+        .args(["--product-code", PRODUCT, "--public-key", "/key.pem"])
+        .args(["--deadline", "4s", "--attempt-timeout", "3s", "--check"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let root_c = std::ffi::CString::new(root.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: chroot and chdir are async-signal-safe; the path was converted
+    // before fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::chroot(root_c.as_ptr()) != 0 || libc::chdir(c"/".as_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let started = std::time::Instant::now();
+    let out = wait_output(cmd.spawn().unwrap(), Duration::from_secs(30));
+    let took = started.elapsed();
+    assert_eq!(code(out.status), 75, "{}", describe(&out));
+    assert!(took < Duration::from_secs(9), "took {took:?}");
+    // The resolver gives up after its 1 s timeout, inside the attempt's 3 s.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("dns error"),
+        "{}",
+        describe(&out)
+    );
+    assert!(emu.calls().is_empty(), "nothing reached the emulator");
+}
