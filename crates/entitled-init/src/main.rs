@@ -46,6 +46,14 @@ use crate::log::{Level, Logger};
 use crate::product::Product;
 use crate::signals::SignalState;
 
+/// musl's allocator maps and unmaps memory for nearly every burst of
+/// allocations (109 mmap and 61 munmap calls in one check); dlmalloc keeps
+/// what it maps. Measured with hyperfine, 200 runs against the emulator:
+/// `--check` 4.6 ms with musl's malloc, 4.0 ms with dlmalloc, for 9 KiB.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 /// How long shutting the runtime down may take. A DNS lookup stuck in the
 /// blocking pool must not delay the exec or the exit: those threads end
 /// with the process image anyway.
