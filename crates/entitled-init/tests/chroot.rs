@@ -103,6 +103,21 @@ fn is_static_elf(bytes: &[u8]) -> bool {
     })
 }
 
+/// Makes `cmd` run with `root` as its root directory and working directory.
+fn in_root(cmd: &mut Command, root: &Path) {
+    let root_c = std::ffi::CString::new(root.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: chroot and chdir are async-signal-safe; the path is converted
+    // before fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::chroot(root_c.as_ptr()) != 0 || libc::chdir(c"/".as_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 fn copy_executable(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap();
     std::fs::set_permissions(to, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -170,17 +185,7 @@ fn the_static_guard_runs_in_an_empty_root() {
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // SAFETY: chroot and chdir are async-signal-safe; the path is
-        // converted before fork.
-        let root_c = std::ffi::CString::new(root.as_os_str().as_encoded_bytes()).unwrap();
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::chroot(root_c.as_ptr()) != 0 || libc::chdir(c"/".as_ptr()) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        in_root(&mut cmd, &root);
         let child = cmd.spawn().unwrap();
         let pid = child.id();
         (pid, wait_output(child, Duration::from_secs(30)))
@@ -236,17 +241,7 @@ fn an_endpoint_host_that_does_not_resolve_ends_with_75_at_the_deadline() {
         .args(["--deadline", "4s", "--attempt-timeout", "3s", "--check"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let root_c = std::ffi::CString::new(root.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: chroot and chdir are async-signal-safe; the path was converted
-    // before fork.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::chroot(root_c.as_ptr()) != 0 || libc::chdir(c"/".as_ptr()) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    in_root(&mut cmd, &root);
     let started = std::time::Instant::now();
     let out = wait_output(cmd.spawn().unwrap(), Duration::from_secs(30));
     let took = started.elapsed();
