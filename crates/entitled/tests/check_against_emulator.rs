@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use entitled::{Backoff, Check, CheckError, KeySet, PublicKey, VerifyError};
 use entitled_emulator::token::SigningKey;
 use entitled_emulator::{Config, Emulator, Fault, Product, TokenVariant};
@@ -45,15 +46,36 @@ async fn emulator(config: Config) -> Emulator {
     .unwrap()
 }
 
+/// AWS configuration for `emu`, trusting its CA where it has one.
 async fn sdk_config(emu: &Emulator) -> SdkConfig {
     let http = entitled::http_client(emu.ca_pem().as_deref().map(str::as_bytes)).unwrap();
+    sdk_config_with(
+        emu,
+        http,
+        Credentials::new(AKID, SECRET, None, None, "test"),
+    )
+    .await
+}
+
+async fn sdk_config_with(
+    emu: &Emulator,
+    http: SharedHttpClient,
+    credentials: Credentials,
+) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(emu.endpoint_url())
-        .credentials_provider(Credentials::new(AKID, SECRET, None, None, "test"))
+        .credentials_provider(credentials)
         .http_client(http)
         .load()
         .await
+}
+
+fn error(code: &str) -> Fault {
+    Fault::Error {
+        code: code.into(),
+        message: None,
+    }
 }
 
 /// A check with fast backoff, so retry tests take milliseconds.
@@ -105,14 +127,14 @@ async fn https_with_the_emulators_ca_is_trusted() {
 #[tokio::test]
 async fn an_untrusted_certificate_is_never_accepted() {
     let emu = emulator(Config::new().product(product()).tls(true)).await;
+    // The system and Amazon roots only: not the emulator's CA.
     let http = entitled::http_client(None).unwrap();
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(emu.endpoint_url())
-        .credentials_provider(Credentials::new(AKID, SECRET, None, None, "test"))
-        .http_client(http)
-        .load()
-        .await;
+    let config = sdk_config_with(
+        &emu,
+        http,
+        Credentials::new(AKID, SECRET, None, None, "test"),
+    )
+    .await;
     let err = check(&emu)
         .await
         .sdk_config(config)
@@ -130,14 +152,7 @@ async fn an_untrusted_certificate_is_never_accepted() {
 #[tokio::test]
 async fn throttling_twice_then_success() {
     let emu = emulator(Config::new().product(product())).await;
-    emu.push_fault(
-        PRODUCT,
-        Fault::Error {
-            code: "ThrottlingException".into(),
-            message: None,
-        },
-        2,
-    );
+    emu.push_fault(PRODUCT, error("ThrottlingException"), 2);
     let entitlement = check(&emu).await.run().await.unwrap();
     assert_eq!(entitlement.attempts(), 3);
     let calls = register_calls(&emu);
@@ -149,14 +164,7 @@ async fn throttling_twice_then_success() {
 #[tokio::test]
 async fn server_errors_twice_then_success() {
     let emu = emulator(Config::new().product(product())).await;
-    emu.push_fault(
-        PRODUCT,
-        Fault::Error {
-            code: "InternalServiceErrorException".into(),
-            message: None,
-        },
-        2,
-    );
+    emu.push_fault(PRODUCT, error("InternalServiceErrorException"), 2);
     let entitlement = check(&emu).await.run().await.unwrap();
     assert_eq!(entitlement.attempts(), 3);
 }
@@ -206,14 +214,7 @@ async fn a_denied_customer_is_not_entitled() {
 #[tokio::test]
 async fn permanent_throttling_ends_at_the_deadline() {
     let emu = emulator(Config::new().product(product())).await;
-    emu.push_fault(
-        PRODUCT,
-        Fault::Error {
-            code: "ThrottlingException".into(),
-            message: None,
-        },
-        100_000,
-    );
+    emu.push_fault(PRODUCT, error("ThrottlingException"), 100_000);
     let deadline = Duration::from_secs(1);
     let started = Instant::now();
     let err = check(&emu)
@@ -341,13 +342,8 @@ async fn bad_configuration_makes_no_call() {
 #[tokio::test]
 async fn unknown_credentials_are_rejected_not_retried() {
     let emu = emulator(Config::new().product(product())).await;
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(emu.endpoint_url())
-        .credentials_provider(Credentials::new("AKIDUNKNOWN", "nope", None, None, "test"))
-        .http_client(entitled::http_client(None).unwrap())
-        .load()
-        .await;
+    let unknown = Credentials::new("AKIDUNKNOWN", "nope", None, None, "test");
+    let config = sdk_config_with(&emu, entitled::http_client(None).unwrap(), unknown).await;
     let err = check(&emu)
         .await
         .sdk_config(config)
