@@ -106,10 +106,10 @@ fn rows() -> Vec<Row> {
         row("503 storm", PRODUCT, status(503), ALWAYS, 75),
         row("502 twice", PRODUCT, status(502), 2, 0),
         row(
-            "throttled three times",
+            "throttled twice",
             PRODUCT,
             error("ThrottlingException"),
-            3,
+            2,
             0,
         ),
         row(
