@@ -7,12 +7,9 @@
 use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion};
 use entitled::{verify, Expected, KeySet, PublicKey};
-use ring::rand::SystemRandom;
-use ring::signature::{RsaKeyPair, RSA_PSS_SHA256};
+use entitled_emulator::token::{sign_raw, Scheme, SigningKey};
 
 const PRODUCT: &str = "prod-bench-1234";
 const NONCE: &str = "nonce-sent-with-this-call";
@@ -24,23 +21,17 @@ fn fixture(name: &str) -> String {
 }
 
 fn token() -> String {
-    let pem = fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem");
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let pair = RsaKeyPair::from_pkcs8(&STANDARD.decode(body).unwrap()).unwrap();
-    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"PS256","typ":"JWT"}"#);
+    let key = SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem"))
+        .unwrap();
     let claims = format!(
         r#"{{"productCode":"{PRODUCT}","publicKeyVersion":1,"nonce":"{NONCE}","iat":{NOW}}}"#
     );
-    let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims));
-    let mut signature = vec![0; pair.public().modulus_len()];
-    pair.sign(
-        &RSA_PSS_SHA256,
-        &SystemRandom::new(),
-        input.as_bytes(),
-        &mut signature,
+    sign_raw(
+        r#"{"alg":"PS256","typ":"JWT"}"#,
+        &claims,
+        &key,
+        Scheme::Ps256,
     )
-    .unwrap();
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
 fn benches(c: &mut Criterion) {

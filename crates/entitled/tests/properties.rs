@@ -9,10 +9,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use entitled::{verify, Expected, KeySet, PublicKey, VerifiedToken, VerifyError};
+use entitled_emulator::token::{sign_raw, Scheme, SigningKey};
 use proptest::prelude::*;
 use proptest::sample::select;
-use ring::rand::SystemRandom;
-use ring::signature::{RsaKeyPair, RSA_PSS_SHA256};
 use serde_json::{json, Map, Value};
 
 const PRODUCT: &str = "prod-prop-1234";
@@ -28,12 +27,11 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn signing_key() -> &'static RsaKeyPair {
-    static KEY: OnceLock<RsaKeyPair> = OnceLock::new();
+fn signing_key() -> &'static SigningKey {
+    static KEY: OnceLock<SigningKey> = OnceLock::new();
     KEY.get_or_init(|| {
-        let pem = fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem");
-        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        RsaKeyPair::from_pkcs8(&STANDARD.decode(body).unwrap()).unwrap()
+        SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem"))
+            .unwrap()
     })
 }
 
@@ -52,17 +50,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn sign(header: &str, payload: &str) -> String {
-    let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
-    let pair = signing_key();
-    let mut signature = vec![0; pair.public().modulus_len()];
-    pair.sign(
-        &RSA_PSS_SHA256,
-        &SystemRandom::new(),
-        input.as_bytes(),
-        &mut signature,
-    )
-    .unwrap();
-    format!("{input}.{}", b64(&signature))
+    sign_raw(header, payload, signing_key(), Scheme::Ps256)
 }
 
 fn claims() -> Map<String, Value> {

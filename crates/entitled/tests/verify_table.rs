@@ -6,8 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use entitled::{verify, Expected, KeySet, PublicKey, VerifyError};
-use ring::rand::SystemRandom;
-use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256, RSA_PSS_SHA256};
+use entitled_emulator::token::{sign_raw, Scheme, SigningKey};
 use serde_json::{json, Value};
 
 const PRODUCT: &str = "prod-test-1234";
@@ -19,10 +18,8 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn private_key(name: &str) -> RsaKeyPair {
-    let pem = fixture(&format!("TEST-ONLY-{name}.private.pem"));
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    RsaKeyPair::from_pkcs8(&STANDARD.decode(body).unwrap()).unwrap()
+fn private_key(name: &str) -> SigningKey {
+    SigningKey::from_pkcs8_pem(&fixture(&format!("TEST-ONLY-{name}.private.pem"))).unwrap()
 }
 
 fn keys() -> KeySet {
@@ -44,28 +41,21 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn sign(header: &str, payload: &str, sig: Sig) -> String {
-    let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
-    let signature = match sig {
-        Sig::Pss(key) | Sig::Pkcs1(key) => {
-            let pair = private_key(key);
-            let scheme: &dyn ring::signature::RsaEncoding = match sig {
-                Sig::Pss(_) => &RSA_PSS_SHA256,
-                _ => &RSA_PKCS1_SHA256,
-            };
-            let mut out = vec![0; pair.public().modulus_len()];
-            pair.sign(scheme, &SystemRandom::new(), input.as_bytes(), &mut out)
-                .unwrap();
-            b64(&out)
-        }
+    match sig {
+        Sig::Pss(key) => sign_raw(header, payload, &private_key(key), Scheme::Ps256),
+        Sig::Pkcs1(key) => sign_raw(header, payload, &private_key(key), Scheme::Rs256Pkcs1),
         // The classic confusion attack: HMAC keyed with the public key text.
         Sig::Hmac => {
+            let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
             let secret = fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem");
             let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
-            b64(ring::hmac::sign(&key, input.as_bytes()).as_ref())
+            format!(
+                "{input}.{}",
+                b64(ring::hmac::sign(&key, input.as_bytes()).as_ref())
+            )
         }
-        Sig::Empty => String::new(),
-    };
-    format!("{input}.{signature}")
+        Sig::Empty => format!("{}.{}.", b64(header.as_bytes()), b64(payload.as_bytes())),
+    }
 }
 
 const PS256: &str = r#"{"alg":"PS256","typ":"JWT"}"#;
