@@ -41,22 +41,11 @@ if [[ ! -x $venv/bin/aws ]]; then
 fi
 
 work=$(mktemp -d)
-emulator_pid=
-cleanup() {
-  if [[ -n $emulator_pid ]]; then kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
+source "$root/scripts/lib/emulator.sh"
+cleanup() { stop_emulator; rm -rf "$work"; }
 trap cleanup EXIT
-
-exec 3< <(exec "$emulator" --listen 127.0.0.1:0 --product "$product" --key-file "$key" \
-  --public-key-out "$work/key.pem" 2>"$work/emulator.log")
-emulator_pid=$!
-if ! read -r -t 30 line <&3 || [[ $line != "listening on "* ]]; then
-  echo "bench: the emulator did not start: ${line:-no output}" >&2
-  cat "$work/emulator.log" >&2
-  exit 1
-fi
-endpoint=${line#listening on }
+start_emulator "$emulator" "$work/emulator.log" \
+  --product "$product" --key-file "$key" --public-key-out "$work/key.pem"
 
 # One environment for all three: static credentials the emulator knows, no
 # profile files (as in a container), no IMDS.

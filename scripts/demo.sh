@@ -33,31 +33,16 @@ APP=$TARGET_DIR/debug/entitled-example-handoff-verify
 PRIVATE_KEY=tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem
 
 work=$(mktemp -d)
-emu_pid=
-cleanup() {
-    if [[ -n $emu_pid ]]; then
-        kill "$emu_pid" 2>/dev/null || true
-        wait "$emu_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
+source scripts/lib/emulator.sh
+cleanup() { stop_emulator; rm -rf "$work"; }
 trap cleanup EXIT
 
 echo "==> starting the emulator on 127.0.0.1 (a free port)"
-mkfifo "$work/emulator.out"
-"$EMULATOR" --listen 127.0.0.1:0 --region us-east-1 \
+start_emulator "$EMULATOR" "$work/emulator.err" --region us-east-1 \
     --product demo-product --key-file "$PRIVATE_KEY" \
     --product denied-product --key-file "$PRIVATE_KEY" --deny denied-product \
-    --public-key-out "$work/key.pem" \
-    >"$work/emulator.out" 2>"$work/emulator.err" &
-emu_pid=$!
-exec 3<"$work/emulator.out"
-if ! read -r -t 60 line <&3 || [[ $line != "listening on "* ]]; then
-    echo "the emulator did not start:" >&2
-    cat "$work/emulator.err" >&2
-    exit 1
-fi
-URL=${line#listening on }
+    --public-key-out "$work/key.pem"
+URL=$endpoint
 echo "    emulator at $URL"
 
 # Only AWS's standard variables, as in an ECS task: task-role credentials

@@ -38,24 +38,11 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 work=$(mktemp -d)
-emulator_pid=
-cleanup() {
-  if [[ -n $emulator_pid ]]; then kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
+source "$root/scripts/lib/emulator.sh"
+cleanup() { stop_emulator; rm -rf "$work"; }
 trap cleanup EXIT
-
-# The emulator prints `listening on URL` once it accepts connections and has
-# written the public key: reading that line is the readiness signal.
-exec 3< <(exec "$emulator" --listen 127.0.0.1:0 --throttle "$rate" \
-  --product "$product" --key-file "$key" --public-key-out "$work/key.pem" 2>"$work/emulator.log"; )
-emulator_pid=$!
-if ! read -r -t 30 line <&3 || [[ $line != "listening on "* ]]; then
-  echo "storm: the emulator did not start: ${line:-no output}" >&2
-  cat "$work/emulator.log" >&2
-  exit 1
-fi
-endpoint=${line#listening on }
+start_emulator "$emulator" "$work/emulator.log" --throttle "$rate" \
+  --product "$product" --key-file "$key" --public-key-out "$work/key.pem"
 
 python3 "$root/scripts/storm.py" "$n" "$rate" --endpoint "$endpoint" --guard "$guard" \
   --product "$product" --public-key "$work/key.pem" "$@"
