@@ -26,6 +26,7 @@ mod compiled;
 mod duration;
 mod exec;
 mod exit;
+mod flags;
 mod log;
 mod product;
 mod signals;
