@@ -128,8 +128,8 @@ fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
     let started = Instant::now();
     let product = product::resolve(&cli, &compiled::COMPILED)?;
     let check = build_check(&cli, product)?;
-    let wake = signals.install()?;
-    let entitlement = run_check(&check, wake)?;
+    let stop_fd = signals.install()?;
+    let entitlement = run_check(&check, signals, stop_fd)?;
     report_success(&cli.logger, &entitlement, started.elapsed());
     if cli.check_only {
         return Ok(());
@@ -168,7 +168,11 @@ fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
 
 /// Runs the check on a single-threaded runtime until it ends or a stop
 /// signal arrives, then shuts the runtime down.
-fn run_check(check: &Check, wake: OwnedFd) -> Result<Entitlement, Failure> {
+fn run_check(
+    check: &Check,
+    signals: &SignalState,
+    stop_fd: OwnedFd,
+) -> Result<Entitlement, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -177,7 +181,7 @@ fn run_check(check: &Check, wake: OwnedFd) -> Result<Entitlement, Failure> {
     let outcome = runtime.block_on(async {
         tokio::select! {
             biased;
-            sig = signals::stopped(wake) => Err(Failure::Signal(sig)),
+            sig = signals::stopped(signals, stop_fd) => Err(Failure::Signal(sig)),
             result = check.run() => result.map_err(Failure::from),
         }
     });
