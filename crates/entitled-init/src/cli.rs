@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::exit::EXIT_CODES;
-use crate::flags::{self, Action, Flag, Options, FLAGS};
+use crate::flags::{self, Action, Options, FLAGS};
 use crate::log::{Format, Logger, Verbosity};
 
 /// What the command line asks for.
@@ -94,30 +94,22 @@ fn parse_into(options: &mut Options, args: Vec<OsString>) -> Result<Parsed, Stri
             }
             return Err(arg.unexpected().to_string());
         };
+        if std::mem::replace(&mut seen[index], true) {
+            return Err(format!("{} is given twice; give it once", flag.name()));
+        }
         match flag.action {
             Action::Help => return Ok(Parsed::Help),
             Action::Version => return Ok(Parsed::Version),
-            Action::Switch(apply) => {
-                once(&mut seen[index], flag)?;
-                apply(options);
-            }
+            Action::Switch(switch) => options.turn_on(switch),
             Action::Value(apply) => {
                 let value = parser
                     .value()
                     .map_err(|_| format!("{} needs a value", flag.name()))?;
-                once(&mut seen[index], flag)?;
                 apply(options, value).map_err(|e| format!("{}: {e}", flag.name()))?;
             }
         }
     }
     finish(options, command)
-}
-
-fn once(seen: &mut bool, flag: &Flag) -> Result<(), String> {
-    if std::mem::replace(seen, true) {
-        return Err(format!("{} is given twice; give it once", flag.name()));
-    }
-    Ok(())
 }
 
 fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, String> {
@@ -154,8 +146,7 @@ pub fn help() -> String {
         "entitled {version}: check AWS Marketplace entitlement, then exec the real process
 
 Usage: {synopsis}
-Each flag may be given once. COMMAND starts after `--` (or at the first
-argument that is not a flag) and is taken byte for byte.
+Each flag may be given once.
 
 On success the process execs COMMAND (PATH lookup) with the same PID, its
 arguments exactly as given and the environment plus ENTITLED_TOKEN and

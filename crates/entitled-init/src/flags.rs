@@ -28,12 +28,33 @@ pub enum Action {
     /// Takes a value (`--flag VALUE` or `--flag=VALUE`) and stores it; the
     /// error names the problem and the fix, without the flag's name.
     Value(fn(&mut Options, OsString) -> Result<(), String>),
-    /// Takes no value.
-    Switch(fn(&mut Options)),
+    /// Takes no value; turns a setting on.
+    Switch(Switch),
     /// Ends parsing: print the help.
     Help,
     /// Ends parsing: print the version.
     Version,
+}
+
+/// The settings a flag without a value turns on. (An enum rather than a
+/// function per switch: each function costs unwind-table bytes in a binary
+/// that must not grow.)
+#[derive(Clone, Copy)]
+pub enum Switch {
+    CheckOnly,
+    Quiet,
+    Verbose,
+}
+
+impl Options {
+    /// Turns `switch` on.
+    pub fn turn_on(&mut self, switch: Switch) {
+        *match switch {
+            Switch::CheckOnly => &mut self.check_only,
+            Switch::Quiet => &mut self.quiet,
+            Switch::Verbose => &mut self.verbose,
+        } = true;
+    }
 }
 
 /// One flag.
@@ -107,7 +128,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value_name: "",
         help: "verify, then exit 0 without running a command",
-        action: Action::Switch(|o| o.check_only = true),
+        action: Action::Switch(Switch::CheckOnly),
     },
     Flag {
         long: "log-format",
@@ -129,14 +150,14 @@ pub const FLAGS: &[Flag] = &[
         short: Some('q'),
         value_name: "",
         help: "log errors only",
-        action: Action::Switch(|o| o.quiet = true),
+        action: Action::Switch(Switch::Quiet),
     },
     Flag {
         long: "verbose",
         short: Some('v'),
         value_name: "",
         help: "also log the configuration and the program run",
-        action: Action::Switch(|o| o.verbose = true),
+        action: Action::Switch(Switch::Verbose),
     },
     Flag {
         long: "help",
@@ -162,19 +183,6 @@ impl Flag {
             None => format!("--{}", self.long),
         }
     }
-
-    /// The left column of its help row: `--deadline DURATION`, `-q, --quiet`.
-    fn synopsis(&self) -> String {
-        let mut text = match self.short {
-            Some(c) => format!("-{c}, --{}", self.long),
-            None => format!("--{}", self.long),
-        };
-        if matches!(self.action, Action::Value(_)) {
-            text.push(' ');
-            text.push_str(self.value_name);
-        }
-        text
-    }
 }
 
 /// The row of the flag called `--long`.
@@ -195,7 +203,16 @@ pub fn by_short(short: char) -> Option<(usize, &'static Flag)> {
 pub fn synopsis() -> String {
     let mut text = String::from("entitled [OPTIONS] -- COMMAND [ARG...]\n");
     for flag in FLAGS {
-        text.push_str(&format!("  {:<26} {}\n", flag.synopsis(), flag.help));
+        // The left column: `--deadline DURATION`, `-q, --quiet`.
+        let mut names = match flag.short {
+            Some(c) => format!("-{c}, --{}", flag.long),
+            None => format!("--{}", flag.long),
+        };
+        if matches!(flag.action, Action::Value(_)) {
+            names.push(' ');
+            names.push_str(flag.value_name);
+        }
+        text.push_str(&format!("  {names:<26} {}\n", flag.help));
     }
     text
 }
