@@ -17,7 +17,6 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::Duration;
 
 use libc::c_int;
 use tokio::io::unix::AsyncFd;
@@ -26,13 +25,14 @@ use tokio::io::Interest;
 /// The signals that stop the check.
 pub const STOP_SIGNALS: [c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
 
-/// The name of a signal, for log lines.
-pub fn name(sig: c_int) -> String {
+/// The name of a stop signal, for log lines.
+pub fn name(sig: c_int) -> &'static str {
     match sig {
-        libc::SIGTERM => "SIGTERM".into(),
-        libc::SIGINT => "SIGINT".into(),
-        libc::SIGHUP => "SIGHUP".into(),
-        n => format!("signal {n}"),
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGHUP => "SIGHUP",
+        // Only the signals in STOP_SIGNALS are ever waited for.
+        _ => "a stop signal",
     }
 }
 
@@ -205,26 +205,29 @@ impl SignalState {
     }
 }
 
-/// Resolves when a watched stop signal arrives, with its number.
+/// Resolves when a watched stop signal arrives, with its number, or with
+/// the error that keeps the guard from watching for one. Must run inside
+/// the runtime.
 ///
 /// A signalfd registered with the runtime, rather than a thread blocked in
 /// sigwaitinfo: it needs no thread to start and end, and it wakes the same
-/// `select!` that runs the check.
-pub async fn stopped(signals: &SignalState, fd: OwnedFd) -> c_int {
+/// `select!` that runs the check. Failing to register it fails the start
+/// (before any call) rather than leaving a check that cannot be stopped.
+pub async fn stopped(fd: OwnedFd) -> Result<c_int, SignalError> {
+    let failed = |step, source| SignalError { step, source };
     // SAFETY: an OwnedFd holds one open descriptor, returns the same one
     // from every as_raw_fd call and closes it only when dropped, which the
     // AsyncFd that owns it does after deregistering.
-    let Ok(fd) = (unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }) else {
-        return poll_pending(signals).await;
-    };
+    let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
+        .map_err(|e| failed("signalfd registration", e.into()))?;
     loop {
-        let Ok(mut ready) = fd.readable().await else {
-            return poll_pending(signals).await;
-        };
-        match ready.try_io(|fd| read_signal(fd.get_ref())) {
-            Ok(Ok(sig)) => return sig,
-            Ok(Err(_)) => return poll_pending(signals).await,
-            Err(_would_block) => continue,
+        let mut ready = fd
+            .readable()
+            .await
+            .map_err(|e| failed("signalfd readiness", e))?;
+        // A would-block read clears the readiness and waits again.
+        if let Ok(read) = ready.try_io(|fd| read_signal(fd.get_ref())) {
+            return read.map_err(|e| failed("signalfd read", e));
         }
     }
 }
@@ -249,17 +252,6 @@ fn read_signal(fd: &OwnedFd) -> io::Result<c_int> {
         return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
     }
     Ok(info.ssi_signo as c_int)
-}
-
-/// The fallback should the signalfd fail to register or read: look at the
-/// pending set every 100 ms, well within the promise to stop in a second.
-async fn poll_pending(signals: &SignalState) -> c_int {
-    loop {
-        if let Ok(Some(sig)) = signals.pending_stop() {
-            return sig;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[cfg(test)]
@@ -297,11 +289,8 @@ mod tests {
             .enable_time()
             .build()
             .unwrap();
-        let sig = runtime.block_on(async {
-            // Straight from the signalfd: the pending-set fallback would
-            // leave the signal pending, and restore_for_exec would see it.
-            stopped(&state, fd).await
-        });
+        // Taken from the queue: restore_for_exec must not see it pending.
+        let sig = runtime.block_on(stopped(fd)).unwrap();
         assert_eq!(sig, libc::SIGINT);
         assert_eq!(state.restore_for_exec().unwrap(), None);
         for sig in STOP_SIGNALS {
