@@ -345,6 +345,42 @@ mod tests {
     }
 
     #[test]
+    fn every_flag_given_twice_is_refused() {
+        for flag in FLAGS {
+            let spelled = format!("--{}", flag.long);
+            let once: Vec<&str> = match flag.action {
+                // These end parsing at their first appearance.
+                Action::Help | Action::Version => continue,
+                Action::Switch(_) => vec![&spelled],
+                Action::Value(_) => {
+                    let value = match flag.value_name {
+                        "N" => "1",
+                        "DURATION" => "1s",
+                        "text|json" => "json",
+                        _ => "x",
+                    };
+                    vec![&spelled, value]
+                }
+            };
+            let mut list = once.clone();
+            // The one-letter name counts as the same flag.
+            let short = flag.short.map(|c| format!("-{c}"));
+            match &short {
+                Some(short) => list.push(short),
+                None => list.extend(&once),
+            }
+            if spelled != "--check" {
+                list.push("--check");
+            }
+            let message = usage_error(&list);
+            assert!(
+                message.contains(&format!("{} is given twice; give it once", flag.name())),
+                "{list:?}: {message}"
+            );
+        }
+    }
+
+    #[test]
     fn usage_errors_keep_the_log_format_seen() {
         let err = parse(args(&["--log-format", "json", "--bogus"])).unwrap_err();
         assert_eq!(err.format, Format::Json);

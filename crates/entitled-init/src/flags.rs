@@ -12,14 +12,24 @@ use crate::log::Format;
 /// What the flags seen so far have set.
 #[derive(Debug, Default)]
 pub struct Options {
+    /// `--product-code`.
     pub product_code: Option<String>,
+    /// `--public-key`.
     pub public_key: Option<PathBuf>,
+    /// `--public-key-version`.
     pub public_key_version: Option<u32>,
+    /// `--deadline`.
     pub deadline: Option<Duration>,
+    /// `--attempt-timeout`.
     pub attempt_timeout: Option<Duration>,
+    /// `--log-format`; kept even when a later flag is bad, so the usage
+    /// error is written in the format asked for.
     pub format: Format,
+    /// `--check`.
     pub check_only: bool,
+    /// `-q`/`--quiet`.
     pub quiet: bool,
+    /// `-v`/`--verbose`.
     pub verbose: bool,
 }
 
@@ -41,8 +51,11 @@ pub enum Action {
 /// that must not grow.)
 #[derive(Clone, Copy)]
 pub enum Switch {
+    /// `--check`.
     CheckOnly,
+    /// `-q`/`--quiet`.
     Quiet,
+    /// `-v`/`--verbose`.
     Verbose,
 }
 
