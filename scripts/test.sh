@@ -13,6 +13,7 @@ fi
 # The guard ships as a static musl binary, and the chroot test runs that build.
 rustup target add x86_64-unknown-linux-musl >/dev/null
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init
+export ENTITLED_STATIC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-musl/release/entitled"
 
 # Unit, integration and doc tests of every crate. Benchmarks are not tests:
 # they print figures (see BENCHMARKS.md).

@@ -4,8 +4,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::duration::parse_duration;
 use crate::exit::EXIT_CODES;
+use crate::flags::{self, Action, Options, FLAGS};
 use crate::log::{Format, Logger, Verbosity};
 
 /// What the command line asks for.
@@ -58,156 +58,86 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = entitled::DEFAULT_ATTEMPT_TIMEOUT;
 
 /// Parses the arguments after the program name.
 pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
-    let mut state = State::default();
-    match state.parse(args) {
+    let mut options = Options::default();
+    match parse_into(&mut options, args) {
         Ok(parsed) => Ok(parsed),
         Err(message) => Err(UsageError {
             message,
-            format: state.format,
+            format: options.format,
         }),
     }
 }
 
-#[derive(Default)]
-struct State {
-    format: Format,
-    product_code: Option<String>,
-    public_key: Option<PathBuf>,
-    public_key_version: Option<u32>,
-    deadline: Option<Duration>,
-    attempt_timeout: Option<Duration>,
-    log_format_seen: bool,
-    check_only: bool,
-    verbosity: Option<Verbosity>,
-}
-
-/// Refuses a second value for a flag. A task definition whose ENTRYPOINT
-/// lacks the closing `--` would otherwise let the buyer's CMD override an
-/// earlier `--product-code`.
-fn once<T>(slot: &mut Option<T>, flag: &str, value: T) -> Result<(), String> {
-    if slot.is_some() {
-        return Err(format!("{flag} is given twice; give it once"));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
-fn utf8(flag: &str, value: OsString) -> Result<String, String> {
-    value
-        .into_string()
-        .map_err(|v| format!("{flag} {v:?} is not valid UTF-8"))
-}
-
-impl State {
-    fn parse(&mut self, args: Vec<OsString>) -> Result<Parsed, String> {
-        use lexopt::prelude::*;
-
-        let mut parser = lexopt::Parser::from_args(args);
-        let mut command = Vec::new();
-        loop {
-            let arg = parser.next().map_err(|e| e.to_string())?;
-            let Some(arg) = arg else { break };
-            match arg {
-                Long("product-code") => {
-                    let v = utf8("--product-code", flag_value(&mut parser, "--product-code")?)?;
-                    once(&mut self.product_code, "--product-code", v)?;
-                }
-                Long("public-key") => {
-                    let v = PathBuf::from(flag_value(&mut parser, "--public-key")?);
-                    once(&mut self.public_key, "--public-key", v)?;
-                }
-                Long("public-key-version") => {
-                    let text = utf8(
-                        "--public-key-version",
-                        flag_value(&mut parser, "--public-key-version")?,
-                    )?;
-                    let v = parse_key_version(&text)?;
-                    once(&mut self.public_key_version, "--public-key-version", v)?;
-                }
-                Long("deadline") => {
-                    let text = utf8("--deadline", flag_value(&mut parser, "--deadline")?)?;
-                    let v = parse_duration(&text).map_err(|e| format!("--deadline: {e}"))?;
-                    once(&mut self.deadline, "--deadline", v)?;
-                }
-                Long("attempt-timeout") => {
-                    let text = utf8(
-                        "--attempt-timeout",
-                        flag_value(&mut parser, "--attempt-timeout")?,
-                    )?;
-                    let v = parse_duration(&text).map_err(|e| format!("--attempt-timeout: {e}"))?;
-                    once(&mut self.attempt_timeout, "--attempt-timeout", v)?;
-                }
-                Long("log-format") => {
-                    let text = utf8("--log-format", flag_value(&mut parser, "--log-format")?)?;
-                    if self.log_format_seen {
-                        return Err("--log-format is given twice; give it once".into());
-                    }
-                    self.log_format_seen = true;
-                    self.format = match text.as_str() {
-                        "text" => Format::Text,
-                        "json" => Format::Json,
-                        _ => {
-                            return Err(format!(
-                                "--log-format {text:?} is not a format; use text or json"
-                            ))
-                        }
-                    };
-                }
-                Long("check") => self.check_only = true,
-                Short('q') | Long("quiet") => self.verbosity = Some(Verbosity::Quiet),
-                Short('v') | Long("verbose") => self.verbosity = Some(Verbosity::Verbose),
-                Short('h') | Long("help") => return Ok(Parsed::Help),
-                Short('V') | Long("version") => return Ok(Parsed::Version),
-                Value(first) => {
-                    // COMMAND starts here; everything after it is its own,
-                    // flags included, taken verbatim.
-                    command.push(first);
-                    command.extend(parser.raw_args().map_err(|e| e.to_string())?);
-                    break;
-                }
-                other => return Err(other.unexpected().to_string()),
+/// Applies each flag's row of [`FLAGS`] until COMMAND starts.
+///
+/// Every flag may be given once. A task definition whose ENTRYPOINT lacks
+/// the closing `--` would otherwise let the buyer's CMD override an earlier
+/// `--product-code`; the rule is the same for every flag so that there is
+/// nothing to remember about which ones may repeat.
+fn parse_into(options: &mut Options, args: Vec<OsString>) -> Result<Parsed, String> {
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut seen = [false; FLAGS.len()];
+    let mut command = Vec::new();
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        let found = match &arg {
+            lexopt::Arg::Long(long) => flags::by_long(long),
+            lexopt::Arg::Short(short) => flags::by_short(*short),
+            lexopt::Arg::Value(_) => None,
+        };
+        let Some((index, flag)) = found else {
+            if let lexopt::Arg::Value(first) = arg {
+                // COMMAND starts here; everything after it is its own,
+                // flags included, taken verbatim.
+                command.push(first);
+                command.extend(parser.raw_args().map_err(|e| e.to_string())?);
+                break;
+            }
+            return Err(arg.unexpected().to_string());
+        };
+        if std::mem::replace(&mut seen[index], true) {
+            return Err(format!("{} is given twice; give it once", flag.name()));
+        }
+        match flag.action {
+            Action::Help => return Ok(Parsed::Help),
+            Action::Version => return Ok(Parsed::Version),
+            Action::Switch(switch) => options.turn_on(switch),
+            Action::Value(apply) => {
+                let value = parser
+                    .value()
+                    .map_err(|_| format!("{} needs a value", flag.name()))?;
+                apply(options, value).map_err(|e| format!("{}: {e}", flag.name()))?;
             }
         }
-        self.finish(command)
     }
-
-    fn finish(&mut self, command: Vec<OsString>) -> Result<Parsed, String> {
-        if self.check_only && !command.is_empty() {
-            return Err("--check runs no COMMAND; drop the COMMAND or --check".into());
-        }
-        if !self.check_only && command.is_empty() {
-            return Err(
-                "no COMMAND given; put the program to run after `--`, or pass --check".into(),
-            );
-        }
-        Ok(Parsed::Run(Cli {
-            product_code: self.product_code.take(),
-            public_key: self.public_key.take(),
-            public_key_version: self.public_key_version,
-            deadline: self.deadline.unwrap_or(DEFAULT_DEADLINE),
-            attempt_timeout: self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
-            check_only: self.check_only,
-            logger: Logger {
-                format: self.format,
-                verbosity: self.verbosity.unwrap_or(Verbosity::Normal),
-            },
-            command,
-        }))
-    }
+    finish(options, command)
 }
 
-/// A flag's value, with a message that names the flag when it is missing.
-fn flag_value(parser: &mut lexopt::Parser, flag: &str) -> Result<OsString, String> {
-    parser.value().map_err(|_| format!("{flag} needs a value"))
-}
-
-fn parse_key_version(text: &str) -> Result<u32, String> {
-    match text.parse::<u32>() {
-        Ok(v) if v >= 1 && v <= i32::MAX as u32 => Ok(v),
-        _ => Err(format!(
-            "--public-key-version {text:?} is not a key version; use the integer (from 1) AWS Marketplace gave with the key"
-        )),
+fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, String> {
+    if options.check_only && !command.is_empty() {
+        return Err("--check runs no COMMAND; drop the COMMAND or --check".into());
     }
+    if !options.check_only && command.is_empty() {
+        return Err("no COMMAND given; put the program to run after `--`, or pass --check".into());
+    }
+    let verbosity = match (options.quiet, options.verbose) {
+        (true, true) => return Err("-q/--quiet and -v/--verbose contradict; give one".into()),
+        (true, false) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    Ok(Parsed::Run(Cli {
+        product_code: options.product_code.take(),
+        public_key: options.public_key.take(),
+        public_key_version: options.public_key_version,
+        deadline: options.deadline.unwrap_or(DEFAULT_DEADLINE),
+        attempt_timeout: options.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
+        check_only: options.check_only,
+        logger: Logger {
+            format: options.format,
+            verbosity,
+        },
+        command,
+    }))
 }
 
 /// The `--help` text. The exit codes come from the same table the code uses.
@@ -215,20 +145,8 @@ pub fn help() -> String {
     let mut text = format!(
         "entitled {version}: check AWS Marketplace entitlement, then exec the real process
 
-Usage: entitled [OPTIONS] -- COMMAND [ARG...]
-
-Options:
-  --product-code CODE        the product code from AWS Marketplace
-  --public-key PATH          the product's PEM public key (\"BEGIN PUBLIC KEY\") from AWS Marketplace
-  --public-key-version N     the key's version; default 1
-  --deadline DURATION        total time for the check, e.g. 500ms, 20s, 5m, 1h; default 30m
-  --attempt-timeout DURATION per call; default 10s
-  --check                    verify, then exit 0 without running a command
-  --log-format text|json     default text; json is one object per line
-  -q, --quiet                log errors only
-  -v, --verbose              also log the configuration and the program run
-  -h, --help                 print this help
-  -V, --version              print the version
+Usage: {synopsis}
+Each flag may be given once.
 
 On success the process execs COMMAND (PATH lookup) with the same PID, its
 arguments exactly as given and the environment plus ENTITLED_TOKEN and
@@ -239,7 +157,8 @@ The environment is read only for AWS's standard variables: credentials
 and SSL_CERT_FILE. The product code and key come only from flags or from
 values compiled into this binary.
 ",
-        version = env!("CARGO_PKG_VERSION")
+        version = env!("CARGO_PKG_VERSION"),
+        synopsis = flags::synopsis(),
     );
     let compiled = crate::compiled::describe();
     if !compiled.is_empty() {
@@ -341,7 +260,10 @@ mod tests {
             Ok(Parsed::Help)
         ));
         assert!(matches!(parse(args(&["-V"])), Ok(Parsed::Version)));
-        assert!(help().contains("  77       customer not entitled"));
+        let help = help();
+        assert!(help.contains("  77       customer not entitled"));
+        assert!(help.contains(&crate::flags::synopsis()));
+        assert!(help.contains("Each flag may be given once."));
     }
 
     #[test]
@@ -380,6 +302,38 @@ mod tests {
             (&["--log-format", "xml", "--check"], "text or json"),
             (
                 &["--log-format", "json", "--log-format", "json", "--check"],
+                "--log-format is given twice",
+            ),
+            (&["--check", "--check"], "--check is given twice"),
+            (&["-q", "-q", "--check"], "-q/--quiet is given twice"),
+            (&["-q", "--quiet", "--check"], "-q/--quiet is given twice"),
+            (&["-vv", "--check"], "-v/--verbose is given twice"),
+            (
+                &["--verbose", "-v", "--check"],
+                "-v/--verbose is given twice",
+            ),
+            (&["-q", "-v", "--check"], "contradict"),
+            (
+                &[
+                    "--public-key-version",
+                    "1",
+                    "--public-key-version=1",
+                    "--check",
+                ],
+                "twice",
+            ),
+            (
+                &["--deadline", "1s", "--deadline", "1s", "--check"],
+                "twice",
+            ),
+            (
+                &[
+                    "--attempt-timeout",
+                    "1s",
+                    "--attempt-timeout",
+                    "1s",
+                    "--check",
+                ],
                 "twice",
             ),
         ];
@@ -387,6 +341,42 @@ mod tests {
             let message = usage_error(list);
             assert!(message.contains(needle), "{list:?}: {message}");
             assert!(message.ends_with("see `entitled --help`"), "{message}");
+        }
+    }
+
+    #[test]
+    fn every_flag_given_twice_is_refused() {
+        for flag in FLAGS {
+            let spelled = format!("--{}", flag.long);
+            let once: Vec<&str> = match flag.action {
+                // These end parsing at their first appearance.
+                Action::Help | Action::Version => continue,
+                Action::Switch(_) => vec![&spelled],
+                Action::Value(_) => {
+                    let value = match flag.value_name {
+                        "N" => "1",
+                        "DURATION" => "1s",
+                        "text|json" => "json",
+                        _ => "x",
+                    };
+                    vec![&spelled, value]
+                }
+            };
+            let mut list = once.clone();
+            // The one-letter name counts as the same flag.
+            let short = flag.short.map(|c| format!("-{c}"));
+            match &short {
+                Some(short) => list.push(short),
+                None => list.extend(&once),
+            }
+            if spelled != "--check" {
+                list.push("--check");
+            }
+            let message = usage_error(&list);
+            assert!(
+                message.contains(&format!("{} is given twice; give it once", flag.name())),
+                "{list:?}: {message}"
+            );
         }
     }
 

@@ -26,6 +26,7 @@ mod compiled;
 mod duration;
 mod exec;
 mod exit;
+mod flags;
 mod log;
 mod product;
 mod signals;
@@ -127,8 +128,8 @@ fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
     let started = Instant::now();
     let product = product::resolve(&cli, &compiled::COMPILED)?;
     let check = build_check(&cli, product)?;
-    let wake = signals.install()?;
-    let entitlement = run_check(&check, wake)?;
+    let stop_fd = signals.install()?;
+    let entitlement = run_check(&check, stop_fd)?;
     report_success(&cli.logger, &entitlement, started.elapsed());
     if cli.check_only {
         return Ok(());
@@ -167,7 +168,7 @@ fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
 
 /// Runs the check on a single-threaded runtime until it ends or a stop
 /// signal arrives, then shuts the runtime down.
-fn run_check(check: &Check, wake: OwnedFd) -> Result<Entitlement, Failure> {
+fn run_check(check: &Check, stop_fd: OwnedFd) -> Result<Entitlement, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -176,7 +177,12 @@ fn run_check(check: &Check, wake: OwnedFd) -> Result<Entitlement, Failure> {
     let outcome = runtime.block_on(async {
         tokio::select! {
             biased;
-            sig = signals::stopped(wake) => Err(Failure::Signal(sig)),
+            // Polled first: a signalfd that cannot be registered fails the
+            // start before the check makes any call.
+            sig = signals::stopped(stop_fd) => Err(match sig {
+                Ok(sig) => Failure::Signal(sig),
+                Err(err) => err.into(),
+            }),
             result = check.run() => result.map_err(Failure::from),
         }
     });

@@ -1,45 +1,49 @@
 //! Signals: stop promptly during the check, and leave the program exactly
 //! the signal state the guard was started with.
 //!
-//! The guard may be PID 1 while it waits out throttling, and the kernel
-//! drops signals to a namespace's init unless it installed a handler. So
-//! SIGTERM, SIGINT and SIGHUP get a handler during the check (unless they
-//! were ignored at start: an ignored signal stays ignored). Before exec every
-//! disposition changed here is put back, and the start-up mask restored,
-//! because ignored dispositions and the mask survive exec and the program
-//! must see in `/proc/self/status` what the guard's parent gave it.
+//! As tini does it: SIGTERM, SIGINT and SIGHUP are blocked first thing,
+//! before the runtime or any thread exists, so every thread inherits the
+//! mask and a stop signal can only wait in the kernel's queue until the
+//! guard takes it from there. A blocked signal is queued even for PID 1 of
+//! a PID namespace, where the kernel drops a signal whose disposition is
+//! the default. No handler is installed, so the dispositions of the stop
+//! signals are never touched.
+//!
+//! A stop signal ignored at start stays ignored and is not waited for; one
+//! blocked at start stays blocked (and pending) for the program. Before
+//! exec the start-up mask is restored, because the mask survives exec and
+//! the program must see in `/proc/self/status` what the guard's parent gave
+//! it.
 
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::Duration;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use libc::c_int;
-use tokio::net::unix::pipe;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 /// The signals that stop the check.
 pub const STOP_SIGNALS: [c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
 
-/// The first stop signal received; 0 for none.
-static RECEIVED: AtomicI32 = AtomicI32::new(0);
-/// The write end of the self-pipe that wakes the async side; -1 for none.
-static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
-
-/// The name of a signal, for log lines.
-pub fn name(sig: c_int) -> String {
+/// The name of a stop signal, for log lines.
+pub fn name(sig: c_int) -> &'static str {
     match sig {
-        libc::SIGTERM => "SIGTERM".into(),
-        libc::SIGINT => "SIGINT".into(),
-        libc::SIGHUP => "SIGHUP".into(),
-        n => format!("signal {n}"),
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGHUP => "SIGHUP",
+        // Only the signals in STOP_SIGNALS are ever waited for.
+        _ => "a stop signal",
     }
 }
 
 /// The signal state at start-up, and what the guard changed since.
 pub struct SignalState {
     start_mask: libc::sigset_t,
-    /// (signal, disposition at start) for each signal whose disposition we changed.
-    changed: Vec<(c_int, libc::sigaction)>,
+    /// The stop signals the guard blocked and waits for: those neither
+    /// ignored nor blocked at start.
+    watched: libc::sigset_t,
+    /// SIGPIPE's disposition at start, when the guard set it to ignored.
+    pipe_at_start: Option<libc::sigaction>,
 }
 
 /// Why the signal state could not be read or set.
@@ -82,13 +86,9 @@ fn empty_set() -> libc::sigset_t {
     }
 }
 
-fn stop_set() -> libc::sigset_t {
-    let mut set = empty_set();
-    for sig in STOP_SIGNALS {
-        // SAFETY: `set` is an initialised sigset_t and `sig` a valid signal.
-        unsafe { libc::sigaddset(&mut set, sig) };
-    }
-    set
+fn is_member(set: &libc::sigset_t, sig: c_int) -> bool {
+    // SAFETY: `set` is an initialised sigset_t and `sig` a valid signal.
+    unsafe { libc::sigismember(set, sig) == 1 }
 }
 
 fn current_action(sig: c_int) -> Result<libc::sigaction, SignalError> {
@@ -111,116 +111,90 @@ fn set_action(sig: c_int, action: &libc::sigaction) -> Result<(), SignalError> {
     })
 }
 
-/// The handler: record the signal and wake the async side. Only
-/// async-signal-safe operations: an atomic store and write(2), with errno
-/// preserved for the interrupted code.
-extern "C" fn on_stop_signal(sig: c_int) {
-    let _ = RECEIVED.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
-    let fd = WAKE_FD.load(Ordering::SeqCst);
-    if fd >= 0 {
-        // SAFETY: errno is thread-local; writing one byte from a static to a
-        // non-blocking pipe is async-signal-safe. A full pipe already wakes
-        // the reader, so the result is ignored.
-        unsafe {
-            let errno = *libc::__errno_location();
-            libc::write(fd, b"!".as_ptr().cast(), 1);
-            *libc::__errno_location() = errno;
-        }
-    }
-}
-
 impl SignalState {
-    /// Records the signal mask at start-up. Call first thing, before any
-    /// thread exists.
+    /// Records the signal mask at start-up and blocks the stop signals to
+    /// wait for. Call first thing, before any thread exists: threads
+    /// created later inherit the mask, so none of them can take a stop
+    /// signal away from the signalfd.
     pub fn capture() -> Result<Self, SignalError> {
         let mut start_mask = empty_set();
         // SAFETY: a null new set only reads the current mask into `start_mask`.
         let rc =
             unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut start_mask) };
         check_pthread("pthread_sigmask (read)", rc)?;
+        let mut watched = empty_set();
+        for sig in STOP_SIGNALS {
+            // Ignored by whoever started us: keep it so. Blocking it would
+            // queue it (the kernel never discards a blocked signal), and the
+            // guard would stop on a signal its parent meant to be ignored.
+            // Blocked at start: the parent holds it back from us and from
+            // the program alike.
+            if is_member(&start_mask, sig) || current_action(sig)?.sa_sigaction == libc::SIG_IGN {
+                continue;
+            }
+            // SAFETY: `watched` is an initialised set and `sig` a valid signal.
+            unsafe { libc::sigaddset(&mut watched, sig) };
+        }
+        // SAFETY: `watched` is an initialised set; the old mask is in `start_mask`.
+        let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &watched, std::ptr::null_mut()) };
+        check_pthread("pthread_sigmask (block)", rc)?;
         Ok(Self {
             start_mask,
-            changed: Vec::new(),
+            watched,
+            pipe_at_start: None,
         })
     }
 
-    /// Installs the stop handlers (for stop signals not ignored at start),
-    /// and ignores SIGPIPE so a closed stderr cannot kill the guard. Returns
-    /// the read end of the wake pipe, for [`stopped`].
+    /// Ignores SIGPIPE so a closed stderr cannot kill the guard, and returns
+    /// a signalfd that becomes readable when a watched stop signal is
+    /// pending, for [`stopped`].
     pub fn install(&mut self) -> Result<OwnedFd, SignalError> {
-        let mut fds = [-1; 2];
-        // SAFETY: `fds` has room for the two descriptors pipe2 returns.
-        check("pipe2", unsafe {
-            libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK)
-        })?;
-        // SAFETY: pipe2 succeeded, so fds[0] is an open descriptor we own.
-        let read = unsafe { OwnedFd::from_raw_fd(fds[0]) };
-        // The write end stays open until exec closes it (O_CLOEXEC): a
-        // handler may run at any moment until the dispositions are restored.
-        WAKE_FD.store(fds[1], Ordering::SeqCst);
-
-        for sig in STOP_SIGNALS {
-            let old = current_action(sig)?;
-            if old.sa_sigaction == libc::SIG_IGN {
-                // Ignored by whoever started us: keep it so; the program
-                // inherits the same.
-                continue;
-            }
-            // SAFETY: zeroed is a valid starting sigaction; every field used
-            // is set below.
-            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-            action.sa_sigaction = on_stop_signal as extern "C" fn(c_int) as libc::sighandler_t;
-            action.sa_mask = stop_set();
-            action.sa_flags = libc::SA_RESTART;
-            self.changed.push((sig, old));
-            set_action(sig, &action)?;
+        // SAFETY: `watched` is an initialised set; -1 asks for a new fd.
+        let fd =
+            unsafe { libc::signalfd(-1, &self.watched, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(SignalError {
+                step: "signalfd",
+                source: io::Error::last_os_error(),
+            });
         }
+        // SAFETY: signalfd succeeded, so `fd` is an open descriptor we own.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
 
         let old = current_action(libc::SIGPIPE)?;
         if old.sa_sigaction == libc::SIG_DFL {
-            // SAFETY: as above.
+            // SAFETY: zeroed is a valid starting sigaction; SIG_IGN needs no
+            // other field.
             let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
             action.sa_sigaction = libc::SIG_IGN;
-            self.changed.push((libc::SIGPIPE, old));
             set_action(libc::SIGPIPE, &action)?;
+            self.pipe_at_start = Some(old);
         }
-        Ok(read)
+        Ok(fd)
     }
 
-    /// Gets ready for exec: returns the stop signal that arrived, if any;
-    /// otherwise restores every disposition changed and the start-up mask.
-    ///
-    /// Stop signals are blocked first, so one arriving now stays pending
-    /// instead of being lost between the last look and the exec.
-    pub fn restore_for_exec(&mut self) -> Result<Option<c_int>, SignalError> {
-        let stop = stop_set();
-        // SAFETY: `stop` is an initialised set; the old mask is not needed.
-        let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &stop, std::ptr::null_mut()) };
-        check_pthread("pthread_sigmask (block)", rc)?;
-        if let Some(sig) = received() {
-            return Ok(Some(sig));
-        }
-        for (sig, old) in self.changed.drain(..) {
-            set_action(sig, &old)?;
-        }
-        WAKE_FD.store(-1, Ordering::SeqCst);
-        // A stop signal that was not blocked at start but is pending now
-        // arrived after the handler went away: honour it rather than let the
-        // unblock deliver it with a disposition that PID 1 would drop.
+    /// The watched stop signal waiting in the kernel's queue, if any.
+    fn pending_stop(&self) -> Result<Option<c_int>, SignalError> {
         let mut pending = empty_set();
         // SAFETY: `pending` is a valid out-parameter.
         check("sigpending", unsafe { libc::sigpending(&mut pending) })?;
-        for sig in STOP_SIGNALS {
-            // SAFETY: both sets are initialised.
-            let (is_pending, was_blocked) = unsafe {
-                (
-                    libc::sigismember(&pending, sig) == 1,
-                    libc::sigismember(&self.start_mask, sig) == 1,
-                )
-            };
-            if is_pending && !was_blocked {
-                return Ok(Some(sig));
-            }
+        Ok(STOP_SIGNALS
+            .into_iter()
+            .find(|&sig| is_member(&self.watched, sig) && is_member(&pending, sig)))
+    }
+
+    /// Gets ready for exec: returns the stop signal that arrived, if any;
+    /// otherwise restores SIGPIPE's disposition and the start-up mask.
+    ///
+    /// The stop signals are still blocked here, so one that arrived after
+    /// the signalfd was last read is pending, not lost: it ends the guard
+    /// instead of the exec.
+    pub fn restore_for_exec(&mut self) -> Result<Option<c_int>, SignalError> {
+        if let Some(sig) = self.pending_stop()? {
+            return Ok(Some(sig));
+        }
+        if let Some(old) = self.pipe_at_start.take() {
+            set_action(libc::SIGPIPE, &old)?;
         }
         // SAFETY: `start_mask` was read by pthread_sigmask at start-up.
         let rc = unsafe {
@@ -231,40 +205,119 @@ impl SignalState {
     }
 }
 
-/// The stop signal received so far, if any.
-pub fn received() -> Option<c_int> {
-    match RECEIVED.load(Ordering::SeqCst) {
-        0 => None,
-        sig => Some(sig),
+/// Resolves when a watched stop signal arrives, with its number, or with
+/// the error that keeps the guard from watching for one. Must run inside
+/// the runtime.
+///
+/// A signalfd registered with the runtime, rather than a thread blocked in
+/// sigwaitinfo: it needs no thread to start and end, and it wakes the same
+/// `select!` that runs the check. Failing to register it fails the start
+/// (before any call) rather than leaving a check that cannot be stopped.
+pub async fn stopped(fd: OwnedFd) -> Result<c_int, SignalError> {
+    let failed = |step, source| SignalError { step, source };
+    // SAFETY: an OwnedFd holds one open descriptor, returns the same one
+    // from every as_raw_fd call and closes it only when dropped, which the
+    // AsyncFd that owns it does after deregistering.
+    let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
+        .map_err(|e| failed("signalfd registration", e.into()))?;
+    loop {
+        let mut ready = fd
+            .readable()
+            .await
+            .map_err(|e| failed("signalfd readiness", e))?;
+        // A would-block read clears the readiness and waits again.
+        if let Ok(read) = ready.try_io(|fd| read_signal(fd.get_ref())) {
+            return read.map_err(|e| failed("signalfd read", e));
+        }
     }
 }
 
-/// Resolves when a stop signal arrives, with its number.
-pub async fn stopped(wake: OwnedFd) -> c_int {
-    let Ok(wake) = pipe::Receiver::from_owned_fd(wake) else {
-        return poll_received().await;
+/// Takes one signal from the signalfd.
+fn read_signal(fd: &OwnedFd) -> io::Result<c_int> {
+    // SAFETY: signalfd_siginfo is plain data; zeroed is a valid value.
+    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::signalfd_siginfo>();
+    // SAFETY: `info` is a writable buffer of `size` bytes, and `fd` is open.
+    let n = unsafe {
+        libc::read(
+            fd.as_raw_fd(),
+            (&mut info as *mut libc::signalfd_siginfo).cast(),
+            size,
+        )
     };
-    loop {
-        // Looked at before waiting: a signal that came before the wait
-        // also left a byte in the pipe, so none is missed either way.
-        if let Some(sig) = received() {
-            return sig;
-        }
-        if wake.readable().await.is_err() {
-            return poll_received().await;
-        }
-        let mut buf = [0u8; 64];
-        while matches!(wake.try_read(&mut buf), Ok(n) if n > 0) {}
+    if n < 0 {
+        return Err(io::Error::last_os_error());
     }
+    if n as usize != size {
+        return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+    }
+    Ok(info.ssi_signo as c_int)
 }
 
-/// The fallback should the wake pipe fail to register: look every 100 ms,
-/// well within the promise to stop in a second.
-async fn poll_received() -> c_int {
-    loop {
-        if let Some(sig) = received() {
-            return sig;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The calling thread's signal mask.
+    fn thread_mask() -> libc::sigset_t {
+        let mut mask = empty_set();
+        // SAFETY: a null new set only reads the mask.
+        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask) };
+        mask
+    }
+
+    /// Sends `sig` to the calling thread only (raise is thread-directed),
+    /// so the other tests' threads never see it.
+    fn raise(sig: c_int) {
+        // SAFETY: the signal is blocked in this thread by capture(), so it
+        // only becomes pending.
+        assert_eq!(unsafe { libc::raise(sig) }, 0);
+    }
+
+    #[test]
+    fn a_stop_signal_is_taken_from_the_signalfd_and_the_mask_restored() {
+        let before = thread_mask();
+        let mut state = SignalState::capture().unwrap();
+        assert!(
+            is_member(&thread_mask(), libc::SIGINT),
+            "blocked by capture"
+        );
+        let fd = state.install().unwrap();
+        raise(libc::SIGINT);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .unwrap();
+        // Taken from the queue: restore_for_exec must not see it pending.
+        let sig = runtime.block_on(stopped(fd)).unwrap();
+        assert_eq!(sig, libc::SIGINT);
+        assert_eq!(state.restore_for_exec().unwrap(), None);
+        for sig in STOP_SIGNALS {
+            assert_eq!(is_member(&thread_mask(), sig), is_member(&before, sig));
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    #[test]
+    fn a_stop_signal_pending_at_exec_time_stops_the_exec() {
+        let mut state = SignalState::capture().unwrap();
+        raise(libc::SIGHUP);
+        assert_eq!(state.restore_for_exec().unwrap(), Some(libc::SIGHUP));
+        // Take the signal back from the queue before unblocking it, so the
+        // test process is not hung up.
+        let mut set = empty_set();
+        // SAFETY: `set` is initialised; a zero timeout only polls.
+        unsafe {
+            libc::sigaddset(&mut set, libc::SIGHUP);
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            assert_eq!(
+                libc::sigtimedwait(&set, std::ptr::null_mut(), &zero),
+                libc::SIGHUP
+            );
+        }
+        assert_eq!(state.restore_for_exec().unwrap(), None);
     }
 }

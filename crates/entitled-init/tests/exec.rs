@@ -51,7 +51,7 @@ fn exec_keeps_pid_argv_and_environment_and_adds_the_handoff() {
         .spawn()
         .unwrap();
     let pid = child.id();
-    let out = wait_output(child, Duration::from_secs(30));
+    let out = wait_output(child, PATIENCE);
     assert_eq!(code(out.status), 0, "{}", describe(&out));
 
     let (pid_line, rest) = out
@@ -120,7 +120,7 @@ fn exec_uses_path_lookup() {
             .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
             .args(product_flags(PRODUCT))
             .args(["--", "my-paid-app", "a"]),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 0, "{}", describe(&out));
     assert_eq!(
@@ -220,7 +220,7 @@ fn the_program_sees_the_signal_state_the_guard_was_started_with() {
         cmd.args(product_flags(PRODUCT)).arg("--").args(status);
         // SAFETY: as above.
         unsafe { cmd.pre_exec(start_state(blocked, ignored)) };
-        let out = output_within(&mut cmd, Duration::from_secs(30));
+        let out = output_within(&mut cmd, PATIENCE);
         assert_eq!(code(out.status), 0, "{}", describe(&out));
         assert_eq!(
             sig_lines(&out.stdout),

@@ -4,7 +4,6 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::time::Duration;
 
 use common::*;
 use entitled_emulator::{Emulator, Fault, TokenVariant};
@@ -24,13 +23,6 @@ struct Case {
     calls: bool,
 }
 
-fn error(code: &str) -> Fault {
-    Fault::Error {
-        code: code.into(),
-        message: None,
-    }
-}
-
 fn run_case(emu: &Emulator, case: &Case) {
     emu.clear_faults();
     emu.clear_calls();
@@ -42,7 +34,7 @@ fn run_case(emu: &Emulator, case: &Case) {
     if !case.command.is_empty() {
         cmd.arg("--").args(&case.command);
     }
-    let out = output_within(&mut cmd, Duration::from_secs(30));
+    let out = output_within(&mut cmd, PATIENCE);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         code(out.status),
@@ -123,6 +115,24 @@ fn every_exit_code_in_the_table() {
             command: strings(&["true"]),
             code: 64,
             stderr_has: "--product",
+            calls: false,
+        },
+        Case {
+            name: "a flag given twice: every flag may be given once",
+            faults: vec![],
+            flags: flags(PRODUCT, &["-q", "--check", "--quiet"]),
+            command: vec![],
+            code: 64,
+            stderr_has: "-q/--quiet is given twice; give it once",
+            calls: false,
+        },
+        Case {
+            name: "--check given twice",
+            faults: vec![],
+            flags: flags(PRODUCT, &["--check", "--check"]),
+            command: vec![],
+            code: 64,
+            stderr_has: "--check is given twice; give it once",
             calls: false,
         },
         Case {
@@ -289,7 +299,7 @@ fn no_credentials_is_rejected() {
             .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
             .args(product_flags(PRODUCT))
             .arg("--check"),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 78, "{}", describe(&out));
     assert!(emu.calls().is_empty());
@@ -311,7 +321,7 @@ fn long_term_keys_are_refused_as_aws_does() {
             )
             .args(product_flags(PRODUCT))
             .arg("--check"),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 78, "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -330,7 +340,7 @@ fn a_retried_throttle_then_success_logs_each_failure() {
         guard(&emu)
             .args(product_flags(PRODUCT))
             .args(["--check", "--log-format", "json"]),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 0, "{}", describe(&out));
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
@@ -354,7 +364,7 @@ fn quiet_logs_nothing_on_success_and_the_error_on_failure() {
         guard(&emu)
             .args(product_flags(PRODUCT))
             .args(["-q", "--check"]),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 0, "{}", describe(&out));
     assert!(out.stderr.is_empty(), "{}", describe(&out));
@@ -362,7 +372,7 @@ fn quiet_logs_nothing_on_success_and_the_error_on_failure() {
         guard(&emu)
             .args(product_flags(DENIED))
             .args(["-q", "--check"]),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 77, "{}", describe(&out));
     assert_eq!(
@@ -375,8 +385,7 @@ fn quiet_logs_nothing_on_success_and_the_error_on_failure() {
 
 #[test]
 fn key_rotation_is_warned_with_an_rfc3339_time() {
-    let key =
-        std::fs::read_to_string(fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
+    let key = private_key();
     let product = entitled_emulator::Product::new(PRODUCT)
         .key_pem(1, &key)
         .unwrap()
@@ -389,7 +398,7 @@ fn key_rotation_is_warned_with_an_rfc3339_time() {
     .unwrap();
     let out = output_within(
         guard(&emu).args(product_flags(PRODUCT)).arg("--check"),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 0, "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);

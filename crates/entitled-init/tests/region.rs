@@ -6,7 +6,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::time::Duration;
 
 use common::*;
 use entitled_emulator::Emulator;
@@ -41,7 +40,7 @@ fn check_with_task_region(emu: &Emulator, task_region: &str) -> std::process::Ou
         .env("ECS_CONTAINER_METADATA_URI_V4", task_metadata(task_region))
         .args(product_flags(PRODUCT))
         .args(["--deadline", "10s", "--check"]);
-    output_within(&mut cmd, Duration::from_secs(30))
+    output_within(&mut cmd, PATIENCE)
 }
 
 #[test]
@@ -71,7 +70,7 @@ fn no_region_anywhere_is_refused_before_any_call() {
     cmd.env_remove("AWS_REGION")
         .args(product_flags(PRODUCT))
         .arg("--check");
-    let out = output_within(&mut cmd, Duration::from_secs(30));
+    let out = output_within(&mut cmd, PATIENCE);
     assert_eq!(code(out.status), 78, "{}", describe(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("NoRegion"),

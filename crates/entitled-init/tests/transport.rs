@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use entitled_emulator::Emulator;
 
@@ -21,7 +19,7 @@ fn ecs_container_credentials_with_an_authorization_token() {
             )
             .args(product_flags(PRODUCT))
             .args(["-v", "--check"]),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 0, "{}", describe(&out));
     let calls = emu.calls();
@@ -44,7 +42,7 @@ fn ecs_container_credentials_with_an_authorization_token() {
             .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong")
             .args(product_flags(PRODUCT))
             .args(["--deadline", "2s", "--check"]),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_ne!(code(out.status), 0, "{}", describe(&out));
     assert!(emu.calls().is_empty(), "{:?}", emu.calls());
@@ -68,7 +66,7 @@ fn https_with_the_ca_from_ssl_cert_file() {
             .env("SSL_CERT_FILE", &ca)
             .args(product_flags(PRODUCT))
             .args(["--", "sh", "-c", "echo ran over TLS"]),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 0, "{}", describe(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ran over TLS");
@@ -79,7 +77,7 @@ fn https_with_the_ca_from_ssl_cert_file() {
         guard(&emu)
             .args(product_flags(PRODUCT))
             .args(["--deadline", "1s", "--check"]),
-        Duration::from_secs(30),
+        PATIENCE,
     );
     assert_eq!(code(out.status), 75, "{}", describe(&out));
 }

@@ -1,5 +1,6 @@
-//! Shared set-up for the guard's integration tests: an emulator, the guard
-//! as a subprocess with a hermetic environment, and waiting with a limit.
+//! The fixtures of the guard's integration tests, defined once: the key
+//! files, the products, faults, an emulator, the guard as a subprocess with
+//! a hermetic environment, and waiting with a limit.
 
 #![allow(dead_code)]
 
@@ -7,12 +8,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use entitled_emulator::{Config, Emulator, Product};
+use entitled_emulator::{Config, Emulator, Fault, Product};
 
 /// The product every test checks, served with the v1 fixture key.
 pub const PRODUCT: &str = "prod-entitled-test";
 /// A product the customer is not entitled to.
 pub const DENIED: &str = "prod-denied-test";
+
+/// How much longer than its promise the guard may take before a test fails:
+/// the headroom a loaded 2-core machine needs to start, schedule and reap
+/// processes. Tight figures belong in the benchmarks, not in assertions.
+pub const MARGIN: Duration = Duration::from_secs(5);
+
+/// The guard's promise: it stops within a second of SIGTERM, SIGINT or SIGHUP.
+pub const STOP_PROMISE: Duration = Duration::from_secs(1);
+
+/// How long a test waits for a process that should end promptly before it
+/// kills it and fails: long enough never to fire on a healthy run.
+pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -27,13 +40,26 @@ pub fn fixture(name: &str) -> PathBuf {
     workspace().join("tests/fixtures").join(name)
 }
 
+/// The key pair's files under `tests/fixtures`: version 1 of [`PRODUCT`]'s key.
+const PUBLIC_KEY_FILE: &str = "TEST-ONLY-product-key-v1-rsa3072.public.pem";
+const PRIVATE_KEY_FILE: &str = "TEST-ONLY-product-key-v1-rsa3072.private.pem";
+
 /// The public key the guard trusts.
 pub fn public_key() -> PathBuf {
-    fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")
+    fixture(PUBLIC_KEY_FILE)
 }
 
-fn private_key() -> String {
-    std::fs::read_to_string(fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap()
+/// The private key the emulator signs with, as PEM text.
+pub fn private_key() -> String {
+    std::fs::read_to_string(fixture(PRIVATE_KEY_FILE)).unwrap()
+}
+
+/// The emulator answers with the AWS error `code` (and no message).
+pub fn error(code: &str) -> Fault {
+    Fault::Error {
+        code: code.into(),
+        message: None,
+    }
 }
 
 /// An emulator config serving [`PRODUCT`] and [`DENIED`] with the fixture key.
