@@ -59,7 +59,7 @@ fn json_ok(status: StatusCode, v: &impl serde::Serialize) -> Response<Body> {
 fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (crate::sigv4::percent_decode(k) == name).then(|| crate::sigv4::percent_decode(v))
+        (crate::encoding::percent_decode(k) == name).then(|| crate::encoding::percent_decode(v))
     })
 }
 

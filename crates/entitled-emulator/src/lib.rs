@@ -30,6 +30,7 @@ mod admin;
 mod calls;
 mod clock;
 mod config;
+mod encoding;
 mod error;
 mod faults;
 mod keys;

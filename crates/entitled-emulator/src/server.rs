@@ -402,9 +402,9 @@ fn new_session_credential() -> Credential {
     let secret: [u8; 20] = rand::random();
     let token: [u8; 32] = rand::random();
     Credential {
-        access_key_id: format!("ASIA{}", crate::sigv4::hex(&id).to_uppercase()),
-        secret_access_key: crate::sigv4::hex(&secret),
-        session_token: Some(format!("emulator-session-{}", crate::sigv4::hex(&token))),
+        access_key_id: format!("ASIA{}", crate::encoding::hex(&id).to_uppercase()),
+        secret_access_key: crate::encoding::hex(&secret),
+        session_token: Some(format!("emulator-session-{}", crate::encoding::hex(&token))),
     }
 }
 

@@ -68,10 +68,10 @@ impl Registry {
         let account = u64::from_be_bytes([0, 0, 0, cust[0], cust[1], cust[2], cust[3], cust[4]])
             % 1_000_000_000_000;
         let reg = Registration {
-            registration_token: format!("emulator-registration-{}", crate::sigv4::hex(&token)),
+            registration_token: format!("emulator-registration-{}", crate::encoding::hex(&token)),
             product_code: product_code.to_owned(),
             customer_identifier: customer_identifier
-                .unwrap_or_else(|| format!("cust-{}", crate::sigv4::hex(&cust))),
+                .unwrap_or_else(|| format!("cust-{}", crate::encoding::hex(&cust))),
             customer_aws_account_id: customer_aws_account_id
                 .unwrap_or_else(|| format!("{account:012}")),
             expired,
