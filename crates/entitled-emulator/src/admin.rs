@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::faults::{Fault, ScheduledFault, CREDENTIALS_TARGET};
-use crate::server::{DropConnection, Received, State};
+use crate::state::{Received, State};
+use crate::wire::DropConnection;
 use crate::wire::{self, admin_response, error_response, json_response, Body, ServiceError};
 
 /// How long served session credentials claim to be valid.

@@ -38,6 +38,7 @@ mod ops;
 mod server;
 mod service;
 mod sigv4;
+mod state;
 mod throttle;
 mod tls;
 mod wire;

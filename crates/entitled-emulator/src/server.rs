@@ -1,10 +1,8 @@
 //! The running emulator: listener, connections, routing, start and shutdown.
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
@@ -12,45 +10,15 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::calls::{CallLog, CallRecord};
-use crate::faults::{Fault, FaultQueues};
+use crate::calls::CallRecord;
+use crate::faults::Fault;
 use crate::keys::KeyStore;
-use crate::ops::resolve_customer::Registry;
-use crate::ops::usage::Ledger;
-use crate::sigv4::{Credential, CredentialStore};
-use crate::throttle::TokenBucket;
-use crate::wire::{admin_response, Body};
+use crate::state::{Received, State};
+use crate::wire::{admin_response, Body, DropConnection};
 use crate::{Config, EmulatorError};
 
 /// Largest request body accepted; the metering operations need a few kilobytes at most.
 const MAX_REQUEST_BYTES: usize = 1 << 20;
-
-/// Everything a request handler may read or change.
-pub(crate) struct State {
-    pub region: Option<String>,
-    pub credentials: CredentialStore,
-    /// The session credentials served by `/_emulator/credentials`.
-    pub session: Credential,
-    pub container_authorization: Option<String>,
-    pub deny: BTreeSet<String>,
-    pub deny_callers: BTreeSet<String>,
-    pub deny_customers: BTreeSet<String>,
-    pub platform_rule: bool,
-    pub throttle: Option<TokenBucket>,
-    pub keys: KeyStore,
-    pub faults: FaultQueues,
-    pub calls: CallLog,
-    pub ledger: Ledger,
-    pub registrations: Registry,
-    pub ca_pem: Option<String>,
-}
-
-impl State {
-    /// True when the caller may use the product.
-    pub fn entitled(&self, product_code: &str, caller: &str) -> bool {
-        !self.deny.contains(product_code) && !self.deny_callers.contains(caller)
-    }
-}
 
 /// A running emulator. Dropping it shuts it down.
 ///
@@ -365,47 +333,9 @@ async fn prepare(
                 addr: config.listen,
                 source,
             })?;
-    let session = new_session_credential();
-    let mut credentials = CredentialStore::default();
-    for c in &config.credentials {
-        credentials.insert(c.clone());
-    }
-    credentials.insert(session.clone());
-    let faults = FaultQueues::default();
-    for f in &config.faults {
-        faults.push(&f.target, f.fault.clone(), f.times);
-    }
-    let state = State {
-        region: config.region.clone(),
-        credentials,
-        session,
-        container_authorization: config.container_authorization.clone(),
-        deny: config.deny.clone(),
-        deny_callers: config.deny_callers.clone(),
-        deny_customers: config.deny_customers.clone(),
-        platform_rule: config.platform_rule,
-        throttle: config.throttle.map(TokenBucket::new),
-        keys,
-        faults,
-        calls: CallLog::default(),
-        ledger: Ledger::default(),
-        registrations: Registry::default(),
-        ca_pem: tls.as_ref().map(|t| t.ca_pem.clone()),
-    };
+    let state = State::new(&config, keys, tls.as_ref().map(|t| t.ca_pem.clone()));
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config));
     Ok((Arc::new(state), listener, acceptor))
-}
-
-/// Random session credentials shaped like STS's.
-fn new_session_credential() -> Credential {
-    let id: [u8; 8] = rand::random();
-    let secret: [u8; 20] = rand::random();
-    let token: [u8; 32] = rand::random();
-    Credential {
-        access_key_id: format!("ASIA{}", crate::encoding::hex(&id).to_uppercase()),
-        secret_access_key: crate::encoding::hex(&secret),
-        session_token: Some(format!("emulator-session-{}", crate::encoding::hex(&token))),
-    }
 }
 
 /// Resolves when shutdown is requested or the emulator handle is gone.
@@ -469,17 +399,6 @@ async fn serve_connection(
                 .await;
         }
     }
-}
-
-/// Returned by the request handler to make hyper close the connection without a response.
-#[derive(Debug, thiserror::Error)]
-#[error("fault: connection dropped")]
-pub(crate) struct DropConnection;
-
-/// A request with its body read.
-pub(crate) struct Received {
-    pub parts: http::request::Parts,
-    pub body: Bytes,
 }
 
 async fn handle(

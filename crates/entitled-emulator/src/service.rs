@@ -19,8 +19,9 @@ use http::{Response, StatusCode};
 use crate::calls::CallRecord;
 use crate::faults::Fault;
 use crate::ops::{self, Modifiers, Operation, TARGET_PREFIX};
-use crate::server::{DropConnection, Received, State};
 use crate::sigv4::{self, AuthError, SignedRequest};
+use crate::state::{Received, State};
+use crate::wire::DropConnection;
 use crate::wire::{self, error_response, json_response, Body, ServiceError};
 
 /// What the pipeline decided.

@@ -252,3 +252,8 @@ impl hyper::body::Body for Body {
 }
 
 use std::future::Future as _;
+
+/// Returned by the request handler to make hyper close the connection without a response.
+#[derive(Debug, thiserror::Error)]
+#[error("fault: connection dropped")]
+pub(crate) struct DropConnection;

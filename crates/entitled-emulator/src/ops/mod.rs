@@ -10,8 +10,8 @@ pub(crate) mod usage;
 use serde::de::DeserializeOwned;
 
 use crate::faults::TokenVariant;
-use crate::server::State;
 use crate::sigv4::Verified;
+use crate::state::State;
 use crate::wire::ServiceError;
 
 /// The `X-Amz-Target` prefix of the service.
@@ -162,9 +162,4 @@ pub(crate) fn check_range(member: &str, v: i64, min: i64, max: i64) -> Result<()
         ));
     }
     Ok(())
-}
-
-/// A fresh metering record id.
-pub(crate) fn record_id() -> String {
-    crate::wire::request_id()
 }
