@@ -5,6 +5,10 @@
 //! for its own product code, and ResolveCustomer, which has none), or `@credentials` (the ECS
 //! credentials endpoint).
 
+mod apply;
+
+pub(crate) use apply::{apply, paced, Change, Effect, Endpoint};
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
