@@ -1,9 +1,9 @@
 //! Command-line flags of the `entitled-emulator` binary, turned into a [`Config`].
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use entitled_emulator::{Config, EmulatorError, Product};
+use entitled_emulator::{Config, EmulatorError, KeySpec, ProductSpec};
 
 /// The product `--public-key-out` and product flags refer to when no `--product` is given.
 pub const DEFAULT_PRODUCT_CODE: &str = "demo-product";
@@ -80,7 +80,7 @@ pub struct Args {
     pub tls: bool,
     pub ca_out: Option<PathBuf>,
     pub public_key_out: Option<PathBuf>,
-    products: Vec<ProductArgs>,
+    products: Vec<ProductSpec>,
     deny: Vec<String>,
     deny_callers: Vec<String>,
     credentials: Vec<(String, String, Option<String>)>,
@@ -90,27 +90,6 @@ pub struct Args {
     throttle: Option<f64>,
     known_products_only: bool,
     config: Option<PathBuf>,
-}
-
-#[derive(Debug)]
-struct ProductArgs {
-    code: String,
-    key_files: Vec<(u32, PathBuf)>,
-    generate: Vec<u32>,
-    expired: Vec<(u32, u64)>,
-    dimensions: Vec<String>,
-}
-
-impl ProductArgs {
-    fn new(code: String) -> Self {
-        ProductArgs {
-            code,
-            key_files: Vec::new(),
-            generate: Vec::new(),
-            expired: Vec::new(),
-            dimensions: Vec::new(),
-        }
-    }
 }
 
 /// What the command line asks for.
@@ -145,10 +124,9 @@ fn bad(flag: &'static str, reason: impl Into<String>) -> UsageError {
 }
 
 impl Args {
-    fn current_product(&mut self) -> &mut ProductArgs {
+    fn current_product(&mut self) -> &mut ProductSpec {
         if self.products.is_empty() {
-            self.products
-                .push(ProductArgs::new(DEFAULT_PRODUCT_CODE.to_owned()));
+            self.products.push(ProductSpec::new(DEFAULT_PRODUCT_CODE));
         }
         let last = self.products.len() - 1;
         &mut self.products[last]
@@ -159,6 +137,19 @@ impl Args {
         self.products
             .first()
             .map_or(DEFAULT_PRODUCT_CODE, |p| p.code.as_str())
+    }
+}
+
+/// `--expired VERSION:EPOCH`: marks the version's latest key expired, keeping where it comes
+/// from; a version with no key yet gets a generated one.
+fn expire(product: &mut ProductSpec, version: u32, epoch: u64) {
+    match product.keys.iter_mut().rev().find(|k| k.version == version) {
+        Some(key) => key.expired_at = Some(epoch),
+        None => product.keys.push(KeySpec {
+            version,
+            key_file: None,
+            expired_at: Some(epoch),
+        }),
     }
 }
 
@@ -187,7 +178,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Comma
             }
             Long("product") => {
                 let code = value(&mut parser, "--product")?;
-                a.products.push(ProductArgs::new(code));
+                a.products.push(ProductSpec::new(code));
             }
             Long("key-file") => {
                 let v = value(&mut parser, "--key-file")?;
@@ -200,14 +191,22 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Comma
                     }
                     _ => (1, v),
                 };
-                a.current_product().key_files.push((version, path.into()));
+                a.current_product().keys.push(KeySpec {
+                    version,
+                    key_file: Some(path.into()),
+                    expired_at: None,
+                });
             }
             Long("generate-key") => {
                 let v = value(&mut parser, "--generate-key")?;
                 let n = v
                     .parse()
                     .map_err(|_| bad("--generate-key", format!("{v:?} is not a key version")))?;
-                a.current_product().generate.push(n);
+                a.current_product().keys.push(KeySpec {
+                    version: n,
+                    key_file: None,
+                    expired_at: None,
+                });
             }
             Long("expired") => {
                 let v = value(&mut parser, "--expired")?;
@@ -220,11 +219,14 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Comma
                         format!("{v:?} is not VERSION:EPOCH_SECONDS"),
                     ));
                 };
-                a.current_product().expired.push((n, epoch));
+                expire(a.current_product(), n, epoch);
             }
             Long("dimension") => {
                 let v = value(&mut parser, "--dimension")?;
-                a.current_product().dimensions.push(v);
+                a.current_product()
+                    .dimensions
+                    .get_or_insert_with(Vec::new)
+                    .push(v);
             }
             Long("deny") => a.deny.push(value(&mut parser, "--deny")?),
             Long("deny-caller") => a.deny_callers.push(value(&mut parser, "--deny-caller")?),
@@ -277,30 +279,8 @@ pub fn to_config(a: &Args) -> Result<Config, EmulatorError> {
     if a.tls {
         config = config.tls(true);
     }
-    for p in &a.products {
-        let mut product = Product::new(p.code.clone());
-        for (version, path) in &p.key_files {
-            let pem = std::fs::read_to_string(path).map_err(|source| EmulatorError::File {
-                path: path.clone(),
-                source,
-            })?;
-            product = product.key_pem(*version, &pem).map_err(|e| match e {
-                EmulatorError::Key { reason } => EmulatorError::Key {
-                    reason: format!("{}: {reason}", path.display()),
-                },
-                other => other,
-            })?;
-        }
-        for version in &p.generate {
-            product = product.generated_key(*version);
-        }
-        for (version, epoch) in &p.expired {
-            product = product.expired(*version, *epoch);
-        }
-        if !p.dimensions.is_empty() {
-            product = product.dimensions(p.dimensions.clone());
-        }
-        config = config.product(product);
+    for spec in &a.products {
+        config = config.product(spec.clone().into_product(Path::new(""))?);
     }
     for d in &a.deny {
         config = config.deny(d.clone());
@@ -355,8 +335,14 @@ mod tests {
             panic!("parse failed");
         };
         assert_eq!(a.first_product(), "a");
-        assert_eq!(a.products[1].key_files, vec![(2, PathBuf::from("/k.pem"))]);
-        assert_eq!(a.products[1].expired, vec![(2, 5)]);
+        assert_eq!(
+            a.products[1].keys,
+            [KeySpec {
+                version: 2,
+                key_file: Some(PathBuf::from("/k.pem")),
+                expired_at: Some(5),
+            }]
+        );
     }
 
     #[test]

@@ -353,25 +353,8 @@ impl Config {
         self.deny.extend(file.deny);
         self.deny_callers.extend(file.deny_callers);
         self.deny_customers.extend(file.deny_customers);
-        for p in file.products {
-            let mut product = Product::new(p.code);
-            for k in p.keys {
-                product = match k.key_file {
-                    Some(file) => {
-                        let path = resolve(base_dir, &file);
-                        let pem = read(&path)?;
-                        product.key_pem(k.version, &pem)?
-                    }
-                    None => product.generated_key(k.version),
-                };
-                if let Some(epoch) = k.expired_at {
-                    product = product.expired(k.version, epoch);
-                }
-            }
-            if let Some(dims) = p.dimensions {
-                product = product.dimensions(dims);
-            }
-            self = self.product(product);
+        for spec in file.products {
+            self = self.product(spec.into_product(base_dir)?);
         }
         self.faults.extend(file.faults);
         Ok(self)
@@ -412,7 +395,7 @@ struct FileConfig {
     #[serde(default)]
     deny_customers: Vec<String>,
     #[serde(default)]
-    products: Vec<FileProduct>,
+    products: Vec<ProductSpec>,
     #[serde(default)]
     faults: Vec<ScheduledFault>,
 }
@@ -425,21 +408,82 @@ struct FileCredential {
     session_token: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A product as the config file and the command line spell it: keys by version, each read
+/// from a file or generated, expiries and dimensions. The one conversion into a [`Product`].
+///
+/// # Example
+/// ```
+/// use entitled_emulator::{KeySpec, ProductSpec};
+/// let spec: ProductSpec = serde_json::from_str(
+///     r#"{"code":"prod-1","keys":[{"version":2,"expired_at":1700000000}],"dimensions":["users"]}"#,
+/// ).unwrap();
+/// assert_eq!(spec.keys, [KeySpec { version: 2, key_file: None, expired_at: Some(1_700_000_000) }]);
+/// assert_eq!(spec.into_product(".".as_ref()).unwrap().code(), "prod-1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileProduct {
-    code: String,
+pub struct ProductSpec {
+    /// The product code.
+    pub code: String,
+    /// The keys, applied in order (a later entry for a version replaces an earlier one).
     #[serde(default)]
-    keys: Vec<FileKey>,
-    dimensions: Option<Vec<String>>,
+    pub keys: Vec<KeySpec>,
+    /// The metering dimensions; any dimension when `None`.
+    pub dimensions: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+/// One key version of a [`ProductSpec`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileKey {
-    version: u32,
-    key_file: Option<PathBuf>,
-    expired_at: Option<u64>,
+pub struct KeySpec {
+    /// The key version.
+    pub version: u32,
+    /// A PKCS#8 PEM RSA private key; generated when `None`.
+    pub key_file: Option<PathBuf>,
+    /// The `PublicKeyRotationTimestamp` responses for this version carry.
+    pub expired_at: Option<u64>,
+}
+
+impl ProductSpec {
+    /// A spec with no keys (so a generated version-1 key) and any dimension.
+    pub fn new(code: impl Into<String>) -> Self {
+        ProductSpec {
+            code: code.into(),
+            keys: Vec::new(),
+            dimensions: None,
+        }
+    }
+
+    /// The product: key files read (relative paths against `base_dir`), other keys generated.
+    ///
+    /// # Errors
+    /// [`EmulatorError::File`] for an unreadable key file, [`EmulatorError::Key`] (naming the
+    /// file) for one that is not a usable RSA PKCS#8 key.
+    pub fn into_product(self, base_dir: &Path) -> Result<Product, EmulatorError> {
+        let mut product = Product::new(self.code);
+        for k in self.keys {
+            product = match k.key_file {
+                Some(file) => {
+                    let path = resolve(base_dir, &file);
+                    let pem = read(&path)?;
+                    product.key_pem(k.version, &pem).map_err(|e| match e {
+                        EmulatorError::Key { reason } => EmulatorError::Key {
+                            reason: format!("{}: {reason}", path.display()),
+                        },
+                        other => other,
+                    })?
+                }
+                None => product.generated_key(k.version),
+            };
+            if let Some(epoch) = k.expired_at {
+                product = product.expired(k.version, epoch);
+            }
+        }
+        if let Some(dimensions) = self.dimensions {
+            product = product.dimensions(dimensions);
+        }
+        Ok(product)
+    }
 }
 
 /// Where a product version's key comes from.

@@ -47,7 +47,9 @@ pub mod token;
 
 pub use admin::ADMIN_HELP;
 pub use calls::CallRecord;
-pub use config::{Config, Product, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+pub use config::{
+    Config, KeySpec, Product, ProductSpec, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY,
+};
 pub use error::EmulatorError;
 pub use faults::{Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET};
 pub use server::Emulator;
