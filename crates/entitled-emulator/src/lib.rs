@@ -26,6 +26,9 @@
 //! println!("point the SDK at {} and verify tokens with\n{public_key}", emulator.endpoint_url());
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 mod admin;
 mod calls;
 mod clock;

@@ -1,6 +1,8 @@
 //! `entitled-emulator`: run the AWS Marketplace Metering Service emulator as a process.
 //! See `entitled-emulator --help`.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use std::io::Write as _;
