@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     };
     let args = match command {
         cli::Command::Help => {
-            print!("{}{ADMIN_HELP}", cli::HELP);
+            print!("{}{ADMIN_HELP}", cli::help());
             return ExitCode::SUCCESS;
         }
         cli::Command::Version => {
