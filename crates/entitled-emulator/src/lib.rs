@@ -18,13 +18,8 @@
 //! - the order of checks on each call is SigV4, pinned Region, input validation, faults,
 //!   throttle, then the operation (see the `service` module docs).
 //!
-//! # Example
-//! ```
-//! use entitled_emulator::{Config, Emulator, Product};
-//! let emulator = Emulator::spawn(Config::new().region("us-east-1")).unwrap();
-//! let public_key = emulator.public_key_pem("prod-1", 1).unwrap();
-//! println!("point the SDK at {} and verify tokens with\n{public_key}", emulator.endpoint_url());
-//! ```
+//! Start one with [`Emulator::spawn`] (its example shows the whole handle) or, from the
+//! command line, `entitled-emulator --help`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -24,12 +24,18 @@ const MAX_REQUEST_BYTES: usize = 1 << 20;
 ///
 /// # Example
 /// ```
-/// use entitled_emulator::{Config, Emulator};
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// let emulator = Emulator::start(Config::new()).await.unwrap();
-/// assert!(emulator.endpoint_url().starts_with("http://127.0.0.1:"));
-/// emulator.shutdown();
-/// # });
+/// use entitled_emulator::{Config, Emulator, Fault, Product};
+/// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
+/// let product = Product::new("prod-1").key_pem(1, &pem).unwrap();
+/// let emulator = Emulator::spawn(Config::new().product(product)).unwrap();
+/// assert_eq!(emulator.endpoint_url(), format!("http://{}", emulator.local_addr()));
+/// assert_eq!(emulator.credentials_url(), format!("{}/_emulator/credentials", emulator.endpoint_url()));
+/// assert!(emulator.public_key_pem("prod-1", 1).unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+/// assert!(emulator.public_key_pem("prod-1", 2).is_none(), "only configured versions");
+/// assert!(emulator.session_credentials().0.starts_with("ASIA"));
+/// emulator.push_fault("prod-1", Fault::Drop, 1);
+/// assert!(emulator.calls().is_empty(), "queuing a fault is not a call");
 /// ```
 pub struct Emulator {
     state: Arc<State>,
@@ -53,14 +59,6 @@ impl Emulator {
     ///
     /// # Errors
     /// [`EmulatorError::Bind`], [`EmulatorError::Tls`], [`EmulatorError::KeyGeneration`].
-    ///
-    /// # Example
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let emulator = entitled_emulator::Emulator::start(entitled_emulator::Config::new()).await.unwrap();
-    /// println!("{}", emulator.endpoint_url());
-    /// # });
-    /// ```
     pub async fn start(config: Config) -> Result<Emulator, EmulatorError> {
         let r = launch(config).await?;
         Ok(Emulator {
@@ -77,12 +75,6 @@ impl Emulator {
     ///
     /// # Errors
     /// As [`Emulator::start`], plus [`EmulatorError::Runtime`].
-    ///
-    /// # Example
-    /// ```
-    /// let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// assert!(emulator.credentials_url().ends_with("/_emulator/credentials"));
-    /// ```
     pub fn spawn(config: Config) -> Result<Emulator, EmulatorError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -123,46 +115,22 @@ impl Emulator {
     }
 
     /// The address it listens on.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// assert!(emulator.local_addr().port() != 0);
-    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`: the endpoint URL for AWS clients.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// let url = emulator.endpoint_url();
-    /// ```
     pub fn endpoint_url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
     }
 
     /// The ECS container-credentials URL (`AWS_CONTAINER_CREDENTIALS_FULL_URI`).
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// assert_eq!(emulator.credentials_url(), format!("{}/_emulator/credentials", emulator.endpoint_url()));
-    /// ```
     pub fn credentials_url(&self) -> String {
         format!("{}/_emulator/credentials", self.endpoint_url())
     }
 
     /// The generated CA certificate (PEM) when serving TLS.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new().tls(true)).unwrap();
-    /// assert!(emulator.ca_pem().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
-    /// ```
     pub fn ca_pem(&self) -> Option<String> {
         self.state.ca_pem.clone()
     }
@@ -170,13 +138,6 @@ impl Emulator {
     /// The SPKI PEM public key of a product version, as AWS Marketplace hands it to sellers.
     /// For an unconfigured product code, version 1's key is generated now if it does not exist
     /// yet (this blocks for about a second). `None` for unknown versions.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// let pem = emulator.public_key_pem("prod-1", 1).unwrap();
-    /// assert!(emulator.public_key_pem("prod-1", 2).is_none());
-    /// ```
     pub fn public_key_pem(&self, product_code: &str, version: u32) -> Option<String> {
         self.state
             .keys
@@ -187,59 +148,27 @@ impl Emulator {
 
     /// Queues `fault` for `times` calls to `target`: a product code, `*` (any metering call
     /// without a fault of its own) or `@credentials`. Faults run first in, first out.
-    ///
-    /// # Example
-    /// ```
-    /// use entitled_emulator::{Emulator, Config, Fault};
-    /// # let emulator = Emulator::spawn(Config::new()).unwrap();
-    /// emulator.push_fault("prod-1", Fault::Error { code: "ThrottlingException".into(), message: None }, 2);
-    /// ```
     pub fn push_fault(&self, target: &str, fault: Fault, times: u32) {
         self.state.faults.push(target, fault, times);
     }
 
     /// Removes every queued fault.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// emulator.clear_faults();
-    /// ```
     pub fn clear_faults(&self) {
         self.state.faults.clear();
     }
 
     /// The call log so far (also `GET /_emulator/calls`).
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// assert!(emulator.calls().iter().all(|c| c.outcome == "ok"));
-    /// ```
     pub fn calls(&self) -> Vec<CallRecord> {
         self.state.calls.snapshot()
     }
 
     /// Empties the call log.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// emulator.clear_calls();
-    /// ```
     pub fn clear_calls(&self) {
         self.state.calls.clear();
     }
 
     /// The session credentials served at [`Emulator::credentials_url`]:
     /// `(access_key_id, secret_access_key, session_token)`.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// let (akid, _secret, _token) = emulator.session_credentials();
-    /// assert!(akid.starts_with("ASIA"));
-    /// ```
     pub fn session_credentials(&self) -> (String, String, String) {
         let s = &self.state.session;
         (
@@ -251,12 +180,6 @@ impl Emulator {
 
     /// Issues a registration token that ResolveCustomer resolves (once) to a new customer of
     /// `product_code`. Returns the token.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// let token = emulator.registration_token("prod-1");
-    /// ```
     pub fn registration_token(&self, product_code: &str) -> String {
         self.state
             .registrations
@@ -265,12 +188,6 @@ impl Emulator {
     }
 
     /// Stops serving and closes every connection. Also done on drop.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// emulator.shutdown();
-    /// ```
     pub fn shutdown(self) {
         drop(self);
     }

@@ -92,12 +92,6 @@ pub enum Fault {
 
 impl Fault {
     /// A short name for the call log, e.g. `Stall` or `Token:WrongNonce`.
-    ///
-    /// # Example
-    /// ```
-    /// use entitled_emulator::{Fault, TokenVariant};
-    /// assert_eq!(Fault::Token(TokenVariant::AlgNone).name(), "Token:AlgNone");
-    /// ```
     pub fn name(&self) -> String {
         match self {
             Fault::Error { code, .. } => code.clone(),
@@ -169,10 +163,10 @@ pub enum TokenVariant {
 ///
 /// # Example
 /// ```
-/// use entitled_emulator::ScheduledFault;
-/// let s: ScheduledFault = serde_json::from_str(
-///     r#"{"target":"prod","fault":{"kind":"drop"},"times":2}"#).unwrap();
-/// assert_eq!(s.times, 2);
+/// use entitled_emulator::{Fault, ScheduledFault};
+/// let s: ScheduledFault =
+///     serde_json::from_str(r#"{"target":"prod","fault":{"kind":"drop"}}"#).unwrap();
+/// assert_eq!(s, ScheduledFault { target: "prod".into(), fault: Fault::Drop, times: 1 });
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduledFault {
