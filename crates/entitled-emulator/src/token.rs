@@ -228,27 +228,17 @@ fn spki_from_pkcs1(pkcs1: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> String {
-        let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(path).unwrap()
-    }
+    use crate::fixtures::{self, read as fixture, V1_KEY, V1_PUBLIC};
 
     #[test]
     fn public_pem_matches_fixture() {
-        let key =
-            SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem"))
-                .unwrap();
-        assert_eq!(
-            key.public_key_pem(),
-            fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")
-        );
+        let key = fixtures::signing_key(V1_KEY);
+        assert_eq!(key.public_key_pem(), fixture(V1_PUBLIC));
     }
 
     #[test]
     fn ps256_verifies_with_ring() {
-        let key = SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-product-key-rsa2048.private.pem"))
-            .unwrap();
+        let key = fixtures::signing_key("TEST-ONLY-product-key-rsa2048.private.pem");
         let jwt = sign_raw(PS256_HEADER, "{}", &key, Scheme::Ps256);
         let (input, sig) = jwt.rsplit_once('.').unwrap();
         let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();

@@ -6,10 +6,10 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
 use common::*;
-use entitled_emulator::{CallRecord, Config, Emulator, Product};
+use entitled_emulator::{CallRecord, Config, Emulator};
 
 fn emulator() -> Emulator {
-    let product = Product::new("prod-1").key_pem(1, &fixture(V1_KEY)).unwrap();
+    let product = fixtures::product("prod-1");
     Emulator::spawn(
         Config::new()
             .product(product)
@@ -99,7 +99,7 @@ fn admin_routes() {
         "",
     );
     assert_eq!(status, 200);
-    assert_eq!(body, fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem"));
+    assert_eq!(body, fixture(V1_PUBLIC));
     assert_eq!(
         raw_http(
             addr,
@@ -212,10 +212,7 @@ fn config_file() {
     let path = dir.path().join("emulator.json");
     std::fs::write(&path, json).unwrap();
     let emulator = Emulator::spawn(Config::new().config_file(&path).unwrap()).unwrap();
-    assert_eq!(
-        emulator.public_key_pem("p", 2).unwrap(),
-        fixture("TEST-ONLY-product-key-v2-rsa3072.public.pem")
-    );
+    assert_eq!(emulator.public_key_pem("p", 2).unwrap(), fixture(V2_PUBLIC));
     assert!(emulator.public_key_pem("p", 1).is_none());
     let listed = raw_http(emulator.local_addr(), "GET", "/_emulator/faults", &[], "").2;
     assert!(listed.contains(r#""kind":"drop""#), "{listed}");
@@ -303,10 +300,7 @@ fn binary_announces_writes_files_and_stops_on_sigterm() {
         line.starts_with("listening on https://127.0.0.1:"),
         "{line:?}"
     );
-    assert_eq!(
-        std::fs::read_to_string(&pk).unwrap(),
-        fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")
-    );
+    assert_eq!(std::fs::read_to_string(&pk).unwrap(), fixture(V1_PUBLIC));
     assert!(std::fs::read_to_string(&ca)
         .unwrap()
         .starts_with("-----BEGIN CERTIFICATE-----"));
@@ -329,10 +323,7 @@ fn binary_serves_plain_http() {
             "prod-1",
             "--key-file",
         ])
-        .arg(format!(
-            "{}/../../tests/fixtures/{V1_KEY}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
+        .arg(fixtures::path(V1_KEY))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

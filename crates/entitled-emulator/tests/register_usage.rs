@@ -21,7 +21,7 @@ fn now() -> i64 {
 }
 
 fn product() -> Product {
-    Product::new("prod-1").key_pem(1, &fixture(V1_KEY)).unwrap()
+    fixtures::product("prod-1")
 }
 
 async fn register(
@@ -76,7 +76,7 @@ async fn genuine_token_verifies_and_carries_the_claims() {
         .decode(header_b64)
         .unwrap();
     assert_eq!(header, br#"{"alg":"PS256","typ":"JWT"}"#);
-    let public = fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem");
+    let public = fixture(V1_PUBLIC);
     assert_eq!(emulator.public_key_pem("prod-1", 1).unwrap(), public);
     let d = decode(jwt, &public);
     assert!(d.ps256_valid);
@@ -107,8 +107,7 @@ async fn genuine_token_verifies_and_carries_the_claims() {
 #[tokio::test]
 async fn key_versions_and_expiry() {
     let p = product()
-        .key_pem(2, &fixture(V2_KEY))
-        .unwrap()
+        .signing_key(2, fixtures::signing_key(V2_KEY))
         .expired(1, 1_700_000_000);
     let emulator = Emulator::start(Config::new().product(p)).await.unwrap();
     let client = client(&emulator);
@@ -119,7 +118,7 @@ async fn key_versions_and_expiry() {
     );
     let v2 = register(&client, "prod-1", 2, None).await.unwrap();
     assert!(v2.public_key_rotation_timestamp().is_none());
-    let v2_public = fixture("TEST-ONLY-product-key-v2-rsa3072.public.pem");
+    let v2_public = fixture(V2_PUBLIC);
     let d = decode(v2.signature().unwrap(), &v2_public);
     assert!(d.ps256_valid);
     assert_eq!(d.claims["publicKeyVersion"], 2);
@@ -162,10 +161,7 @@ async fn every_modelled_error() {
         Case {
             name: "DisabledApiException",
             config: base(),
-            fault: Some(Fault::Error {
-                code: "DisabledApiException".into(),
-                message: None,
-            }),
+            fault: Some(Fault::error("DisabledApiException")),
             product: "prod-1",
             version: 1,
             region: "us-east-1",
@@ -228,10 +224,7 @@ async fn every_modelled_error() {
         Case {
             name: "ThrottlingException",
             config: base(),
-            fault: Some(Fault::Error {
-                code: "ThrottlingException".into(),
-                message: None,
-            }),
+            fault: Some(Fault::error("ThrottlingException")),
             product: "prod-1",
             version: 1,
             region: "us-east-1",

@@ -32,7 +32,7 @@ pub const ANY_TARGET: &str = "*";
 /// ```
 /// use entitled_emulator::Fault;
 /// let f: Fault = serde_json::from_str(r#"{"kind":"error","code":"ThrottlingException"}"#).unwrap();
-/// assert_eq!(f, Fault::Error { code: "ThrottlingException".into(), message: None });
+/// assert_eq!(f, Fault::error("ThrottlingException"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -91,6 +91,15 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The modelled error `code` with its generic message, the most common fault:
+    /// `Fault::error("ThrottlingException")`.
+    pub fn error(code: impl Into<String>) -> Fault {
+        Fault::Error {
+            code: code.into(),
+            message: None,
+        }
+    }
+
     /// A short name for the call log, e.g. `Stall` or `Token:WrongNonce`.
     pub fn name(&self) -> String {
         match self {
@@ -253,13 +262,7 @@ mod tests {
     #[test]
     fn every_kind_round_trips_through_its_documented_json() {
         let documented = [
-            (
-                r#"{"kind":"error","code":"X"}"#,
-                Fault::Error {
-                    code: "X".into(),
-                    message: None,
-                },
-            ),
+            (r#"{"kind":"error","code":"X"}"#, Fault::error("X")),
             (
                 r#"{"kind":"error","code":"X","message":"m"}"#,
                 Fault::Error {
@@ -339,13 +342,7 @@ mod tests {
     #[test]
     fn names_for_the_call_log() {
         let named = [
-            (
-                Fault::Error {
-                    code: "X".into(),
-                    message: None,
-                },
-                "X",
-            ),
+            (Fault::error("X"), "X"),
             (
                 Fault::Status {
                     status: 503,
