@@ -463,10 +463,22 @@ async fn validation_errors_never_yield_a_token() {
 #[tokio::test]
 async fn unconfigured_products_get_a_lazily_generated_key() {
     let emulator = Emulator::start(Config::new()).await.unwrap();
+    // The first use generates the key (RSA-3072, seconds in a debug build on a loaded machine).
+    // Make that first use the public-key request, which has no deadline, so the RegisterUsage
+    // call below, with its 10 s attempt timeout, only signs.
+    let public = emulator.public_key_pem("lazy-product", 1).unwrap();
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert_eq!(
+        emulator.public_key_pem("lazy-product", 1).unwrap(),
+        public,
+        "generated once"
+    );
     let client = client(&emulator);
     let out = register(&client, "lazy-product", 1, None).await.unwrap();
-    let public = emulator.public_key_pem("lazy-product", 1).unwrap();
-    assert!(decode(out.signature().unwrap(), &public).ps256_valid);
+    assert!(
+        decode(out.signature().unwrap(), &public).ps256_valid,
+        "the token is signed with the product's generated key"
+    );
     let err = register(&client, "lazy-product", 2, None)
         .await
         .unwrap_err();
