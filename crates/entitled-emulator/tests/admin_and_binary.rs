@@ -6,7 +6,7 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
 use common::*;
-use entitled_emulator::{CallRecord, Config, Emulator};
+use entitled_emulator::{CallRecord, Config, Emulator, Fault, TokenVariant};
 
 fn emulator() -> Emulator {
     let product = fixtures::product("prod-1");
@@ -16,6 +16,80 @@ fn emulator() -> Emulator {
             .container_authorization("Bearer t"),
     )
     .unwrap()
+}
+
+/// The credentials endpoint goes through the same fault applier as the metering calls: each
+/// row is a fault queued for `@credentials` and what the next fetch gets.
+#[test]
+fn credentials_endpoint_applies_every_fault_kind() {
+    let emulator = emulator();
+    let addr = emulator.local_addr();
+    let fetch = || {
+        raw_http(
+            addr,
+            "GET",
+            "/_emulator/credentials",
+            &[("Authorization", "Bearer t")],
+            "",
+        )
+    };
+    let normal = |body: &str| {
+        serde_json::from_str::<serde_json::Value>(body).is_ok_and(|j| j["AccessKeyId"].is_string())
+    };
+    type Check = fn(u16, &str, &str) -> bool;
+    let rows: [(Fault, Check); 8] = [
+        (Fault::error("ThrottlingException"), |status, head, body| {
+            status == 400
+                && head.contains("x-amzn-errortype: throttlingexception")
+                && body.contains(r#""__type":"ThrottlingException""#)
+        }),
+        (
+            Fault::Malformed { body: "{".into() },
+            |status, head, body| {
+                status == 200 && head.contains("content-type: application/json") && body == "{"
+            },
+        ),
+        (Fault::Drop, |status, _, body| {
+            status == 0 && body.is_empty()
+        }),
+        // Cut short: hyper may close before the headers of so small a body leave.
+        (Fault::DropMidResponse, |status, _, body| {
+            status == 0 || status == 200 && serde_json::from_str::<serde_json::Value>(body).is_err()
+        }),
+        (Fault::Oversized { bytes: 70_000 }, |status, _, body| {
+            status == 200 && body.len() == 70_000
+        }),
+        (Fault::Latency { millis: 1 }, |status, _, _| status == 200),
+        (
+            Fault::Trickle {
+                bytes_per_second: 1_000_000,
+            },
+            |status, _, _| status == 200,
+        ),
+        // A change only RegisterUsage has: credentials are answered normally.
+        (Fault::Token(TokenVariant::WrongNonce), |status, _, _| {
+            status == 200
+        }),
+    ];
+    for (fault, check) in rows {
+        let name = fault.name();
+        emulator.push_fault(entitled_emulator::CREDENTIALS_TARGET, fault, 1);
+        let (status, head, body) = fetch();
+        let head = head.to_ascii_lowercase();
+        assert!(
+            check(status, &head, &body),
+            "{name}: {status} {head} {body:.200}"
+        );
+        if status == 200 && !matches!(name.as_str(), "Malformed" | "DropMidResponse" | "Oversized")
+        {
+            assert!(normal(&body), "{name}: {body}");
+        }
+    }
+    let (status, _, body) = fetch();
+    assert!(
+        status == 200 && normal(&body),
+        "queue used up: {status} {body}"
+    );
 }
 
 #[test]
