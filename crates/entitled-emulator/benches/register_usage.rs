@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_marketplacemetering::config::retry::RetryConfig;
 use aws_sdk_marketplacemetering::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::tls;
-use entitled_emulator::{Config, Emulator, Product};
+use entitled_emulator::{Config, Emulator};
+
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -35,12 +38,7 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let key = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem"
-        ))
-        .expect("fixture key");
-        let product = Product::new("bench-product").key_pem(1, &key).expect("key");
+        let product = fixtures::product("bench-product");
         let emulator = Emulator::start(Config::new().product(product)).await.expect("start");
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))

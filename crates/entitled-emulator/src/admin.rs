@@ -1,16 +1,15 @@
 //! The admin API under `/_emulator/`: ECS credentials, public keys, the call log, faults and
 //! registration tokens. No SigV4 here; it is a test tool on loopback.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::faults::{Fault, ScheduledFault, CREDENTIALS_TARGET};
-use crate::server::{DropConnection, Received, State};
-use crate::wire::{self, admin_response, error_response, json_response, Body, ServiceError};
+use crate::faults::{self, Effect, Endpoint, ScheduledFault, CREDENTIALS_TARGET};
+use crate::state::{Received, State};
+use crate::wire::DropConnection;
+use crate::wire::{self, admin_response, Body};
 
 /// How long served session credentials claim to be valid.
 const CREDENTIALS_LIFETIME_SECONDS: u64 = 6 * 3600;
@@ -59,7 +58,7 @@ fn json_ok(status: StatusCode, v: &impl serde::Serialize) -> Response<Body> {
 fn query_param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (crate::sigv4::percent_decode(k) == name).then(|| crate::sigv4::percent_decode(v))
+        (crate::encoding::percent_decode(k) == name).then(|| crate::encoding::percent_decode(v))
     })
 }
 
@@ -198,9 +197,11 @@ async fn credentials(state: &State, req: &Received) -> Result<Response<Body>, Dr
         }
     }
     let request_id = wire::request_id();
-    let body = || {
-        let s = &state.session;
-        Bytes::from(
+    let s = &state.session;
+    let endpoint = Endpoint {
+        request_id: &request_id,
+        content_type: "application/json",
+        sample_body: Bytes::from(
             json!({
                 "AccessKeyId": s.access_key_id,
                 "SecretAccessKey": s.secret_access_key,
@@ -209,41 +210,23 @@ async fn credentials(state: &State, req: &Received) -> Result<Response<Body>, Dr
                 "RoleArn": "arn:aws:iam::123456789012:role/entitled-emulator-task-role",
             })
             .to_string(),
-        )
-    };
-    let respond = |status: StatusCode, b: Body| {
-        let mut r = json_response(status, &request_id, b);
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        );
-        r
-    };
-    let Some(fault) = state.faults.take(CREDENTIALS_TARGET) else {
-        return Ok(respond(StatusCode::OK, Body::full(body())));
-    };
-    Ok(match fault {
-        Fault::Error { code, message } => {
-            let message =
-                message.unwrap_or_else(|| format!("{code} (injected by entitled-emulator)"));
-            error_response(&ServiceError::new(code, message), &request_id)
-        }
-        Fault::Status { status, body } => respond(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            Body::full(body),
         ),
-        Fault::Stall => std::future::pending().await,
-        Fault::Drop => return Err(DropConnection),
-        Fault::DropMidResponse => respond(StatusCode::OK, Body::truncated(body())),
-        Fault::Malformed { body } => respond(StatusCode::OK, Body::full(body)),
-        Fault::Oversized { bytes } => respond(StatusCode::OK, Body::oversized(bytes)),
-        Fault::Latency { millis } => {
-            tokio::time::sleep(Duration::from_millis(millis)).await;
-            respond(StatusCode::OK, Body::full(body()))
-        }
-        Fault::Trickle { bytes_per_second } => {
-            respond(StatusCode::OK, Body::trickle(body(), bytes_per_second))
-        }
-        Fault::Token(_) | Fault::Unprocessed => respond(StatusCode::OK, Body::full(body())),
+    };
+    let effect = match state.faults.take(CREDENTIALS_TARGET) {
+        Some(fault) => faults::apply(fault, &endpoint).await,
+        None => Effect::Answer {
+            change: None,
+            trickle: None,
+        },
+    };
+    Ok(match effect {
+        Effect::Replace(response) => response,
+        Effect::Drop => return Err(DropConnection),
+        Effect::Stall => std::future::pending().await,
+        // No change applies to credentials: they are answered normally.
+        Effect::Answer { trickle, .. } => endpoint.respond(
+            StatusCode::OK,
+            faults::paced(endpoint.sample_body.clone(), trickle),
+        ),
     })
 }

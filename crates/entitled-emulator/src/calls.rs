@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 ///
 /// # Example
 /// ```
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// let emulator = entitled_emulator::Emulator::start(entitled_emulator::Config::new()).await.unwrap();
-/// assert!(emulator.calls().is_empty());
-/// # });
+/// use entitled_emulator::CallRecord;
+/// let served = r#"[{"operation":"RegisterUsage","product_code":"prod-1","nonce":"n",
+///     "key_version":1,"caller":"AKIAEMULATOREXAMPLE","outcome":"CustomerNotEntitledException"}]"#;
+/// let calls: Vec<CallRecord> = serde_json::from_str(served).unwrap();
+/// assert_eq!(calls[0].product_code.as_deref(), Some("prod-1"));
+/// assert_eq!(calls[0].outcome, "CustomerNotEntitledException");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {

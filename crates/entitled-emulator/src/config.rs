@@ -26,12 +26,17 @@ pub const DEFAULT_SECRET_ACCESS_KEY: &str = "emulator-secret-access-key";
 ///
 /// # Example
 /// ```
-/// use entitled_emulator::{Config, Product};
+/// use entitled_emulator::{Config, EmulatorError, Product};
 /// let config = Config::new()
 ///     .region("us-east-1")
 ///     .product(Product::new("prod-1"))
 ///     .static_credentials("AKIDEXAMPLE", "secret")
-///     .throttle(5.0);
+///     .config_json(r#"{"throttle": 5.0, "deny": ["prod-2"]}"#, ".".as_ref())
+///     .unwrap();
+/// assert!(format!("{config:?}").contains("AKIDEXAMPLE"));
+/// // The config file refuses what it does not know, naming it.
+/// let err = Config::new().config_json(r#"{"throtle": 5}"#, ".".as_ref()).unwrap_err();
+/// assert!(matches!(&err, EmulatorError::Config(m) if m.contains("throtle")), "{err}");
 /// ```
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -78,21 +83,11 @@ impl Default for Config {
 
 impl Config {
     /// The default configuration.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new();
-    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The address to listen on; port 0 picks a free port.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().listen("127.0.0.1:0".parse().unwrap());
-    /// ```
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
         self
@@ -100,11 +95,6 @@ impl Config {
 
     /// Serve HTTPS with a CA and a leaf certificate (for `127.0.0.1`, `::1` and `localhost`)
     /// generated at start; [`crate::Emulator::ca_pem`] returns the CA to trust.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().tls(true);
-    /// ```
     pub fn tls(mut self, on: bool) -> Self {
         self.tls = on;
         self
@@ -112,11 +102,6 @@ impl Config {
 
     /// Pin the Region: calls signed for another Region get `InvalidRegionException`
     /// (`InvalidEndpointRegionException` for MeterUsage).
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().region("eu-west-1");
-    /// ```
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -124,12 +109,6 @@ impl Config {
 
     /// Configure a product's keys, expiries and dimensions. A product configured twice keeps
     /// the later configuration.
-    ///
-    /// # Example
-    /// ```
-    /// use entitled_emulator::{Config, Product};
-    /// let config = Config::new().product(Product::new("prod-1").generated_key(2));
-    /// ```
     pub fn product(mut self, product: Product) -> Self {
         self.products.retain(|p| p.code != product.code);
         self.products.push(product);
@@ -137,11 +116,6 @@ impl Config {
     }
 
     /// Accept these long-term credentials (no session token).
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().static_credentials("AKIDEXAMPLE", "secret");
-    /// ```
     pub fn static_credentials(
         mut self,
         access_key_id: impl Into<String>,
@@ -152,12 +126,6 @@ impl Config {
     }
 
     /// Accept these session credentials; calls must send `X-Amz-Security-Token: token`.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new()
-    ///     .session_credentials("ASIAEXAMPLE", "secret", "token");
-    /// ```
     pub fn session_credentials(
         mut self,
         access_key_id: impl Into<String>,
@@ -179,11 +147,6 @@ impl Config {
 
     /// Require this exact `Authorization` header value on `/_emulator/credentials`, as the ECS
     /// agent does with `AWS_CONTAINER_AUTHORIZATION_TOKEN`: missing gets 401, wrong gets 403.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().container_authorization("Bearer s3cret");
-    /// ```
     pub fn container_authorization(mut self, token: impl Into<String>) -> Self {
         self.container_authorization = Some(token.into());
         self
@@ -191,33 +154,18 @@ impl Config {
 
     /// Make a product not entitled: RegisterUsage and MeterUsage get
     /// `CustomerNotEntitledException`, BatchMeterUsage records `CustomerNotSubscribed`.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().deny("prod-1");
-    /// ```
     pub fn deny(mut self, product_code: impl Into<String>) -> Self {
         self.deny.insert(product_code.into());
         self
     }
 
     /// Make a caller (access key id) not entitled to any product.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().deny_caller("AKIDEXAMPLE");
-    /// ```
     pub fn deny_caller(mut self, access_key_id: impl Into<String>) -> Self {
         self.deny_callers.insert(access_key_id.into());
         self
     }
 
     /// Make a BatchMeterUsage customer (identifier or AWS account id) `CustomerNotSubscribed`.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().deny_customer("cust-1");
-    /// ```
     pub fn deny_customer(mut self, customer: impl Into<String>) -> Self {
         self.deny_customers.insert(customer.into());
         self
@@ -225,11 +173,6 @@ impl Config {
 
     /// Mimic AWS's platform rule: RegisterUsage signed with long-term keys (no session token)
     /// gets `PlatformNotSupportedException`.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().platform_rule(true);
-    /// ```
     pub fn platform_rule(mut self, on: bool) -> Self {
         self.platform_rule = on;
         self
@@ -238,23 +181,12 @@ impl Config {
     /// Throttle RegisterUsage with a token bucket: `calls_per_second` refill, burst
     /// `max(1, calls_per_second)`, starting full; one bucket for all callers. Excess calls get
     /// `ThrottlingException` (HTTP 400). AWS's real quota is 5 calls/s.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().throttle(5.0);
-    /// ```
     pub fn throttle(mut self, calls_per_second: f64) -> Self {
         self.throttle = Some(calls_per_second);
         self
     }
 
     /// Queue a fault from the start (see [`crate::Emulator::push_fault`]).
-    ///
-    /// # Example
-    /// ```
-    /// use entitled_emulator::{Config, Fault};
-    /// let config = Config::new().fault("prod-1", Fault::Drop, 1);
-    /// ```
     pub fn fault(mut self, target: impl Into<String>, fault: Fault, times: u32) -> Self {
         self.faults.push(ScheduledFault {
             target: target.into(),
@@ -265,25 +197,12 @@ impl Config {
     }
 
     /// Serve only configured products: other product codes get `InvalidProductCodeException`.
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new().known_products_only(true);
-    /// ```
     pub fn known_products_only(mut self, on: bool) -> Self {
         self.known_products_only = on;
         self
     }
 
     /// The key [`crate::TokenVariant::OtherKey`] signs with (default: generated on first use).
-    ///
-    /// # Example
-    /// ```
-    /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
-    /// #     "/../../tests/fixtures/TEST-ONLY-attacker-key-rsa3072.private.pem")).unwrap();
-    /// use entitled_emulator::{token::SigningKey, Config};
-    /// let config = Config::new().other_key(SigningKey::from_pkcs8_pem(&pem).unwrap());
-    /// ```
     pub fn other_key(mut self, key: SigningKey) -> Self {
         self.other_key = Some(key);
         self
@@ -295,11 +214,6 @@ impl Config {
     /// # Errors
     /// [`EmulatorError::File`] if unreadable, [`EmulatorError::Config`] if invalid,
     /// [`EmulatorError::Key`] for a bad key file.
-    ///
-    /// # Example
-    /// ```no_run
-    /// let config = entitled_emulator::Config::new().config_file("emulator.json".as_ref()).unwrap();
-    /// ```
     pub fn config_file(self, path: &Path) -> Result<Self, EmulatorError> {
         let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::File {
             path: path.to_owned(),
@@ -316,13 +230,6 @@ impl Config {
     ///
     /// # Errors
     /// As [`Config::config_file`].
-    ///
-    /// # Example
-    /// ```
-    /// let config = entitled_emulator::Config::new()
-    ///     .config_json(r#"{"region":"us-east-1","deny":["p"]}"#, ".".as_ref())
-    ///     .unwrap();
-    /// ```
     pub fn config_json(mut self, text: &str, base_dir: &Path) -> Result<Self, EmulatorError> {
         let file: FileConfig =
             serde_json::from_str(text).map_err(|e| EmulatorError::Config(e.to_string()))?;
@@ -353,25 +260,8 @@ impl Config {
         self.deny.extend(file.deny);
         self.deny_callers.extend(file.deny_callers);
         self.deny_customers.extend(file.deny_customers);
-        for p in file.products {
-            let mut product = Product::new(p.code);
-            for k in p.keys {
-                product = match k.key_file {
-                    Some(file) => {
-                        let path = resolve(base_dir, &file);
-                        let pem = read(&path)?;
-                        product.key_pem(k.version, &pem)?
-                    }
-                    None => product.generated_key(k.version),
-                };
-                if let Some(epoch) = k.expired_at {
-                    product = product.expired(k.version, epoch);
-                }
-            }
-            if let Some(dims) = p.dimensions {
-                product = product.dimensions(dims);
-            }
-            self = self.product(product);
+        for spec in file.products {
+            self = self.product(spec.into_product(base_dir)?);
         }
         self.faults.extend(file.faults);
         Ok(self)
@@ -412,7 +302,7 @@ struct FileConfig {
     #[serde(default)]
     deny_customers: Vec<String>,
     #[serde(default)]
-    products: Vec<FileProduct>,
+    products: Vec<ProductSpec>,
     #[serde(default)]
     faults: Vec<ScheduledFault>,
 }
@@ -425,21 +315,82 @@ struct FileCredential {
     session_token: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A product as the config file and the command line spell it: keys by version, each read
+/// from a file or generated, expiries and dimensions. The one conversion into a [`Product`].
+///
+/// # Example
+/// ```
+/// use entitled_emulator::{KeySpec, ProductSpec};
+/// let spec: ProductSpec = serde_json::from_str(
+///     r#"{"code":"prod-1","keys":[{"version":2,"expired_at":1700000000}],"dimensions":["users"]}"#,
+/// ).unwrap();
+/// assert_eq!(spec.keys, [KeySpec { version: 2, key_file: None, expired_at: Some(1_700_000_000) }]);
+/// assert_eq!(spec.into_product(".".as_ref()).unwrap().code(), "prod-1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileProduct {
-    code: String,
+pub struct ProductSpec {
+    /// The product code.
+    pub code: String,
+    /// The keys, applied in order (a later entry for a version replaces an earlier one).
     #[serde(default)]
-    keys: Vec<FileKey>,
-    dimensions: Option<Vec<String>>,
+    pub keys: Vec<KeySpec>,
+    /// The metering dimensions; any dimension when `None`.
+    pub dimensions: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+/// One key version of a [`ProductSpec`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileKey {
-    version: u32,
-    key_file: Option<PathBuf>,
-    expired_at: Option<u64>,
+pub struct KeySpec {
+    /// The key version.
+    pub version: u32,
+    /// A PKCS#8 PEM RSA private key; generated when `None`.
+    pub key_file: Option<PathBuf>,
+    /// The `PublicKeyRotationTimestamp` responses for this version carry.
+    pub expired_at: Option<u64>,
+}
+
+impl ProductSpec {
+    /// A spec with no keys (so a generated version-1 key) and any dimension.
+    pub fn new(code: impl Into<String>) -> Self {
+        ProductSpec {
+            code: code.into(),
+            keys: Vec::new(),
+            dimensions: None,
+        }
+    }
+
+    /// The product: key files read (relative paths against `base_dir`), other keys generated.
+    ///
+    /// # Errors
+    /// [`EmulatorError::File`] for an unreadable key file, [`EmulatorError::Key`] (naming the
+    /// file) for one that is not a usable RSA PKCS#8 key.
+    pub fn into_product(self, base_dir: &Path) -> Result<Product, EmulatorError> {
+        let mut product = Product::new(self.code);
+        for k in self.keys {
+            product = match k.key_file {
+                Some(file) => {
+                    let path = resolve(base_dir, &file);
+                    let pem = read(&path)?;
+                    product.key_pem(k.version, &pem).map_err(|e| match e {
+                        EmulatorError::Key { reason } => EmulatorError::Key {
+                            reason: format!("{}: {reason}", path.display()),
+                        },
+                        other => other,
+                    })?
+                }
+                None => product.generated_key(k.version),
+            };
+            if let Some(epoch) = k.expired_at {
+                product = product.expired(k.version, epoch);
+            }
+        }
+        if let Some(dimensions) = self.dimensions {
+            product = product.dimensions(dimensions);
+        }
+        Ok(product)
+    }
 }
 
 /// Where a product version's key comes from.
@@ -465,6 +416,8 @@ pub(crate) enum KeySource {
 ///     .key_pem(1, &pem).unwrap()
 ///     .expired(1, 1_700_000_000)
 ///     .generated_key(2);
+/// assert_eq!(product.code(), "prod-1");
+/// assert!(Product::new("prod-1").key_pem(1, "not a PEM").is_err());
 /// ```
 #[derive(Debug, Clone)]
 pub struct Product {
@@ -476,11 +429,6 @@ pub struct Product {
 
 impl Product {
     /// A product with this code and (until keys are added) a generated version-1 key.
-    ///
-    /// # Example
-    /// ```
-    /// let product = entitled_emulator::Product::new("prod-1");
-    /// ```
     pub fn new(code: impl Into<String>) -> Self {
         Product {
             code: code.into(),
@@ -494,13 +442,6 @@ impl Product {
     ///
     /// # Errors
     /// [`EmulatorError::Key`] if the PEM is not a usable RSA PKCS#8 key.
-    ///
-    /// # Example
-    /// ```
-    /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
-    /// #     "/../../tests/fixtures/TEST-ONLY-product-key-v2-rsa3072.private.pem")).unwrap();
-    /// let product = entitled_emulator::Product::new("p").key_pem(2, &pem).unwrap();
-    /// ```
     pub fn key_pem(mut self, version: u32, pkcs8_private_pem: &str) -> Result<Self, EmulatorError> {
         let key = SigningKey::from_pkcs8_pem(pkcs8_private_pem)?;
         self.keys.insert(version, KeySource::Given(key));
@@ -508,25 +449,12 @@ impl Product {
     }
 
     /// Sign `version`'s tokens with an already parsed key.
-    ///
-    /// # Example
-    /// ```
-    /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
-    /// #     "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
-    /// use entitled_emulator::{token::SigningKey, Product};
-    /// let product = Product::new("p").signing_key(1, SigningKey::from_pkcs8_pem(&pem).unwrap());
-    /// ```
     pub fn signing_key(mut self, version: u32, key: SigningKey) -> Self {
         self.keys.insert(version, KeySource::Given(key));
         self
     }
 
     /// Generate an RSA-3072 key for `version` when the emulator starts.
-    ///
-    /// # Example
-    /// ```
-    /// let product = entitled_emulator::Product::new("p").generated_key(1);
-    /// ```
     pub fn generated_key(mut self, version: u32) -> Self {
         self.keys.insert(version, KeySource::Generate);
         self
@@ -535,11 +463,6 @@ impl Product {
     /// Mark `version` expired: calls still get a token, and the response carries
     /// `PublicKeyRotationTimestamp: rotation_epoch_seconds`. A version with no key gets a
     /// generated one.
-    ///
-    /// # Example
-    /// ```
-    /// let product = entitled_emulator::Product::new("p").expired(1, 1_700_000_000);
-    /// ```
     pub fn expired(mut self, version: u32, rotation_epoch_seconds: u64) -> Self {
         self.keys.entry(version).or_insert(KeySource::Generate);
         self.expired.insert(version, rotation_epoch_seconds);
@@ -548,11 +471,6 @@ impl Product {
 
     /// Restrict MeterUsage/BatchMeterUsage to these dimensions; others get
     /// `InvalidUsageDimensionException`. Without this any dimension is accepted.
-    ///
-    /// # Example
-    /// ```
-    /// let product = entitled_emulator::Product::new("p").dimensions(["vcpu-hours"]);
-    /// ```
     pub fn dimensions<I, S>(mut self, dimensions: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -563,11 +481,6 @@ impl Product {
     }
 
     /// The product code.
-    ///
-    /// # Example
-    /// ```
-    /// assert_eq!(entitled_emulator::Product::new("p").code(), "p");
-    /// ```
     pub fn code(&self) -> &str {
         &self.code
     }

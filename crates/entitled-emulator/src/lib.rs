@@ -18,18 +18,17 @@
 //! - the order of checks on each call is SigV4, pinned Region, input validation, faults,
 //!   throttle, then the operation (see the `service` module docs).
 //!
-//! # Example
-//! ```
-//! use entitled_emulator::{Config, Emulator, Product};
-//! let emulator = Emulator::spawn(Config::new().region("us-east-1")).unwrap();
-//! let public_key = emulator.public_key_pem("prod-1", 1).unwrap();
-//! println!("point the SDK at {} and verify tokens with\n{public_key}", emulator.endpoint_url());
-//! ```
+//! Start one with [`Emulator::spawn`] (its example shows the whole handle) or, from the
+//! command line, `entitled-emulator --help`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod admin;
 mod calls;
 mod clock;
 mod config;
+mod encoding;
 mod error;
 mod faults;
 mod keys;
@@ -37,15 +36,26 @@ mod ops;
 mod server;
 mod service;
 mod sigv4;
+mod state;
 mod throttle;
 mod tls;
 mod wire;
 
 pub mod token;
 
+// The test fixtures are one module for unit tests, integration tests and the benchmark; it
+// names this crate as the others see it.
+#[cfg(test)]
+extern crate self as entitled_emulator;
+#[cfg(test)]
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
+
 pub use admin::ADMIN_HELP;
 pub use calls::CallRecord;
-pub use config::{Config, Product, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+pub use config::{
+    Config, KeySpec, Product, ProductSpec, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY,
+};
 pub use error::EmulatorError;
 pub use faults::{Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET};
 pub use server::Emulator;

@@ -1,6 +1,8 @@
 //! `entitled-emulator`: run the AWS Marketplace Metering Service emulator as a process.
 //! See `entitled-emulator --help`.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use std::io::Write as _;
@@ -18,7 +20,7 @@ fn main() -> ExitCode {
     };
     let args = match command {
         cli::Command::Help => {
-            print!("{}{ADMIN_HELP}", cli::HELP);
+            print!("{}{ADMIN_HELP}", cli::help());
             return ExitCode::SUCCESS;
         }
         cli::Command::Version => {
@@ -45,8 +47,11 @@ fn run(args: &cli::Args) -> Result<(), EmulatorError> {
     runtime.block_on(async {
         let emulator = Emulator::start(config).await?;
         write_outputs(&emulator, args)?;
+        // Before the announcement: a script may send SIGTERM as soon as it reads the line,
+        // and a signal without a handler yet would kill the process instead of stopping it.
+        let mut stop = StopSignals::install()?;
         announce(&emulator)?;
-        wait_for_signal().await?;
+        stop.wait().await;
         eprintln!("entitled-emulator: shutting down");
         emulator.shutdown();
         Ok(())
@@ -92,13 +97,26 @@ fn announce(emulator: &Emulator) -> Result<(), EmulatorError> {
     Ok(())
 }
 
-async fn wait_for_signal() -> Result<(), EmulatorError> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term =
-        signal(SignalKind::terminate()).map_err(|e| EmulatorError::Runtime(e.to_string()))?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
+/// SIGTERM and SIGINT (Ctrl-C), handled from the moment they are installed.
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<StopSignals, EmulatorError> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let install = |kind| signal(kind).map_err(|e| EmulatorError::Runtime(e.to_string()));
+        Ok(StopSignals {
+            term: install(SignalKind::terminate())?,
+            int: install(SignalKind::interrupt())?,
+        })
     }
-    Ok(())
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }

@@ -1,10 +1,8 @@
 //! The running emulator: listener, connections, routing, start and shutdown.
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
@@ -12,56 +10,32 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::calls::{CallLog, CallRecord};
-use crate::faults::{Fault, FaultQueues};
+use crate::calls::CallRecord;
+use crate::faults::Fault;
 use crate::keys::KeyStore;
-use crate::ops::resolve_customer::Registry;
-use crate::ops::usage::Ledger;
-use crate::sigv4::{Credential, CredentialStore};
-use crate::throttle::TokenBucket;
-use crate::wire::{admin_response, Body};
+use crate::state::{Received, State};
+use crate::wire::{admin_response, Body, DropConnection};
 use crate::{Config, EmulatorError};
 
 /// Largest request body accepted; the metering operations need a few kilobytes at most.
 const MAX_REQUEST_BYTES: usize = 1 << 20;
 
-/// Everything a request handler may read or change.
-pub(crate) struct State {
-    pub region: Option<String>,
-    pub credentials: CredentialStore,
-    /// The session credentials served by `/_emulator/credentials`.
-    pub session: Credential,
-    pub container_authorization: Option<String>,
-    pub deny: BTreeSet<String>,
-    pub deny_callers: BTreeSet<String>,
-    pub deny_customers: BTreeSet<String>,
-    pub platform_rule: bool,
-    pub throttle: Option<TokenBucket>,
-    pub keys: KeyStore,
-    pub faults: FaultQueues,
-    pub calls: CallLog,
-    pub ledger: Ledger,
-    pub registrations: Registry,
-    pub ca_pem: Option<String>,
-}
-
-impl State {
-    /// True when the caller may use the product.
-    pub fn entitled(&self, product_code: &str, caller: &str) -> bool {
-        !self.deny.contains(product_code) && !self.deny_callers.contains(caller)
-    }
-}
-
 /// A running emulator. Dropping it shuts it down.
 ///
 /// # Example
 /// ```
-/// use entitled_emulator::{Config, Emulator};
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// let emulator = Emulator::start(Config::new()).await.unwrap();
-/// assert!(emulator.endpoint_url().starts_with("http://127.0.0.1:"));
-/// emulator.shutdown();
-/// # });
+/// use entitled_emulator::{Config, Emulator, Fault, Product};
+/// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
+/// let product = Product::new("prod-1").key_pem(1, &pem).unwrap();
+/// let emulator = Emulator::spawn(Config::new().product(product)).unwrap();
+/// assert_eq!(emulator.endpoint_url(), format!("http://{}", emulator.local_addr()));
+/// assert_eq!(emulator.credentials_url(), format!("{}/_emulator/credentials", emulator.endpoint_url()));
+/// assert!(emulator.public_key_pem("prod-1", 1).unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+/// assert!(emulator.public_key_pem("prod-1", 2).is_none(), "only configured versions");
+/// assert!(emulator.session_credentials().0.starts_with("ASIA"));
+/// emulator.push_fault("prod-1", Fault::Drop, 1);
+/// assert!(emulator.calls().is_empty(), "queuing a fault is not a call");
 /// ```
 pub struct Emulator {
     state: Arc<State>,
@@ -85,14 +59,6 @@ impl Emulator {
     ///
     /// # Errors
     /// [`EmulatorError::Bind`], [`EmulatorError::Tls`], [`EmulatorError::KeyGeneration`].
-    ///
-    /// # Example
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let emulator = entitled_emulator::Emulator::start(entitled_emulator::Config::new()).await.unwrap();
-    /// println!("{}", emulator.endpoint_url());
-    /// # });
-    /// ```
     pub async fn start(config: Config) -> Result<Emulator, EmulatorError> {
         let r = launch(config).await?;
         Ok(Emulator {
@@ -109,12 +75,6 @@ impl Emulator {
     ///
     /// # Errors
     /// As [`Emulator::start`], plus [`EmulatorError::Runtime`].
-    ///
-    /// # Example
-    /// ```
-    /// let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// assert!(emulator.credentials_url().ends_with("/_emulator/credentials"));
-    /// ```
     pub fn spawn(config: Config) -> Result<Emulator, EmulatorError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -155,46 +115,22 @@ impl Emulator {
     }
 
     /// The address it listens on.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// assert!(emulator.local_addr().port() != 0);
-    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`: the endpoint URL for AWS clients.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// let url = emulator.endpoint_url();
-    /// ```
     pub fn endpoint_url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
     }
 
     /// The ECS container-credentials URL (`AWS_CONTAINER_CREDENTIALS_FULL_URI`).
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// assert_eq!(emulator.credentials_url(), format!("{}/_emulator/credentials", emulator.endpoint_url()));
-    /// ```
     pub fn credentials_url(&self) -> String {
         format!("{}/_emulator/credentials", self.endpoint_url())
     }
 
     /// The generated CA certificate (PEM) when serving TLS.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new().tls(true)).unwrap();
-    /// assert!(emulator.ca_pem().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
-    /// ```
     pub fn ca_pem(&self) -> Option<String> {
         self.state.ca_pem.clone()
     }
@@ -202,13 +138,6 @@ impl Emulator {
     /// The SPKI PEM public key of a product version, as AWS Marketplace hands it to sellers.
     /// For an unconfigured product code, version 1's key is generated now if it does not exist
     /// yet (this blocks for about a second). `None` for unknown versions.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// let pem = emulator.public_key_pem("prod-1", 1).unwrap();
-    /// assert!(emulator.public_key_pem("prod-1", 2).is_none());
-    /// ```
     pub fn public_key_pem(&self, product_code: &str, version: u32) -> Option<String> {
         self.state
             .keys
@@ -219,59 +148,27 @@ impl Emulator {
 
     /// Queues `fault` for `times` calls to `target`: a product code, `*` (any metering call
     /// without a fault of its own) or `@credentials`. Faults run first in, first out.
-    ///
-    /// # Example
-    /// ```
-    /// use entitled_emulator::{Emulator, Config, Fault};
-    /// # let emulator = Emulator::spawn(Config::new()).unwrap();
-    /// emulator.push_fault("prod-1", Fault::Error { code: "ThrottlingException".into(), message: None }, 2);
-    /// ```
     pub fn push_fault(&self, target: &str, fault: Fault, times: u32) {
         self.state.faults.push(target, fault, times);
     }
 
     /// Removes every queued fault.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// emulator.clear_faults();
-    /// ```
     pub fn clear_faults(&self) {
         self.state.faults.clear();
     }
 
     /// The call log so far (also `GET /_emulator/calls`).
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// assert!(emulator.calls().iter().all(|c| c.outcome == "ok"));
-    /// ```
     pub fn calls(&self) -> Vec<CallRecord> {
         self.state.calls.snapshot()
     }
 
     /// Empties the call log.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// emulator.clear_calls();
-    /// ```
     pub fn clear_calls(&self) {
         self.state.calls.clear();
     }
 
     /// The session credentials served at [`Emulator::credentials_url`]:
     /// `(access_key_id, secret_access_key, session_token)`.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// let (akid, _secret, _token) = emulator.session_credentials();
-    /// assert!(akid.starts_with("ASIA"));
-    /// ```
     pub fn session_credentials(&self) -> (String, String, String) {
         let s = &self.state.session;
         (
@@ -283,12 +180,6 @@ impl Emulator {
 
     /// Issues a registration token that ResolveCustomer resolves (once) to a new customer of
     /// `product_code`. Returns the token.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// let token = emulator.registration_token("prod-1");
-    /// ```
     pub fn registration_token(&self, product_code: &str) -> String {
         self.state
             .registrations
@@ -297,12 +188,6 @@ impl Emulator {
     }
 
     /// Stops serving and closes every connection. Also done on drop.
-    ///
-    /// # Example
-    /// ```
-    /// # let emulator = entitled_emulator::Emulator::spawn(entitled_emulator::Config::new()).unwrap();
-    /// emulator.shutdown();
-    /// ```
     pub fn shutdown(self) {
         drop(self);
     }
@@ -365,47 +250,9 @@ async fn prepare(
                 addr: config.listen,
                 source,
             })?;
-    let session = new_session_credential();
-    let mut credentials = CredentialStore::default();
-    for c in &config.credentials {
-        credentials.insert(c.clone());
-    }
-    credentials.insert(session.clone());
-    let faults = FaultQueues::default();
-    for f in &config.faults {
-        faults.push(&f.target, f.fault.clone(), f.times);
-    }
-    let state = State {
-        region: config.region.clone(),
-        credentials,
-        session,
-        container_authorization: config.container_authorization.clone(),
-        deny: config.deny.clone(),
-        deny_callers: config.deny_callers.clone(),
-        deny_customers: config.deny_customers.clone(),
-        platform_rule: config.platform_rule,
-        throttle: config.throttle.map(TokenBucket::new),
-        keys,
-        faults,
-        calls: CallLog::default(),
-        ledger: Ledger::default(),
-        registrations: Registry::default(),
-        ca_pem: tls.as_ref().map(|t| t.ca_pem.clone()),
-    };
+    let state = State::new(&config, keys, tls.as_ref().map(|t| t.ca_pem.clone()));
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config));
     Ok((Arc::new(state), listener, acceptor))
-}
-
-/// Random session credentials shaped like STS's.
-fn new_session_credential() -> Credential {
-    let id: [u8; 8] = rand::random();
-    let secret: [u8; 20] = rand::random();
-    let token: [u8; 32] = rand::random();
-    Credential {
-        access_key_id: format!("ASIA{}", crate::sigv4::hex(&id).to_uppercase()),
-        secret_access_key: crate::sigv4::hex(&secret),
-        session_token: Some(format!("emulator-session-{}", crate::sigv4::hex(&token))),
-    }
 }
 
 /// Resolves when shutdown is requested or the emulator handle is gone.
@@ -469,17 +316,6 @@ async fn serve_connection(
                 .await;
         }
     }
-}
-
-/// Returned by the request handler to make hyper close the connection without a response.
-#[derive(Debug, thiserror::Error)]
-#[error("fault: connection dropped")]
-pub(crate) struct DropConnection;
-
-/// A request with its body read.
-pub(crate) struct Received {
-    pub parts: http::request::Parts,
-    pub body: Bytes,
 }
 
 async fn handle(

@@ -11,17 +11,17 @@
 //! Every call, whatever its outcome, is added to the call log.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
 use crate::calls::CallRecord;
-use crate::faults::Fault;
-use crate::ops::{self, Modifiers, Operation, TARGET_PREFIX};
-use crate::server::{DropConnection, Received, State};
+use crate::faults::{self, Effect, Endpoint};
+use crate::ops::{self, Operation, TARGET_PREFIX};
 use crate::sigv4::{self, AuthError, SignedRequest};
-use crate::wire::{self, error_response, json_response, Body, ServiceError};
+use crate::state::{Received, State};
+use crate::wire::DropConnection;
+use crate::wire::{self, error_response, json_response, Body, ServiceError, AWS_JSON};
 
 /// What the pipeline decided.
 enum Outcome {
@@ -157,56 +157,28 @@ async fn pipeline(
         Ok(i) => i,
         Err(e) => return error(e, request_id),
     };
-    let mut modifiers = Modifiers::default();
+    let mut change = None;
     let mut trickle = None;
     let mut fault_name = None;
     if let Some(fault) = state.faults.take_for_product(input.product_code()) {
         let name = fault.name();
-        match fault {
-            Fault::Error { code, message } => {
-                let message =
-                    message.unwrap_or_else(|| format!("{code} (injected by entitled-emulator)"));
-                return error(ServiceError::new(code, message), request_id);
-            }
-            Fault::Status { status, body } => {
-                let status =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                return Outcome::Respond(json_response(status, request_id, Body::full(body)), name);
-            }
-            Fault::Stall => return Outcome::Stall(name),
-            Fault::Drop => return Outcome::Drop(name),
-            Fault::DropMidResponse => {
-                let fake = Bytes::from(format!(r#"{{"Signature":"{}"}}"#, "A".repeat(512)));
-                return Outcome::Respond(
-                    json_response(StatusCode::OK, request_id, Body::truncated(fake)),
-                    name,
-                );
-            }
-            Fault::Malformed { body } => {
-                return Outcome::Respond(
-                    json_response(StatusCode::OK, request_id, Body::full(body)),
-                    name,
-                );
-            }
-            Fault::Oversized { bytes } => {
-                return Outcome::Respond(
-                    json_response(StatusCode::OK, request_id, Body::oversized(bytes)),
-                    name,
-                );
-            }
-            Fault::Latency { millis } => tokio::time::sleep(Duration::from_millis(millis)).await,
-            Fault::Trickle { bytes_per_second } => trickle = Some(bytes_per_second),
-            Fault::Token(v) => {
-                if op == Operation::RegisterUsage {
-                    modifiers.token = Some(v);
-                    fault_name = Some(name);
-                }
-            }
-            Fault::Unprocessed => {
-                if op == Operation::BatchMeterUsage {
-                    modifiers.unprocessed = true;
-                    fault_name = Some(name);
-                }
+        let endpoint = Endpoint {
+            request_id,
+            content_type: AWS_JSON,
+            // What drop_mid_response cuts short: shaped like a RegisterUsage answer.
+            sample_body: Bytes::from(format!(r#"{{"Signature":"{}"}}"#, "A".repeat(512))),
+        };
+        match faults::apply(fault, &endpoint).await {
+            Effect::Replace(response) => return Outcome::Respond(response, name),
+            Effect::Drop => return Outcome::Drop(name),
+            Effect::Stall => return Outcome::Stall(name),
+            Effect::Answer {
+                change: c,
+                trickle: t,
+            } => {
+                trickle = t;
+                change = c.filter(|c| op.takes(*c));
+                fault_name = change.map(|_| name);
             }
         }
     }
@@ -220,13 +192,9 @@ async fn pipeline(
             }
         }
     }
-    match ops::run(state, input, &caller, modifiers).await {
+    match ops::run(state, input, &caller, change).await {
         Ok(value) => {
-            let body = Bytes::from(value.to_string());
-            let body = match trickle {
-                Some(bps) => Body::trickle(body, bps),
-                None => Body::full(body),
-            };
+            let body = faults::paced(Bytes::from(value.to_string()), trickle);
             let name = fault_name.unwrap_or_else(|| "ok".to_owned());
             Outcome::Respond(json_response(StatusCode::OK, request_id, body), name)
         }

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use http::HeaderMap;
 use ring::{digest, hmac};
 
+use crate::encoding::{hex, percent_decode, unhex};
+
 /// The SigV4 signing name of the Marketplace Metering Service.
 pub(crate) const SERVICE: &str = "aws-marketplace";
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -347,41 +349,6 @@ fn uri_encode(s: &str) -> String {
         }
     }
     out
-}
-
-pub(crate) fn percent_decode(s: &str) -> String {
-    fn hexval(c: u8) -> Option<u8> {
-        (c as char).to_digit(16).map(|d| d as u8)
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(hi), Some(lo)) = (hexval(b[i + 1]), hexval(b[i + 2])) {
-                out.push(hi << 4 | lo);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect()
 }
 
 /// Signs a request the way an AWS SDK would. Test and benchmark helper.

@@ -52,12 +52,6 @@ impl SigningKey {
     /// # Errors
     /// [`EmulatorError::Key`] when the text is not such a PEM block, or ring refuses the key
     /// (not RSA, or outside 2048..=4096 bits).
-    ///
-    /// # Example
-    /// ```
-    /// use entitled_emulator::token::SigningKey;
-    /// assert!(SigningKey::from_pkcs8_pem("-----BEGIN RSA PRIVATE KEY-----\n...").is_err());
-    /// ```
     pub fn from_pkcs8_pem(pem: &str) -> Result<SigningKey, EmulatorError> {
         let der = pem_decode(pem, "PRIVATE KEY").map_err(|reason| EmulatorError::Key { reason })?;
         Self::from_pkcs8_der(&der)
@@ -67,12 +61,6 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`EmulatorError::Key`] when ring refuses the key.
-    ///
-    /// # Example
-    /// ```
-    /// use entitled_emulator::token::SigningKey;
-    /// assert!(SigningKey::from_pkcs8_der(b"junk").is_err());
-    /// ```
     pub fn from_pkcs8_der(der: &[u8]) -> Result<SigningKey, EmulatorError> {
         let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| EmulatorError::Key {
             reason: format!("ring rejected the PKCS#8 key: {e}"),
@@ -88,11 +76,6 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`EmulatorError::KeyGeneration`] if the `rsa` crate fails.
-    ///
-    /// # Example
-    /// ```no_run
-    /// let key = entitled_emulator::token::SigningKey::generate_rsa3072().unwrap();
-    /// ```
     pub fn generate_rsa3072() -> Result<SigningKey, EmulatorError> {
         use rsa::pkcs8::EncodePrivateKey as _;
         let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 3072)
@@ -105,14 +88,6 @@ impl SigningKey {
 
     /// The public half as an SPKI PEM (`-----BEGIN PUBLIC KEY-----`), the form AWS Marketplace
     /// hands to sellers.
-    ///
-    /// # Example
-    /// ```
-    /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
-    /// #     "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
-    /// let key = entitled_emulator::token::SigningKey::from_pkcs8_pem(&pem).unwrap();
-    /// println!("{}", key.public_key_pem());
-    /// ```
     pub fn public_key_pem(&self) -> String {
         self.inner.public_pem.clone()
     }
@@ -133,13 +108,7 @@ impl SigningKey {
     }
 }
 
-/// The signature scheme used by [`sign_raw`].
-///
-/// # Example
-/// ```
-/// use entitled_emulator::token::Scheme;
-/// assert_ne!(Scheme::Ps256, Scheme::Rs256Pkcs1);
-/// ```
+/// The signature scheme used by [`sign_raw`] (its example shows both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
     /// RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt: what AWS uses.
@@ -154,12 +123,17 @@ pub enum Scheme {
 ///
 /// # Example
 /// ```
-/// use entitled_emulator::token::{sign_raw, Scheme, SigningKey};
+/// use entitled_emulator::token::{sign_raw, Scheme, SigningKey, PS256_HEADER};
 /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
 /// #     "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
 /// let key = SigningKey::from_pkcs8_pem(&pem).unwrap();
-/// let jwt = sign_raw(r#"{"alg":"PS256","typ":"JWT"}"#, r#"{"productCode":"p"}"#, &key, Scheme::Ps256);
-/// assert_eq!(jwt.split('.').count(), 3);
+/// let pss = sign_raw(PS256_HEADER, r#"{"productCode":"p"}"#, &key, Scheme::Ps256);
+/// let pkcs1 = sign_raw(PS256_HEADER, r#"{"productCode":"p"}"#, &key, Scheme::Rs256Pkcs1);
+/// // The same signing input, byte for byte; only the signatures differ.
+/// let input = |jwt: &str| jwt.rsplit_once('.').unwrap().0.to_owned();
+/// assert_eq!(input(&pss), input(&pkcs1));
+/// assert_eq!(input(&pss), "eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCJ9.eyJwcm9kdWN0Q29kZSI6InAifQ");
+/// assert_ne!(pss, pkcs1);
 /// ```
 pub fn sign_raw(header_json: &str, claims_json: &str, key: &SigningKey, scheme: Scheme) -> String {
     let signing_input = format!(
@@ -172,17 +146,6 @@ pub fn sign_raw(header_json: &str, claims_json: &str, key: &SigningKey, scheme: 
 }
 
 /// Signs `claims` under the header `{"alg":"PS256","typ":"JWT"}` with PS256.
-///
-/// # Example
-/// ```
-/// use entitled_emulator::token::{sign_claims, SigningKey};
-/// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"),
-/// #     "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
-/// let key = SigningKey::from_pkcs8_pem(&pem).unwrap();
-/// let claims = serde_json::json!({"productCode": "p", "publicKeyVersion": 1, "iat": 1});
-/// let jwt = sign_claims(&claims, &key);
-/// assert!(jwt.starts_with("eyJhbGciOiJQUzI1NiIsInR5cCI6IkpXVCJ9."));
-/// ```
 pub fn sign_claims(claims: &serde_json::Value, key: &SigningKey) -> String {
     sign_raw(PS256_HEADER, &claims.to_string(), key, Scheme::Ps256)
 }
@@ -265,27 +228,17 @@ fn spki_from_pkcs1(pkcs1: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> String {
-        let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(path).unwrap()
-    }
+    use crate::fixtures::{self, read as fixture, V1_KEY, V1_PUBLIC};
 
     #[test]
     fn public_pem_matches_fixture() {
-        let key =
-            SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem"))
-                .unwrap();
-        assert_eq!(
-            key.public_key_pem(),
-            fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")
-        );
+        let key = fixtures::signing_key(V1_KEY);
+        assert_eq!(key.public_key_pem(), fixture(V1_PUBLIC));
     }
 
     #[test]
     fn ps256_verifies_with_ring() {
-        let key = SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-product-key-rsa2048.private.pem"))
-            .unwrap();
+        let key = fixtures::signing_key("TEST-ONLY-product-key-rsa2048.private.pem");
         let jwt = sign_raw(PS256_HEADER, "{}", &key, Scheme::Ps256);
         let (input, sig) = jwt.rsplit_once('.').unwrap();
         let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();

@@ -64,7 +64,7 @@ impl ServiceError {
 /// A fresh request id in the UUID layout AWS uses.
 pub(crate) fn request_id() -> String {
     let b: [u8; 16] = rand::random();
-    let h = crate::sigv4::hex(&b);
+    let h = crate::encoding::hex(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[..8],
@@ -252,3 +252,8 @@ impl hyper::body::Body for Body {
 }
 
 use std::future::Future as _;
+
+/// Returned by the request handler to make hyper close the connection without a response.
+#[derive(Debug, thiserror::Error)]
+#[error("fault: connection dropped")]
+pub(crate) struct DropConnection;

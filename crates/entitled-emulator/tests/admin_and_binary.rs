@@ -6,16 +6,90 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
 use common::*;
-use entitled_emulator::{CallRecord, Config, Emulator, Product};
+use entitled_emulator::{CallRecord, Config, Emulator, Fault, TokenVariant};
 
 fn emulator() -> Emulator {
-    let product = Product::new("prod-1").key_pem(1, &fixture(V1_KEY)).unwrap();
+    let product = fixtures::product("prod-1");
     Emulator::spawn(
         Config::new()
             .product(product)
             .container_authorization("Bearer t"),
     )
     .unwrap()
+}
+
+/// The credentials endpoint goes through the same fault applier as the metering calls: each
+/// row is a fault queued for `@credentials` and what the next fetch gets.
+#[test]
+fn credentials_endpoint_applies_every_fault_kind() {
+    let emulator = emulator();
+    let addr = emulator.local_addr();
+    let fetch = || {
+        raw_http(
+            addr,
+            "GET",
+            "/_emulator/credentials",
+            &[("Authorization", "Bearer t")],
+            "",
+        )
+    };
+    let normal = |body: &str| {
+        serde_json::from_str::<serde_json::Value>(body).is_ok_and(|j| j["AccessKeyId"].is_string())
+    };
+    type Check = fn(u16, &str, &str) -> bool;
+    let rows: [(Fault, Check); 8] = [
+        (Fault::error("ThrottlingException"), |status, head, body| {
+            status == 400
+                && head.contains("x-amzn-errortype: throttlingexception")
+                && body.contains(r#""__type":"ThrottlingException""#)
+        }),
+        (
+            Fault::Malformed { body: "{".into() },
+            |status, head, body| {
+                status == 200 && head.contains("content-type: application/json") && body == "{"
+            },
+        ),
+        (Fault::Drop, |status, _, body| {
+            status == 0 && body.is_empty()
+        }),
+        // Cut short: hyper may close before the headers of so small a body leave.
+        (Fault::DropMidResponse, |status, _, body| {
+            status == 0 || status == 200 && serde_json::from_str::<serde_json::Value>(body).is_err()
+        }),
+        (Fault::Oversized { bytes: 70_000 }, |status, _, body| {
+            status == 200 && body.len() == 70_000
+        }),
+        (Fault::Latency { millis: 1 }, |status, _, _| status == 200),
+        (
+            Fault::Trickle {
+                bytes_per_second: 1_000_000,
+            },
+            |status, _, _| status == 200,
+        ),
+        // A change only RegisterUsage has: credentials are answered normally.
+        (Fault::Token(TokenVariant::WrongNonce), |status, _, _| {
+            status == 200
+        }),
+    ];
+    for (fault, check) in rows {
+        let name = fault.name();
+        emulator.push_fault(entitled_emulator::CREDENTIALS_TARGET, fault, 1);
+        let (status, head, body) = fetch();
+        let head = head.to_ascii_lowercase();
+        assert!(
+            check(status, &head, &body),
+            "{name}: {status} {head} {body:.200}"
+        );
+        if status == 200 && !matches!(name.as_str(), "Malformed" | "DropMidResponse" | "Oversized")
+        {
+            assert!(normal(&body), "{name}: {body}");
+        }
+    }
+    let (status, _, body) = fetch();
+    assert!(
+        status == 200 && normal(&body),
+        "queue used up: {status} {body}"
+    );
 }
 
 #[test]
@@ -99,7 +173,7 @@ fn admin_routes() {
         "",
     );
     assert_eq!(status, 200);
-    assert_eq!(body, fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem"));
+    assert_eq!(body, fixture(V1_PUBLIC));
     assert_eq!(
         raw_http(
             addr,
@@ -212,10 +286,7 @@ fn config_file() {
     let path = dir.path().join("emulator.json");
     std::fs::write(&path, json).unwrap();
     let emulator = Emulator::spawn(Config::new().config_file(&path).unwrap()).unwrap();
-    assert_eq!(
-        emulator.public_key_pem("p", 2).unwrap(),
-        fixture("TEST-ONLY-product-key-v2-rsa3072.public.pem")
-    );
+    assert_eq!(emulator.public_key_pem("p", 2).unwrap(), fixture(V2_PUBLIC));
     assert!(emulator.public_key_pem("p", 1).is_none());
     let listed = raw_http(emulator.local_addr(), "GET", "/_emulator/faults", &[], "").2;
     assert!(listed.contains(r#""kind":"drop""#), "{listed}");
@@ -303,10 +374,7 @@ fn binary_announces_writes_files_and_stops_on_sigterm() {
         line.starts_with("listening on https://127.0.0.1:"),
         "{line:?}"
     );
-    assert_eq!(
-        std::fs::read_to_string(&pk).unwrap(),
-        fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")
-    );
+    assert_eq!(std::fs::read_to_string(&pk).unwrap(), fixture(V1_PUBLIC));
     assert!(std::fs::read_to_string(&ca)
         .unwrap()
         .starts_with("-----BEGIN CERTIFICATE-----"));
@@ -329,10 +397,7 @@ fn binary_serves_plain_http() {
             "prod-1",
             "--key-file",
         ])
-        .arg(format!(
-            "{}/../../tests/fixtures/{V1_KEY}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
+        .arg(fixtures::path(V1_KEY))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

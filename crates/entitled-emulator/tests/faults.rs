@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 use aws_sdk_marketplacemetering::config::timeout::TimeoutConfig;
 use aws_sdk_marketplacemetering::error::{ProvideErrorMetadata as _, SdkError};
 use common::*;
-use entitled_emulator::token::SigningKey;
-use entitled_emulator::{Config, Emulator, Fault, Product, TokenVariant};
+use entitled_emulator::{Config, Emulator, Fault, TokenVariant};
 
 async fn emulator() -> Emulator {
-    let product = Product::new("prod-1").key_pem(1, &fixture(V1_KEY)).unwrap();
-    let attacker = SigningKey::from_pkcs8_pem(&fixture(ATTACKER_KEY)).unwrap();
+    let product = fixtures::product("prod-1");
+    let attacker = fixtures::signing_key(ATTACKER_KEY);
     Emulator::start(Config::new().product(product).other_key(attacker))
         .await
         .unwrap()
@@ -46,8 +45,8 @@ async fn register(client: &aws_sdk_marketplacemetering::Client) -> Result<String
 async fn token_variants() {
     let emulator = emulator().await;
     let client = client(&emulator);
-    let product_pem = fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem");
-    let attacker_pem = fixture("TEST-ONLY-attacker-key-rsa3072.public.pem");
+    let product_pem = fixture(V1_PUBLIC);
+    let attacker_pem = fixture(ATTACKER_PUBLIC);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -64,8 +63,7 @@ async fn token_variants() {
             d.ps256_valid && d.claims["publicKeyVersion"] == 2
         }),
         (TokenVariant::OtherKey, |d, jwt, _| {
-            !d.ps256_valid
-                && decode(jwt, &fixture("TEST-ONLY-attacker-key-rsa3072.public.pem")).ps256_valid
+            !d.ps256_valid && decode(jwt, &fixture(ATTACKER_PUBLIC)).ps256_valid
         }),
         (TokenVariant::FutureIat, |d, _, now| {
             d.ps256_valid && d.claims["iat"].as_i64().unwrap() > now + 600
@@ -109,14 +107,17 @@ async fn token_variants() {
 #[tokio::test]
 async fn transport_faults() {
     let emulator = emulator().await;
-    let config = client_builder(&emulator, default_credentials(), "us-east-1")
+    // Only the stalled call needs a short attempt timeout; every other call keeps the common
+    // 10 s, which a loaded 2-core machine never comes near.
+    let stall_config = client_builder(&emulator, default_credentials(), "us-east-1")
         .timeout_config(
             TimeoutConfig::builder()
                 .operation_attempt_timeout(Duration::from_millis(1500))
                 .build(),
         )
         .build();
-    let client = aws_sdk_marketplacemetering::Client::from_conf(config);
+    let stall_client = aws_sdk_marketplacemetering::Client::from_conf(stall_config);
+    let client = client(&emulator);
 
     emulator.push_fault(
         "prod-1",
@@ -139,7 +140,7 @@ async fn transport_faults() {
     assert_eq!(register(&client).await.unwrap_err(), "response:502");
 
     emulator.push_fault("prod-1", Fault::Stall, 1);
-    assert_eq!(register(&client).await.unwrap_err(), "timeout");
+    assert_eq!(register(&stall_client).await.unwrap_err(), "timeout");
 
     emulator.push_fault("prod-1", Fault::Drop, 1);
     let err = register(&client).await.unwrap_err();
@@ -199,19 +200,9 @@ async fn transport_faults() {
 async fn faults_queue_fifo_per_target_with_times() {
     let emulator = emulator().await;
     let client = client(&emulator);
-    let throttle = Fault::Error {
-        code: "ThrottlingException".into(),
-        message: None,
-    };
+    let throttle = Fault::error("ThrottlingException");
     emulator.push_fault("prod-1", throttle.clone(), 2);
-    emulator.push_fault(
-        "prod-1",
-        Fault::Error {
-            code: "DisabledApiException".into(),
-            message: None,
-        },
-        1,
-    );
+    emulator.push_fault("prod-1", Fault::error("DisabledApiException"), 1);
     emulator.push_fault("other-product", throttle, 5);
     let mut seen = Vec::new();
     for _ in 0..4 {
@@ -226,14 +217,7 @@ async fn faults_queue_fifo_per_target_with_times() {
             "ok"
         ]
     );
-    emulator.push_fault(
-        "*",
-        Fault::Error {
-            code: "InternalServiceErrorException".into(),
-            message: None,
-        },
-        1,
-    );
+    emulator.push_fault("*", Fault::error("InternalServiceErrorException"), 1);
     assert_eq!(
         register(&client).await.unwrap_err(),
         "service:500:InternalServiceErrorException"

@@ -7,7 +7,7 @@ use aws_sdk_marketplacemetering::types::{
     Tag, UsageAllocation, UsageRecord, UsageRecordResultStatus,
 };
 use common::*;
-use entitled_emulator::{Config, Emulator, Fault, Product};
+use entitled_emulator::{Config, Emulator, Fault};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -17,11 +17,8 @@ fn now() -> i64 {
 }
 
 async fn emulator(config: Config) -> Emulator {
-    let product = Product::new("prod-1")
-        .key_pem(1, &fixture(V1_KEY))
-        .unwrap()
-        .dimensions(["users", "hosts"]);
-    let denied = Product::new("denied").key_pem(1, &fixture(V1_KEY)).unwrap();
+    let product = fixtures::product("prod-1").dimensions(["users", "hosts"]);
+    let denied = fixtures::product("denied");
     Emulator::start(config.product(product).product(denied).deny("denied"))
         .await
         .unwrap()
@@ -252,14 +249,7 @@ async fn resolve_customer_tokens() {
     assert!(err.is_invalid_token_exception(), "{err:?}");
 
     // Faults for "*" reach ResolveCustomer, which has no product code.
-    emulator.push_fault(
-        "*",
-        Fault::Error {
-            code: "ThrottlingException".into(),
-            message: None,
-        },
-        1,
-    );
+    emulator.push_fault("*", Fault::error("ThrottlingException"), 1);
     let token = emulator.registration_token("prod-1");
     let err = client
         .resolve_customer()

@@ -21,7 +21,7 @@ fn now() -> i64 {
 }
 
 fn product() -> Product {
-    Product::new("prod-1").key_pem(1, &fixture(V1_KEY)).unwrap()
+    fixtures::product("prod-1")
 }
 
 async fn register(
@@ -76,7 +76,7 @@ async fn genuine_token_verifies_and_carries_the_claims() {
         .decode(header_b64)
         .unwrap();
     assert_eq!(header, br#"{"alg":"PS256","typ":"JWT"}"#);
-    let public = fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem");
+    let public = fixture(V1_PUBLIC);
     assert_eq!(emulator.public_key_pem("prod-1", 1).unwrap(), public);
     let d = decode(jwt, &public);
     assert!(d.ps256_valid);
@@ -107,8 +107,7 @@ async fn genuine_token_verifies_and_carries_the_claims() {
 #[tokio::test]
 async fn key_versions_and_expiry() {
     let p = product()
-        .key_pem(2, &fixture(V2_KEY))
-        .unwrap()
+        .signing_key(2, fixtures::signing_key(V2_KEY))
         .expired(1, 1_700_000_000);
     let emulator = Emulator::start(Config::new().product(p)).await.unwrap();
     let client = client(&emulator);
@@ -119,7 +118,7 @@ async fn key_versions_and_expiry() {
     );
     let v2 = register(&client, "prod-1", 2, None).await.unwrap();
     assert!(v2.public_key_rotation_timestamp().is_none());
-    let v2_public = fixture("TEST-ONLY-product-key-v2-rsa3072.public.pem");
+    let v2_public = fixture(V2_PUBLIC);
     let d = decode(v2.signature().unwrap(), &v2_public);
     assert!(d.ps256_valid);
     assert_eq!(d.claims["publicKeyVersion"], 2);
@@ -162,10 +161,7 @@ async fn every_modelled_error() {
         Case {
             name: "DisabledApiException",
             config: base(),
-            fault: Some(Fault::Error {
-                code: "DisabledApiException".into(),
-                message: None,
-            }),
+            fault: Some(Fault::error("DisabledApiException")),
             product: "prod-1",
             version: 1,
             region: "us-east-1",
@@ -228,10 +224,7 @@ async fn every_modelled_error() {
         Case {
             name: "ThrottlingException",
             config: base(),
-            fault: Some(Fault::Error {
-                code: "ThrottlingException".into(),
-                message: None,
-            }),
+            fault: Some(Fault::error("ThrottlingException")),
             product: "prod-1",
             version: 1,
             region: "us-east-1",
@@ -470,10 +463,22 @@ async fn validation_errors_never_yield_a_token() {
 #[tokio::test]
 async fn unconfigured_products_get_a_lazily_generated_key() {
     let emulator = Emulator::start(Config::new()).await.unwrap();
+    // The first use generates the key (RSA-3072, seconds in a debug build on a loaded machine).
+    // Make that first use the public-key request, which has no deadline, so the RegisterUsage
+    // call below, with its 10 s attempt timeout, only signs.
+    let public = emulator.public_key_pem("lazy-product", 1).unwrap();
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert_eq!(
+        emulator.public_key_pem("lazy-product", 1).unwrap(),
+        public,
+        "generated once"
+    );
     let client = client(&emulator);
     let out = register(&client, "lazy-product", 1, None).await.unwrap();
-    let public = emulator.public_key_pem("lazy-product", 1).unwrap();
-    assert!(decode(out.signature().unwrap(), &public).ps256_valid);
+    assert!(
+        decode(out.signature().unwrap(), &public).ps256_valid,
+        "the token is signed with the product's generated key"
+    );
     let err = register(&client, "lazy-product", 2, None)
         .await
         .unwrap_err();

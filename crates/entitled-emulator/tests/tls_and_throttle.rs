@@ -9,7 +9,7 @@ use common::*;
 use entitled_emulator::{Config, Emulator, Product};
 
 fn product() -> Product {
-    Product::new("prod-1").key_pem(1, &fixture(V1_KEY)).unwrap()
+    fixtures::product("prod-1")
 }
 
 #[tokio::test]
@@ -26,7 +26,7 @@ async fn tls_with_the_ca_trusted() {
         .send()
         .await
         .unwrap();
-    let pem = fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem");
+    let pem = fixture(V1_PUBLIC);
     assert!(decode(out.signature().unwrap(), &pem).ps256_valid);
 
     // Without the CA in the trust store the handshake fails.

@@ -11,10 +11,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::usage::{self, RawAllocation, Recorded};
+use super::usage::{self, RawAllocation};
 use super::{check_len, check_product_code, from_json, required};
-use crate::server::State;
 use crate::sigv4::Verified;
+use crate::state::ledger::Recorded;
+use crate::state::State;
 use crate::wire::ServiceError;
 
 #[derive(Deserialize)]

@@ -9,9 +9,9 @@ pub(crate) mod usage;
 
 use serde::de::DeserializeOwned;
 
-use crate::faults::TokenVariant;
-use crate::server::State;
+use crate::faults::Change;
 use crate::sigv4::Verified;
+use crate::state::State;
 use crate::wire::ServiceError;
 
 /// The `X-Amz-Target` prefix of the service.
@@ -46,6 +46,15 @@ impl Operation {
         }
     }
 
+    /// True when this operation has an answer `change` alters; the others answer normally.
+    pub fn takes(self, change: Change) -> bool {
+        matches!(
+            (self, change),
+            (Operation::RegisterUsage, Change::Token(_))
+                | (Operation::BatchMeterUsage, Change::Unprocessed)
+        )
+    }
+
     pub fn parse(self, body: &[u8]) -> Result<Input, ServiceError> {
         Ok(match self {
             Operation::RegisterUsage => Input::Register(register_usage::parse(body)?),
@@ -75,24 +84,22 @@ impl Input {
     }
 }
 
-/// Faults that change a normal answer rather than replace it.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Modifiers {
-    pub token: Option<TokenVariant>,
-    pub unprocessed: bool,
-}
-
 /// Runs a validated request.
 pub(crate) async fn run(
     state: &State,
     input: Input,
     caller: &Verified,
-    modifiers: Modifiers,
+    change: Option<Change>,
 ) -> Result<serde_json::Value, ServiceError> {
+    let token = match change {
+        Some(Change::Token(variant)) => Some(variant),
+        _ => None,
+    };
+    let unprocessed = change == Some(Change::Unprocessed);
     match input {
-        Input::Register(i) => register_usage::run(state, i, caller, modifiers.token).await,
+        Input::Register(i) => register_usage::run(state, i, caller, token).await,
         Input::Meter(i) => meter_usage::run(state, i, caller),
-        Input::Batch(i) => batch_meter_usage::run(state, i, caller, modifiers.unprocessed),
+        Input::Batch(i) => batch_meter_usage::run(state, i, caller, unprocessed),
         Input::Resolve(i) => resolve_customer::run(state, i),
     }
 }
@@ -162,9 +169,4 @@ pub(crate) fn check_range(member: &str, v: i64, min: i64, max: i64) -> Result<()
         ));
     }
     Ok(())
-}
-
-/// A fresh metering record id.
-pub(crate) fn record_id() -> String {
-    crate::wire::request_id()
 }

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use super::{check_len, check_product_code, check_range, from_json, required};
 use crate::faults::TokenVariant;
 use crate::keys::KeyError;
-use crate::server::State;
 use crate::sigv4::Verified;
+use crate::state::State;
 use crate::token::{self, Scheme, PS256_HEADER};
 use crate::wire::ServiceError;
 

@@ -1,4 +1,4 @@
-//! Shared helpers for the emulator's integration tests: fixtures, an SDK client wired to an
+//! Shared helpers for the emulator's integration tests: fixtures ([`fixtures`]), an SDK client wired to an
 //! emulator (ring-only rustls, explicit config, no environment), token decoding and a raw
 //! HTTP/1.1 helper for the admin API.
 #![allow(dead_code)]
@@ -16,14 +16,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use entitled_emulator::Emulator;
 
-pub fn fixture(name: &str) -> String {
-    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+pub mod fixtures;
 
-pub const V1_KEY: &str = "TEST-ONLY-product-key-v1-rsa3072.private.pem";
-pub const V2_KEY: &str = "TEST-ONLY-product-key-v2-rsa3072.private.pem";
-pub const ATTACKER_KEY: &str = "TEST-ONLY-attacker-key-rsa3072.private.pem";
+#[allow(unused_imports)] // each test binary uses its own share
+pub use fixtures::read as fixture;
+#[allow(unused_imports)]
+pub use fixtures::{ATTACKER_KEY, ATTACKER_PUBLIC, V1_KEY, V1_PUBLIC, V2_KEY, V2_PUBLIC};
 
 /// The ring-only HTTPS-capable client of the SDK, trusting `ca_pem` when given.
 pub fn http_client(ca_pem: Option<&str>) -> SharedHttpClient {

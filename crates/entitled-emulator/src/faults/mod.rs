@@ -5,6 +5,10 @@
 //! for its own product code, and ResolveCustomer, which has none), or `@credentials` (the ECS
 //! credentials endpoint).
 
+mod apply;
+
+pub(crate) use apply::{apply, paced, Change, Effect, Endpoint};
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -28,10 +32,10 @@ pub const ANY_TARGET: &str = "*";
 /// ```
 /// use entitled_emulator::Fault;
 /// let f: Fault = serde_json::from_str(r#"{"kind":"error","code":"ThrottlingException"}"#).unwrap();
-/// assert_eq!(f, Fault::Error { code: "ThrottlingException".into(), message: None });
+/// assert_eq!(f, Fault::error("ThrottlingException"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "FaultRepr", into = "FaultRepr")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
     /// A modelled error: `{"__type": code, "message": ...}`, status 500 for
     /// `InternalServiceErrorException`, else 400.
@@ -39,13 +43,15 @@ pub enum Fault {
         /// The error code, e.g. `CustomerNotEntitledException`.
         code: String,
         /// The message; a generic one when `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     },
     /// A raw HTTP status and body.
     Status {
         /// The HTTP status code.
         status: u16,
-        /// The body, sent as is.
+        /// The body, sent as is (default empty).
+        #[serde(default)]
         body: String,
     },
     /// Wait this long, then answer normally.
@@ -76,7 +82,8 @@ pub enum Fault {
         bytes_per_second: u64,
     },
     /// A 200 from RegisterUsage carrying a deliberately wrong token. Other operations answer
-    /// normally.
+    /// normally. In JSON: `{"kind":"token","variant":"wrong_nonce"}`.
+    #[serde(with = "variant_member")]
     Token(TokenVariant),
     /// BatchMeterUsage answers with every record in `UnprocessedRecords`. Other operations
     /// answer normally.
@@ -84,27 +91,48 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The modelled error `code` with its generic message, the most common fault:
+    /// `Fault::error("ThrottlingException")`.
+    pub fn error(code: impl Into<String>) -> Fault {
+        Fault::Error {
+            code: code.into(),
+            message: None,
+        }
+    }
+
     /// A short name for the call log, e.g. `Stall` or `Token:WrongNonce`.
-    ///
-    /// # Example
-    /// ```
-    /// use entitled_emulator::{Fault, TokenVariant};
-    /// assert_eq!(Fault::Token(TokenVariant::AlgNone).name(), "Token:AlgNone");
-    /// ```
     pub fn name(&self) -> String {
         match self {
             Fault::Error { code, .. } => code.clone(),
             Fault::Status { status, .. } => format!("Status:{status}"),
-            Fault::Latency { .. } => "Latency".into(),
-            Fault::Stall => "Stall".into(),
-            Fault::Drop => "Drop".into(),
-            Fault::DropMidResponse => "DropMidResponse".into(),
-            Fault::Malformed { .. } => "Malformed".into(),
-            Fault::Oversized { .. } => "Oversized".into(),
-            Fault::Trickle { .. } => "Trickle".into(),
             Fault::Token(v) => format!("Token:{v:?}"),
-            Fault::Unprocessed => "Unprocessed".into(),
+            // Every other kind is named by its variant alone, so a new kind needs no arm here.
+            other => {
+                let debug = format!("{other:?}");
+                let end = debug.find([' ', '{', '(']).unwrap_or(debug.len());
+                debug[..end].to_owned()
+            }
         }
+    }
+}
+
+/// [`Fault::Token`]'s variant as the member `variant` of the fault's JSON object.
+mod variant_member {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::TokenVariant;
+
+    #[derive(Serialize, Deserialize)]
+    struct Member {
+        variant: TokenVariant,
+    }
+
+    pub fn serialize<S: Serializer>(variant: &TokenVariant, s: S) -> Result<S::Ok, S::Error> {
+        Member { variant: *variant }.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TokenVariant, D::Error> {
+        Member::deserialize(d).map(|m| m.variant)
     }
 }
 
@@ -140,84 +168,14 @@ pub enum TokenVariant {
     PascalCaseClaims,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum FaultRepr {
-    Error {
-        code: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        message: Option<String>,
-    },
-    Status {
-        status: u16,
-        #[serde(default)]
-        body: String,
-    },
-    Latency {
-        millis: u64,
-    },
-    Stall,
-    Drop,
-    DropMidResponse,
-    Malformed {
-        body: String,
-    },
-    Oversized {
-        bytes: u64,
-    },
-    Trickle {
-        bytes_per_second: u64,
-    },
-    Token {
-        variant: TokenVariant,
-    },
-    Unprocessed,
-}
-
-impl From<FaultRepr> for Fault {
-    fn from(r: FaultRepr) -> Self {
-        match r {
-            FaultRepr::Error { code, message } => Fault::Error { code, message },
-            FaultRepr::Status { status, body } => Fault::Status { status, body },
-            FaultRepr::Latency { millis } => Fault::Latency { millis },
-            FaultRepr::Stall => Fault::Stall,
-            FaultRepr::Drop => Fault::Drop,
-            FaultRepr::DropMidResponse => Fault::DropMidResponse,
-            FaultRepr::Malformed { body } => Fault::Malformed { body },
-            FaultRepr::Oversized { bytes } => Fault::Oversized { bytes },
-            FaultRepr::Trickle { bytes_per_second } => Fault::Trickle { bytes_per_second },
-            FaultRepr::Token { variant } => Fault::Token(variant),
-            FaultRepr::Unprocessed => Fault::Unprocessed,
-        }
-    }
-}
-
-impl From<Fault> for FaultRepr {
-    fn from(f: Fault) -> Self {
-        match f {
-            Fault::Error { code, message } => FaultRepr::Error { code, message },
-            Fault::Status { status, body } => FaultRepr::Status { status, body },
-            Fault::Latency { millis } => FaultRepr::Latency { millis },
-            Fault::Stall => FaultRepr::Stall,
-            Fault::Drop => FaultRepr::Drop,
-            Fault::DropMidResponse => FaultRepr::DropMidResponse,
-            Fault::Malformed { body } => FaultRepr::Malformed { body },
-            Fault::Oversized { bytes } => FaultRepr::Oversized { bytes },
-            Fault::Trickle { bytes_per_second } => FaultRepr::Trickle { bytes_per_second },
-            Fault::Token(variant) => FaultRepr::Token { variant },
-            Fault::Unprocessed => FaultRepr::Unprocessed,
-        }
-    }
-}
-
 /// A fault scheduled for a target, as the admin API and config file spell it.
 ///
 /// # Example
 /// ```
-/// use entitled_emulator::ScheduledFault;
-/// let s: ScheduledFault = serde_json::from_str(
-///     r#"{"target":"prod","fault":{"kind":"drop"},"times":2}"#).unwrap();
-/// assert_eq!(s.times, 2);
+/// use entitled_emulator::{Fault, ScheduledFault};
+/// let s: ScheduledFault =
+///     serde_json::from_str(r#"{"target":"prod","fault":{"kind":"drop"}}"#).unwrap();
+/// assert_eq!(s, ScheduledFault { target: "prod".into(), fault: Fault::Drop, times: 1 });
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduledFault {
@@ -300,32 +258,120 @@ impl FaultQueues {
 mod tests {
     use super::*;
 
+    /// Every fault kind in the JSON the crate README documents, and back, byte for byte.
     #[test]
-    fn serde_round_trip_every_kind() {
-        let all = vec![
-            Fault::Error {
-                code: "X".into(),
-                message: Some("m".into()),
-            },
-            Fault::Status {
-                status: 503,
-                body: "b".into(),
-            },
-            Fault::Latency { millis: 5 },
-            Fault::Stall,
-            Fault::Drop,
-            Fault::DropMidResponse,
-            Fault::Malformed { body: "{".into() },
-            Fault::Oversized { bytes: 9 },
-            Fault::Trickle {
-                bytes_per_second: 3,
-            },
-            Fault::Token(TokenVariant::Rs256Pkcs1),
-            Fault::Unprocessed,
+    fn every_kind_round_trips_through_its_documented_json() {
+        let documented = [
+            (r#"{"kind":"error","code":"X"}"#, Fault::error("X")),
+            (
+                r#"{"kind":"error","code":"X","message":"m"}"#,
+                Fault::Error {
+                    code: "X".into(),
+                    message: Some("m".into()),
+                },
+            ),
+            (
+                r#"{"kind":"status","status":503,"body":"b"}"#,
+                Fault::Status {
+                    status: 503,
+                    body: "b".into(),
+                },
+            ),
+            (
+                r#"{"kind":"latency","millis":5}"#,
+                Fault::Latency { millis: 5 },
+            ),
+            (r#"{"kind":"stall"}"#, Fault::Stall),
+            (r#"{"kind":"drop"}"#, Fault::Drop),
+            (r#"{"kind":"drop_mid_response"}"#, Fault::DropMidResponse),
+            (
+                r#"{"kind":"malformed","body":"{"}"#,
+                Fault::Malformed { body: "{".into() },
+            ),
+            (
+                r#"{"kind":"oversized","bytes":9}"#,
+                Fault::Oversized { bytes: 9 },
+            ),
+            (
+                r#"{"kind":"trickle","bytes_per_second":3}"#,
+                Fault::Trickle {
+                    bytes_per_second: 3,
+                },
+            ),
+            (
+                r#"{"kind":"token","variant":"rs256_pkcs1"}"#,
+                Fault::Token(TokenVariant::Rs256Pkcs1),
+            ),
+            (
+                r#"{"kind":"token","variant":"pascal_case_claims"}"#,
+                Fault::Token(TokenVariant::PascalCaseClaims),
+            ),
+            (r#"{"kind":"unprocessed"}"#, Fault::Unprocessed),
         ];
-        for f in all {
-            let json = serde_json::to_string(&f).unwrap();
-            assert_eq!(serde_json::from_str::<Fault>(&json).unwrap(), f, "{json}");
+        for (json, fault) in documented {
+            assert_eq!(
+                serde_json::from_str::<Fault>(json).unwrap(),
+                fault,
+                "{json}"
+            );
+            assert_eq!(serde_json::to_string(&fault).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn documented_defaults_and_refusals() {
+        let status: Fault = serde_json::from_str(r#"{"kind":"status","status":500}"#).unwrap();
+        assert_eq!(
+            status,
+            Fault::Status {
+                status: 500,
+                body: String::new()
+            }
+        );
+        for bad in [
+            r#"{"kind":"teleport"}"#,
+            r#"{"kind":"token"}"#,
+            r#"{"kind":"token","variant":"wrong"}"#,
+            r#"{"code":"X"}"#,
+        ] {
+            assert!(serde_json::from_str::<Fault>(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The names the crate README's fault table gives the call log.
+    #[test]
+    fn names_for_the_call_log() {
+        let named = [
+            (Fault::error("X"), "X"),
+            (
+                Fault::Status {
+                    status: 503,
+                    body: String::new(),
+                },
+                "Status:503",
+            ),
+            (Fault::Latency { millis: 1 }, "Latency"),
+            (Fault::Stall, "Stall"),
+            (Fault::Drop, "Drop"),
+            (Fault::DropMidResponse, "DropMidResponse"),
+            (
+                Fault::Malformed {
+                    body: String::new(),
+                },
+                "Malformed",
+            ),
+            (Fault::Oversized { bytes: 1 }, "Oversized"),
+            (
+                Fault::Trickle {
+                    bytes_per_second: 1,
+                },
+                "Trickle",
+            ),
+            (Fault::Token(TokenVariant::WrongNonce), "Token:WrongNonce"),
+            (Fault::Unprocessed, "Unprocessed"),
+        ];
+        for (fault, name) in named {
+            assert_eq!(fault.name(), name);
         }
     }
 
