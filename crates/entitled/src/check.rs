@@ -17,10 +17,10 @@ use crate::classify::{classify_call, classify_credentials, AttemptError};
 use crate::credentials::credentials_chain;
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
-use crate::keys::KeySet;
-use crate::nonce::Nonce;
 use crate::region::region_chain;
-use crate::token::{verify, Expected, VerifyError};
+use entitled_verify::Nonce;
+use entitled_verify::{verify, Expected, VerifyError};
+use entitled_verify::{KeySet, KeyVersion, KeyVersionError, ProductCode, ProductCodeError};
 
 /// AWS advises retrying transient failures for up to 30 minutes.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30 * 60);
@@ -52,7 +52,7 @@ type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
 /// let key = PublicKey::from_file("/etc/entitled/key.pem").map_err(entitled::ConfigError::from)?;
 /// let entitlement = Check::builder()
 ///     .product_code("prod-abc123")
-///     .keys(KeySet::new().with(1, key).map_err(entitled::ConfigError::from)?)
+///     .keys(KeySet::new().with(entitled::KeyVersion::FIRST, key))
 ///     .key_version(1)
 ///     .run()
 ///     .await?;
@@ -62,9 +62,9 @@ type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
 #[derive(Clone)]
 #[must_use]
 pub struct CheckBuilder {
-    product_code: Option<String>,
+    product_code: Option<Result<ProductCode, ProductCodeError>>,
     keys: KeySet,
-    key_version: u32,
+    key_version: Result<KeyVersion, KeyVersionError>,
     deadline: Duration,
     attempt_timeout: Duration,
     backoff: Backoff,
@@ -89,7 +89,7 @@ impl Default for CheckBuilder {
         Self {
             product_code: None,
             keys: KeySet::new(),
-            key_version: 1,
+            key_version: Ok(KeyVersion::FIRST),
             deadline: DEFAULT_DEADLINE,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             backoff: Backoff::default(),
@@ -100,9 +100,14 @@ impl Default for CheckBuilder {
 }
 
 impl CheckBuilder {
-    /// The product code from AWS Marketplace.
-    pub fn product_code(mut self, code: impl Into<String>) -> Self {
-        self.product_code = Some(code.into());
+    /// The product code from AWS Marketplace: a [`ProductCode`], or text
+    /// that [`build`](Self::build) validates into one.
+    pub fn product_code<C>(mut self, code: C) -> Self
+    where
+        C: TryInto<ProductCode>,
+        C::Error: Into<ProductCodeError>,
+    {
+        self.product_code = Some(code.try_into().map_err(Into::into));
         self
     }
     /// The product's trusted public keys.
@@ -110,9 +115,15 @@ impl CheckBuilder {
         self.keys = keys;
         self
     }
-    /// The key version to ask for and verify against (default 1).
-    pub fn key_version(mut self, version: u32) -> Self {
-        self.key_version = version;
+    /// The key version to ask for and verify against (default 1): a
+    /// [`KeyVersion`], or an integer that [`build`](Self::build) validates
+    /// into one.
+    pub fn key_version<V>(mut self, version: V) -> Self
+    where
+        V: TryInto<KeyVersion>,
+        V::Error: Into<KeyVersionError>,
+    {
+        self.key_version = version.try_into().map_err(Into::into);
         self
     }
     /// Total time for the check, retries included (default 30 minutes).
@@ -145,13 +156,10 @@ impl CheckBuilder {
 
     /// Validates the configuration. No call is made.
     pub fn build(self) -> Result<Check, ConfigError> {
-        let product_code = self.product_code.ok_or(ConfigError::NoProductCode)?;
-        validate_product_code(&product_code)?;
-        if self.key_version == 0 || self.key_version > i32::MAX as u32 {
-            return Err(ConfigError::KeyVersion(self.key_version));
-        }
-        if self.keys.get(self.key_version).is_none() {
-            return Err(ConfigError::NoKeyForVersion(self.key_version));
+        let product_code = self.product_code.ok_or(ConfigError::NoProductCode)??;
+        let key_version = self.key_version?;
+        if self.keys.get(key_version).is_none() {
+            return Err(ConfigError::NoKeyForVersion(key_version));
         }
         if self.deadline.is_zero() {
             return Err(ConfigError::ZeroDuration("the deadline"));
@@ -162,7 +170,7 @@ impl CheckBuilder {
         Ok(Check {
             product_code,
             keys: self.keys,
-            key_version: self.key_version,
+            key_version,
             deadline: self.deadline,
             attempt_timeout: self.attempt_timeout,
             backoff: self.backoff,
@@ -177,21 +185,12 @@ impl CheckBuilder {
     }
 }
 
-/// RegisterUsage's own rule for product codes.
-fn validate_product_code(code: &str) -> Result<(), ConfigError> {
-    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-/=:_.@".contains(&b);
-    if code.is_empty() || code.len() > 255 || !code.bytes().all(allowed) {
-        return Err(ConfigError::ProductCode(code.to_owned()));
-    }
-    Ok(())
-}
-
 /// A validated entitlement check, ready to run.
 #[derive(Clone)]
 pub struct Check {
-    product_code: String,
+    product_code: ProductCode,
     keys: KeySet,
-    key_version: u32,
+    key_version: KeyVersion,
     deadline: Duration,
     attempt_timeout: Duration,
     backoff: Backoff,
@@ -222,7 +221,7 @@ impl Check {
     }
 
     /// The product code checked.
-    pub fn product_code(&self) -> &str {
+    pub fn product_code(&self) -> &ProductCode {
         &self.product_code
     }
 
@@ -368,8 +367,8 @@ impl Session {
         let result = self
             .client
             .register_usage()
-            .product_code(&check.product_code)
-            .public_key_version(check.key_version as i32)
+            .product_code(check.product_code.as_str())
+            .public_key_version(i32::from(check.key_version))
             .nonce(nonce.as_str())
             .customize()
             .config_override(
@@ -385,7 +384,7 @@ impl Session {
                     .public_key_rotation_timestamp()
                     .and_then(|t| SystemTime::try_from(*t).ok()),
             }),
-            Err(err) => Err(classify_call(err, &check.product_code)),
+            Err(err) => Err(classify_call(err, check.product_code.as_str())),
         }
     }
 
@@ -416,32 +415,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn product_codes_follow_the_api_pattern() {
-        for ok in [
-            "a",
-            "prod-1234",
-            "1fszvu527waovqeuhpkyx2b5d",
-            "a/b=c:d_e.f@g",
-            &"x".repeat(255),
-        ] {
-            assert!(validate_product_code(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "has space", "semi;colon", "ünï", &"x".repeat(256)] {
-            assert!(validate_product_code(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn build_refuses_missing_pieces_before_any_call() {
         let err = Check::builder().build().unwrap_err();
         assert!(matches!(err, ConfigError::NoProductCode));
         let err = Check::builder().product_code("p").build().unwrap_err();
-        assert!(matches!(err, ConfigError::NoKeyForVersion(1)));
+        assert!(matches!(err, ConfigError::NoKeyForVersion(v) if v.get() == 1));
         let err = Check::builder()
             .product_code("p")
             .key_version(0)
             .build()
             .unwrap_err();
-        assert!(matches!(err, ConfigError::KeyVersion(0)));
+        assert!(matches!(err, ConfigError::KeyVersion(_)), "{err}");
+        let err = Check::builder()
+            .product_code("p")
+            .key_version(3_000_000_000u32)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::KeyVersion(_)), "{err}");
+        let err = Check::builder()
+            .product_code("has space")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::ProductCode(_)), "{err}");
     }
 }

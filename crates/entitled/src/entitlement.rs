@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use crate::token::VerifiedToken;
+use entitled_verify::VerifiedToken;
 
 /// Proof that RegisterUsage answered for this product and that its token
 /// verified. Only the check builds one.

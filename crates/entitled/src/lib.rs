@@ -10,9 +10,9 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use entitled::{Check, KeySet, PublicKey};
+//! use entitled::{Check, KeySet, KeyVersion, PublicKey};
 //!
-//! let keys = KeySet::new().with(1, PublicKey::from_file("/etc/entitled/key.pem")?)?;
+//! let keys = KeySet::new().with(KeyVersion::FIRST, PublicKey::from_file("/etc/entitled/key.pem")?);
 //! match Check::builder().product_code("prod-abc123").keys(keys).run().await {
 //!     Ok(entitlement) => println!("entitled: {}", entitlement.product_code()),
 //!     Err(err) => {
@@ -39,26 +39,22 @@ mod body_limit;
 mod check;
 mod classify;
 mod credentials;
-mod der;
 mod entitlement;
 mod error;
-mod handoff;
-mod keys;
-mod nonce;
 mod region;
-mod token;
 mod transport;
 
 pub use backoff::Backoff;
 pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
 pub use entitlement::Entitlement;
 pub use error::{CheckError, ConfigError};
-pub use handoff::{
-    verify_handoff, verify_handoff_from_env, HandoffError, DEFAULT_HANDOFF_MAX_AGE, ENV_NONCE,
-    ENV_TOKEN,
+// Token verification lives in `entitled-verify`, which has no network or AWS
+// dependency; re-exported so `use entitled::{KeySet, verify, ..}` works.
+pub use entitled_verify::{
+    verify, verify_handoff, verify_handoff_from_env, Expected, Handoff, HandoffError, KeyError,
+    KeySet, KeyVersion, KeyVersionError, Nonce, ProductCode, ProductCodeError, PublicKey,
+    RandomError, VerifiedToken, VerifyError, DEFAULT_HANDOFF_MAX_AGE, DEFAULT_MAX_SKEW, ENV_NONCE,
+    ENV_TOKEN, MAX_TOKEN_BYTES,
 };
-pub use keys::{KeyError, KeySet, PublicKey};
-pub use nonce::{Nonce, RandomError};
 pub use region::region_from_task_metadata;
-pub use token::{verify, Expected, VerifiedToken, VerifyError, DEFAULT_MAX_SKEW, MAX_TOKEN_BYTES};
 pub use transport::{http_client, TransportError, AMAZON_TRUST_SERVICES_ROOTS};

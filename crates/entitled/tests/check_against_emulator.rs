@@ -6,36 +6,25 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use entitled::{Backoff, Check, CheckError, KeySet, PublicKey, VerifyError};
-use entitled_emulator::token::SigningKey;
+use entitled::{Backoff, Check, CheckError, VerifyError};
 use entitled_emulator::{Config, Emulator, Fault, Product, TokenVariant};
 
-const PRODUCT: &str = "prod-check-test";
+mod fixtures;
+use fixtures::{keys, private_pem, ATTACKER, KEY_V1, PRODUCT};
+
 const AKID: &str = "AKIDCHECKTEST";
 const SECRET: &str = "check-test-secret";
 
-fn fixture(name: &str) -> String {
-    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 fn product() -> Product {
     Product::new(PRODUCT)
-        .key_pem(1, &fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem"))
+        .key_pem(1, &private_pem(KEY_V1))
         .unwrap()
-}
-
-fn keys() -> KeySet {
-    let v1 = PublicKey::from_pem(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem").as_bytes())
-        .unwrap();
-    KeySet::new().with(1, v1).unwrap()
 }
 
 async fn emulator(config: Config) -> Emulator {
     // A fixture for the "signed with another key", so no test waits on RSA
     // key generation (which would trip the attempt timeout under load).
-    let attacker =
-        SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-attacker-key-rsa3072.private.pem")).unwrap();
+    let attacker = fixtures::signing_key(ATTACKER);
     Emulator::start(
         config
             .region("us-east-1")
@@ -82,7 +71,7 @@ fn error(code: &str) -> Fault {
 async fn check(emu: &Emulator) -> entitled::CheckBuilder {
     Check::builder()
         .product_code(PRODUCT)
-        .keys(keys())
+        .keys(keys().clone())
         .sdk_config(sdk_config(emu).await)
         .deadline(Duration::from_secs(20))
         .attempt_timeout(Duration::from_secs(5))

@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
+use crate::key_version::KeyVersion;
 use crate::keys::KeySet;
+use crate::product_code::ProductCode;
 use crate::token::{verify, Expected, VerifiedToken, VerifyError};
 
 /// The variable carrying the verified token to the program.
@@ -28,47 +30,67 @@ pub enum HandoffError {
     Verify(#[from] VerifyError),
 }
 
+/// What the guard handed to the program: the verified token and the nonce
+/// it sent. Named fields, so the two strings cannot be swapped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handoff {
+    /// The token, from `ENTITLED_TOKEN`.
+    pub token: String,
+    /// The nonce, from `ENTITLED_NONCE`.
+    pub nonce: String,
+}
+
+impl Handoff {
+    /// Reads `ENTITLED_TOKEN` and `ENTITLED_NONCE`.
+    pub fn from_env() -> Result<Self, HandoffError> {
+        let token = std::env::var(ENV_TOKEN).map_err(|_| HandoffError::Missing(ENV_TOKEN))?;
+        let nonce = std::env::var(ENV_NONCE).map_err(|_| HandoffError::Missing(ENV_NONCE))?;
+        Ok(Self { token, nonce })
+    }
+}
+
 /// Re-verifies a handed-off token: signature, product code, key version,
 /// nonce equality and a maximum age.
 ///
 /// ```
 /// use std::time::Duration;
-/// use entitled::{verify_handoff, KeySet, PublicKey};
+/// use entitled_verify::{verify_handoff, Handoff, HandoffError, KeySet, KeyVersion, PublicKey};
 /// let key = PublicKey::from_file("../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem").unwrap();
-/// let keys = KeySet::new().with(1, key).unwrap();
-/// assert!(verify_handoff("x.y.z", "nonce", &keys, "prod", 1, Duration::from_secs(300)).is_err());
+/// let keys = KeySet::new().with(KeyVersion::FIRST, key);
+/// let forged = Handoff { token: "x.y.z".into(), nonce: "nonce".into() };
+/// let product = "prod".parse().unwrap();
+/// let result = verify_handoff(&forged, &keys, &product, KeyVersion::FIRST, Duration::from_secs(300));
+/// assert!(matches!(result, Err(HandoffError::Verify(_))));
 /// ```
 pub fn verify_handoff(
-    token: &str,
-    nonce: &str,
+    handoff: &Handoff,
     keys: &KeySet,
-    product_code: &str,
-    key_version: u32,
+    product_code: &ProductCode,
+    key_version: KeyVersion,
     max_age: Duration,
 ) -> Result<VerifiedToken, HandoffError> {
-    let expected = Expected::new(product_code, key_version, nonce).max_age(max_age);
-    Ok(verify(token, keys, &expected)?)
+    let expected = Expected::new(product_code, key_version, &handoff.nonce).max_age(max_age);
+    Ok(verify(&handoff.token, keys, &expected)?)
 }
 
 /// [`verify_handoff`] on `ENTITLED_TOKEN` and `ENTITLED_NONCE`, with the
 /// default maximum age of 5 minutes.
 ///
 /// ```no_run
-/// use entitled::{verify_handoff_from_env, KeySet, PublicKey};
-/// let keys = KeySet::new().with(1, PublicKey::from_file("/etc/entitled/key.pem").unwrap()).unwrap();
-/// let token = verify_handoff_from_env(&keys, "prod-1234", 1).expect("not entitled");
+/// use entitled_verify::{verify_handoff_from_env, KeySet, KeyVersion, PublicKey};
+/// let key = PublicKey::from_file("/etc/entitled/key.pem").unwrap();
+/// let keys = KeySet::new().with(KeyVersion::FIRST, key);
+/// let product = "prod-1234".parse().unwrap();
+/// let token = verify_handoff_from_env(&keys, &product, KeyVersion::FIRST).expect("not entitled");
 /// println!("entitled to {}", token.product_code());
 /// ```
 pub fn verify_handoff_from_env(
     keys: &KeySet,
-    product_code: &str,
-    key_version: u32,
+    product_code: &ProductCode,
+    key_version: KeyVersion,
 ) -> Result<VerifiedToken, HandoffError> {
-    let token = std::env::var(ENV_TOKEN).map_err(|_| HandoffError::Missing(ENV_TOKEN))?;
-    let nonce = std::env::var(ENV_NONCE).map_err(|_| HandoffError::Missing(ENV_NONCE))?;
     verify_handoff(
-        &token,
-        &nonce,
+        &Handoff::from_env()?,
         keys,
         product_code,
         key_version,
