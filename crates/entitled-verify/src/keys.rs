@@ -235,13 +235,8 @@ impl KeySet {
 
     /// Adds (or replaces) the key for `version`.
     pub fn with(mut self, version: KeyVersion, key: PublicKey) -> Self {
-        self.insert(version, key);
-        self
-    }
-
-    /// Adds (or replaces) the key for `version`.
-    pub fn insert(&mut self, version: KeyVersion, key: PublicKey) {
         self.keys.insert(version, key);
+        self
     }
 
     /// The key for `version`, if trusted.

@@ -109,12 +109,14 @@ pub enum VerifyError {
 /// swapped by mistake.
 ///
 /// ```
-/// use std::time::Duration;
-/// use entitled_verify::{Expected, KeyVersion, ProductCode};
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use entitled_verify::{verify, Expected, KeySet, KeyVersion, ProductCode, VerifyError};
 /// let product: ProductCode = "prod-1234".parse().unwrap();
 /// let expected = Expected::new(&product, KeyVersion::FIRST, "the-nonce-we-sent")
-///     .max_age(Duration::from_secs(300));
-/// assert_eq!(expected.product_code(), &product);
+///     .max_age(Duration::from_secs(300))
+///     .at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+/// let result = verify("not-a-jwt", &KeySet::new(), &expected);
+/// assert!(matches!(result, Err(VerifyError::Malformed(_))));
 /// ```
 #[derive(Clone, Debug)]
 pub struct Expected<'a> {
@@ -155,11 +157,6 @@ impl<'a> Expected<'a> {
     pub fn at(mut self, now: SystemTime) -> Self {
         self.now = Some(now);
         self
-    }
-
-    /// The product code expected.
-    pub fn product_code(&self) -> &ProductCode {
-        self.product_code
     }
 }
 

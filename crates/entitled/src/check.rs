@@ -5,19 +5,15 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_config::provider_config::ProviderConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use aws_sdk_marketplacemetering::config::{retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_marketplacemetering::Client;
 
 use crate::backoff::Backoff;
 use crate::classify::{classify_call, classify_credentials, AttemptError};
-use crate::credentials::credentials_chain;
+use crate::connection::{metering_client, Connection, StaticCredentials};
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
-use crate::region::region_chain;
 use entitled_verify::Nonce;
 use entitled_verify::{verify, Expected, VerifyError};
 use entitled_verify::{KeySet, KeyVersion, KeyVersionError, ProductCode, ProductCodeError};
@@ -68,7 +64,7 @@ pub struct CheckBuilder {
     deadline: Duration,
     attempt_timeout: Duration,
     backoff: Backoff,
-    sdk_config: Option<SdkConfig>,
+    connection: Connection,
     on_retry: Option<RetryHook>,
 }
 
@@ -93,7 +89,7 @@ impl Default for CheckBuilder {
             deadline: DEFAULT_DEADLINE,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             backoff: Backoff::default(),
-            sdk_config: None,
+            connection: Connection::default(),
             on_retry: None,
         }
     }
@@ -141,11 +137,30 @@ impl CheckBuilder {
         self.backoff = backoff;
         self
     }
-    /// Use this AWS configuration instead of aws-config's default chain.
-    /// Its region, credentials, endpoint and HTTP client are used as given;
-    /// retries are always the check's own.
-    pub fn sdk_config(mut self, config: SdkConfig) -> Self {
-        self.sdk_config = Some(config);
+    /// Calls this Metering Service endpoint, such as a local emulator's,
+    /// instead of the Region's (which `AWS_ENDPOINT_URL_MARKETPLACE_METERING`
+    /// or `AWS_ENDPOINT_URL` also override).
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.connection.endpoint_url = Some(url.into());
+        self
+    }
+    /// Calls in this Region instead of the one found in the environment,
+    /// profile, ECS task metadata or instance metadata. RegisterUsage must be
+    /// called in the task's own Region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.connection.region = Some(region.into());
+        self
+    }
+    /// Signs with these credentials instead of the ECS task role or EKS IRSA
+    /// chain: for tests against an emulator.
+    pub fn static_credentials(mut self, credentials: StaticCredentials) -> Self {
+        self.connection.credentials = Some(credentials);
+        self
+    }
+    /// Also trusts the CA certificates in this PEM, such as a local
+    /// emulator's; the Amazon and system roots stay trusted.
+    pub fn extra_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.connection.extra_roots_pem = Some(pem.into());
         self
     }
     /// Called before each retry.
@@ -167,6 +182,11 @@ impl CheckBuilder {
         if self.attempt_timeout.is_zero() {
             return Err(ConfigError::ZeroDuration("the attempt timeout"));
         }
+        if let Some(pem) = &self.connection.extra_roots_pem {
+            if crate::transport::usable_certificates(pem) == 0 {
+                return Err(ConfigError::ExtraRoots);
+            }
+        }
         Ok(Check {
             product_code,
             keys: self.keys,
@@ -174,7 +194,7 @@ impl CheckBuilder {
             deadline: self.deadline,
             attempt_timeout: self.attempt_timeout,
             backoff: self.backoff,
-            sdk_config: self.sdk_config,
+            connection: self.connection,
             on_retry: self.on_retry,
         })
     }
@@ -194,7 +214,7 @@ pub struct Check {
     deadline: Duration,
     attempt_timeout: Duration,
     backoff: Backoff,
-    sdk_config: Option<SdkConfig>,
+    connection: Connection,
     on_retry: Option<RetryHook>,
 }
 
@@ -220,30 +240,23 @@ impl Check {
         CheckBuilder::default()
     }
 
-    /// The product code checked.
-    pub fn product_code(&self) -> &ProductCode {
-        &self.product_code
-    }
-
     /// Calls RegisterUsage until it answers or the deadline passes, and
     /// verifies the answer.
     pub async fn run(&self) -> Result<Entitlement, CheckError> {
         let started = Instant::now();
         let deadline_at = started + self.deadline;
-        let sdk_config = match &self.sdk_config {
-            Some(config) => config.clone(),
-            None => {
-                tokio::time::timeout_at(deadline_at.into(), load_sdk_config(self.attempt_timeout))
-                    .await
-                    .map_err(|_| {
-                        unavailable(
-                            0,
-                            started,
-                            "resolving the Region took until the deadline".into(),
-                        )
-                    })??
-            }
-        };
+        let sdk_config = tokio::time::timeout_at(
+            deadline_at.into(),
+            self.connection.load(self.attempt_timeout),
+        )
+        .await
+        .map_err(|_| {
+            unavailable(
+                0,
+                started,
+                "resolving the Region took until the deadline".into(),
+            )
+        })??;
         if sdk_config.region().is_none() {
             return Err(CheckError::rejected(
                 "NoRegion",
@@ -311,47 +324,6 @@ fn unavailable(attempts: u32, started: Instant, last: String) -> CheckError {
         elapsed: started.elapsed(),
         last,
     }
-}
-
-/// aws-config's defaults with our HTTP client, our Region chain, and SDK
-/// retries off: the check owns its retry loop, because the SDK's shared
-/// retry-token bucket drains during a long throttling episode.
-async fn load_sdk_config(attempt_timeout: Duration) -> Result<SdkConfig, CheckError> {
-    let endpoint = ["AWS_ENDPOINT_URL_MARKETPLACE_METERING", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
-    let http = crate::transport::http_client_for_endpoint(endpoint.as_deref())
-        .map_err(|e| CheckError::rejected("TlsSetup", e.to_string()))?;
-    let ecs_metadata = std::env::var("ECS_CONTAINER_METADATA_URI_V4").ok();
-    // The Region first: the credential providers need it (STS for IRSA).
-    let region = region_chain(ecs_metadata, http.clone()).region().await;
-    let provider_config = ProviderConfig::default()
-        .with_http_client(http.clone())
-        .with_region(region.clone());
-    Ok(aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .region(region)
-        .credentials_provider(credentials_chain(&provider_config))
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts(attempt_timeout))
-        .load()
-        .await)
-}
-
-fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .connect_timeout(attempt_timeout.min(Duration::from_secs(5)))
-        .operation_attempt_timeout(attempt_timeout)
-        .build()
-}
-
-fn metering_client(sdk_config: &SdkConfig, attempt_timeout: Duration) -> Client {
-    let config = aws_sdk_marketplacemetering::config::Builder::from(sdk_config)
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts(attempt_timeout))
-        .interceptor(crate::body_limit::ResponseBodyLimit)
-        .build();
-    Client::from_conf(config)
 }
 
 /// The client and the credentials it signs with across attempts.
@@ -437,5 +409,22 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(matches!(err, ConfigError::ProductCode(_)), "{err}");
+    }
+
+    #[test]
+    fn extra_roots_without_a_usable_certificate_are_a_configuration_error() {
+        let key =
+            include_bytes!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem");
+        let keys = KeySet::new().with(
+            KeyVersion::FIRST,
+            entitled_verify::PublicKey::from_pem(key).unwrap(),
+        );
+        let err = Check::builder()
+            .product_code("p")
+            .keys(keys)
+            .extra_root_certificates(key.to_vec())
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::ExtraRoots), "{err}");
     }
 }

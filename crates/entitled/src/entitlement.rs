@@ -55,10 +55,6 @@ impl Entitlement {
     pub fn token(&self) -> &str {
         self.token.raw()
     }
-    /// The verified token.
-    pub fn verified_token(&self) -> &VerifiedToken {
-        &self.token
-    }
     /// RegisterUsage calls made, including the successful one.
     pub fn attempts(&self) -> u32 {
         self.attempts

@@ -25,6 +25,9 @@ pub enum ConfigError {
     /// A public key could not be loaded.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The extra root certificates hold no certificate rustls can use.
+    #[error("the extra root certificates hold no usable PEM certificate; pass the CA certificate, not a key")]
+    ExtraRoots,
     /// A duration is zero.
     #[error("{0} must be greater than zero")]
     ZeroDuration(&'static str),

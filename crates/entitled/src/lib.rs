@@ -38,6 +38,7 @@ mod backoff;
 mod body_limit;
 mod check;
 mod classify;
+mod connection;
 mod credentials;
 mod entitlement;
 mod error;
@@ -50,11 +51,10 @@ pub use entitlement::Entitlement;
 pub use error::{CheckError, ConfigError};
 // Token verification lives in `entitled-verify`, which has no network or AWS
 // dependency; re-exported so `use entitled::{KeySet, verify, ..}` works.
+pub use connection::StaticCredentials;
 pub use entitled_verify::{
     verify, verify_handoff, verify_handoff_from_env, Expected, Handoff, HandoffError, KeyError,
     KeySet, KeyVersion, KeyVersionError, Nonce, ProductCode, ProductCodeError, PublicKey,
     RandomError, VerifiedToken, VerifyError, DEFAULT_HANDOFF_MAX_AGE, DEFAULT_MAX_SKEW, ENV_NONCE,
     ENV_TOKEN, MAX_TOKEN_BYTES,
 };
-pub use region::region_from_task_metadata;
-pub use transport::{http_client, TransportError, AMAZON_TRUST_SERVICES_ROOTS};
