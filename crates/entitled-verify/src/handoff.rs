@@ -76,13 +76,13 @@ pub fn verify_handoff(
 /// [`verify_handoff`] on `ENTITLED_TOKEN` and `ENTITLED_NONCE`, with the
 /// default maximum age of 5 minutes.
 ///
-/// ```no_run
-/// use entitled_verify::{verify_handoff_from_env, KeySet, KeyVersion, PublicKey};
-/// let key = PublicKey::from_file("/etc/entitled/key.pem").unwrap();
-/// let keys = KeySet::new().with(KeyVersion::FIRST, key);
+/// ```
+/// use entitled_verify::{verify_handoff_from_env, HandoffError, KeySet, KeyVersion, ENV_TOKEN};
+/// // A buyer who overrides the ENTRYPOINT skips the guard: no token at all.
+/// std::env::remove_var(ENV_TOKEN);
 /// let product = "prod-1234".parse().unwrap();
-/// let token = verify_handoff_from_env(&keys, &product, KeyVersion::FIRST).expect("not entitled");
-/// println!("entitled to {}", token.product_code());
+/// let result = verify_handoff_from_env(&KeySet::new(), &product, KeyVersion::FIRST);
+/// assert!(matches!(result, Err(HandoffError::Missing("ENTITLED_TOKEN"))));
 /// ```
 pub fn verify_handoff_from_env(
     keys: &KeySet,

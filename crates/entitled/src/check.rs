@@ -42,17 +42,42 @@ type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
 
 /// Configures an entitlement check.
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), entitled::CheckError> {
-/// use entitled::{Check, KeySet, PublicKey};
-/// let key = PublicKey::from_file("/etc/entitled/key.pem").map_err(entitled::ConfigError::from)?;
+/// In production, set the product code, keys and key version only: the
+/// endpoint, Region and credentials come from the ECS task or EKS pod. Here
+/// the check runs against the local emulator instead:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use entitled::{Check, KeySet, KeyVersion, PublicKey, StaticCredentials};
+/// use entitled_emulator::{Config, Emulator, Product};
+///
+/// let fixtures = "../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072";
+/// let private_pem = std::fs::read_to_string(format!("{fixtures}.private.pem"))?;
+/// let emulator = Emulator::start(
+///     Config::new()
+///         .region("us-east-1")
+///         .static_credentials("AKIDEXAMPLE", "secret")
+///         .product(Product::new("prod-abc123").key_pem(1, &private_pem)?),
+/// )
+/// .await?;
+///
+/// let key = PublicKey::from_file(format!("{fixtures}.public.pem"))?;
 /// let entitlement = Check::builder()
 ///     .product_code("prod-abc123")
-///     .keys(KeySet::new().with(entitled::KeyVersion::FIRST, key))
+///     .keys(KeySet::new().with(KeyVersion::FIRST, key))
 ///     .key_version(1)
+///     .endpoint_url(emulator.endpoint_url())
+///     .region("us-east-1")
+///     .static_credentials(StaticCredentials {
+///         access_key_id: "AKIDEXAMPLE".into(),
+///         secret_access_key: "secret".into(),
+///         session_token: None,
+///     })
 ///     .run()
 ///     .await?;
-/// println!("entitled after {} attempt(s)", entitlement.attempts());
+/// assert_eq!(entitlement.product_code(), "prod-abc123");
+/// assert_eq!(entitlement.attempts(), 1);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

@@ -7,14 +7,7 @@ use entitled_verify::VerifiedToken;
 /// Proof that RegisterUsage answered for this product and that its token
 /// verified. Only the check builds one.
 ///
-/// ```no_run
-/// # async fn demo(check: entitled::Check) -> Result<(), entitled::CheckError> {
-/// let entitlement = check.run().await?;
-/// if let Some(when) = entitlement.key_rotation() {
-///     eprintln!("key version {} expired at {when:?}; ship the new key", entitlement.key_version());
-/// }
-/// # Ok(()) }
-/// ```
+/// [`CheckBuilder`](crate::CheckBuilder) shows one being made and read.
 #[derive(Clone, Debug)]
 pub struct Entitlement {
     token: VerifiedToken,

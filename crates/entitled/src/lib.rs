@@ -8,20 +8,9 @@
 //! key: its signature, algorithm, nonce, product code and key version. Only a
 //! verified answer becomes an [`Entitlement`].
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use entitled::{Check, KeySet, KeyVersion, PublicKey};
-//!
-//! let keys = KeySet::new().with(KeyVersion::FIRST, PublicKey::from_file("/etc/entitled/key.pem")?);
-//! match Check::builder().product_code("prod-abc123").keys(keys).run().await {
-//!     Ok(entitlement) => println!("entitled: {}", entitlement.product_code()),
-//!     Err(err) => {
-//!         eprintln!("{err}");
-//!         std::process::exit(err.exit_code().into());
-//!     }
-//! }
-//! # Ok(()) }
-//! ```
+//! [`CheckBuilder`] shows a whole check, run against the local emulator;
+//! the repository's README shows it in production. A failed check is a
+//! [`CheckError`], whose class gives the process exit code:
 //!
 //! | class | exit code | meaning |
 //! |---|---|---|
