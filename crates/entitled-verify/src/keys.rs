@@ -130,14 +130,14 @@ impl PublicKey {
         let not_pem = || KeyError::NotPem {
             origin: origin.to_owned(),
         };
-        let block = pem::first_block(pem).map_err(|e| match e {
-            pem::PemError::NoBlock => not_pem(),
+        let block = pem::decode_first(pem).map_err(|e| match e {
             pem::PemError::BadBase64 => KeyError::BadBase64 {
                 origin: origin.to_owned(),
             },
+            _ => not_pem(),
         })?;
         let der = block.der.as_slice();
-        match block.label {
+        match block.label.as_str() {
             "PUBLIC KEY" => Self::from_spki(der, origin),
             "RSA PUBLIC KEY" => Self::from_pkcs1(der, origin),
             _ => Err(not_pem()),

@@ -20,7 +20,7 @@ mod handoff;
 mod key_version;
 mod keys;
 mod nonce;
-mod pem;
+pub mod pem;
 mod product_code;
 mod token;
 

@@ -8,13 +8,11 @@
 //! certificates rustls can use as roots, because the SDK's client panics on a
 //! custom root it cannot parse.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 use aws_smithy_http_client::Builder;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use base64::Engine as _;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
@@ -181,13 +179,8 @@ impl RootsPem {
             if rustls::RootCertStore::empty().add(cert.clone()).is_err() {
                 continue;
             }
-            let body = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
-            self.pem.push_str("-----BEGIN CERTIFICATE-----\n");
-            for line in body.as_bytes().chunks(64) {
-                // base64 output is ASCII, so each chunk is valid UTF-8.
-                let _ = writeln!(self.pem, "{}", String::from_utf8_lossy(line));
-            }
-            self.pem.push_str("-----END CERTIFICATE-----\n");
+            self.pem
+                .push_str(&entitled_verify::pem::encode("CERTIFICATE", cert.as_ref()));
             added += 1;
         }
         added
