@@ -36,10 +36,10 @@ fn generate() -> Result<(), String> {
     let out_dir = Path::new(&out_dir);
 
     let product_code = match setting("ENTITLED_PRODUCT_CODE") {
-        Some(code) => {
-            build_check::check_product_code(&code)?;
-            format!("Some({code:?})")
-        }
+        Some(code) => format!(
+            "Some({:?})",
+            build_check::check_product_code(&code)?.as_str()
+        ),
         None => "None".to_string(),
     };
 
@@ -50,8 +50,8 @@ fn generate() -> Result<(), String> {
                 .map_err(|e| format!("ENTITLED_PUBLIC_KEY_FILE={file}: {e}; give the path of the product's PEM public key"))?;
             build_check::check_public_key_pem(&pem).map_err(|e| format!("ENTITLED_PUBLIC_KEY_FILE={file}: {e}"))?;
             let version = match version {
-                Some(text) => build_check::check_key_version(&text)?,
-                None => 1,
+                Some(text) => build_check::check_key_version(&text)?.get(),
+                None => entitled_verify::KeyVersion::FIRST.get(),
             };
             let copy = out_dir.join("public-key.pem");
             std::fs::write(&copy, &pem).map_err(|e| format!("writing {}: {e}", copy.display()))?;

@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use entitled::PublicKey;
+use entitled_verify::PublicKey;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

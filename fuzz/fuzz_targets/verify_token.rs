@@ -1,4 +1,4 @@
-//! `entitled::verify` on arbitrary input: it must return, never panic, and
+//! `entitled_verify::verify` on arbitrary input: it must return, never panic, and
 //! never accept a token that AWS's key did not sign for this nonce.
 
 #![no_main]
@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
-use entitled::{verify, Expected, KeySet, PublicKey};
+use entitled_verify::{verify, Expected, KeySet, KeyVersion, ProductCode, PublicKey};
 use libfuzzer_sys::fuzz_target;
 
 /// The product and nonce of the valid seed token (`corpus/verify_token/seed-valid`).
@@ -19,17 +19,23 @@ fn keys() -> &'static KeySet {
     KEYS.get_or_init(|| {
         let pem =
             include_bytes!("../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem");
-        KeySet::new()
-            .with(1, PublicKey::from_pem(pem).expect("fixture key"))
-            .expect("key set")
+        KeySet::new().with(
+            KeyVersion::FIRST,
+            PublicKey::from_pem(pem).expect("fixture key"),
+        )
     })
+}
+
+fn product() -> &'static ProductCode {
+    static CODE: OnceLock<ProductCode> = OnceLock::new();
+    CODE.get_or_init(|| PRODUCT.parse().expect("product code"))
 }
 
 fuzz_target!(|data: &[u8]| {
     let Ok(token) = std::str::from_utf8(data) else {
         return;
     };
-    let expected = Expected::new(PRODUCT, 1, NONCE)
+    let expected = Expected::new(product(), KeyVersion::FIRST, NONCE)
         .max_age(Duration::from_secs(300))
         .at(UNIX_EPOCH + Duration::from_secs(NOW));
     if let Ok(verified) = verify(token, keys(), &expected) {

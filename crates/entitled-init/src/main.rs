@@ -151,7 +151,7 @@ fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
         ),
         &[
             ("product_code", Value::from(product.code.as_str())),
-            ("key_version", Value::from(product.key_version)),
+            ("key_version", Value::from(product.key_version.get())),
             ("deadline_ms", Value::from(cli.deadline.as_millis() as u64)),
             ("attempt_timeout_ms", Value::from(cli.attempt_timeout.as_millis() as u64)),
         ],

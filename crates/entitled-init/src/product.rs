@@ -1,7 +1,7 @@
 //! Which product to check and which key to trust: from the flags, or from
 //! the values compiled in, never both.
 
-use entitled::{ConfigError, KeySet, PublicKey};
+use entitled::{ConfigError, KeySet, KeyVersion, ProductCode, PublicKey};
 
 use crate::cli::{Cli, UsageError};
 use crate::compiled::Compiled;
@@ -11,11 +11,11 @@ use crate::exit::Failure;
 #[derive(Debug)]
 pub struct Product {
     /// The product code.
-    pub code: String,
+    pub code: ProductCode,
     /// The trusted key, under its version.
     pub keys: KeySet,
     /// The key version asked for.
-    pub key_version: u32,
+    pub key_version: KeyVersion,
 }
 
 fn usage(cli: &Cli, message: String) -> Failure {
@@ -36,8 +36,8 @@ pub fn resolve(cli: &Cli, compiled: &Compiled) -> Result<Product, Failure> {
                 format!("--product-code is refused: this binary was built for product {built}, which cannot be changed at run time; remove the flag"),
             ))
         }
-        (Some(built), None) => built.to_owned(),
-        (None, Some(flag)) => flag.clone(),
+        (Some(built), None) => built.parse().map_err(ConfigError::from)?,
+        (None, Some(flag)) => flag.parse().map_err(ConfigError::from)?,
         (None, None) => {
             return Err(usage(cli, "--product-code is missing; pass the product code from AWS Marketplace".into()))
         }
@@ -57,7 +57,7 @@ pub fn resolve(cli: &Cli, compiled: &Compiled) -> Result<Product, Failure> {
                 ));
             }
             (
-                version,
+                KeyVersion::try_from(version).map_err(ConfigError::from)?,
                 PublicKey::from_pem(pem).map_err(ConfigError::from)?,
             )
         }
@@ -68,16 +68,17 @@ pub fn resolve(cli: &Cli, compiled: &Compiled) -> Result<Product, Failure> {
                     "--public-key is missing; pass the product's PEM public key file from AWS Marketplace".into(),
                 ));
             };
-            let version = cli.public_key_version.unwrap_or(1);
+            let version = match cli.public_key_version {
+                Some(flag) => KeyVersion::try_from(flag).map_err(ConfigError::from)?,
+                None => KeyVersion::FIRST,
+            };
             (
                 version,
                 PublicKey::from_file(path).map_err(ConfigError::from)?,
             )
         }
     };
-    let keys = KeySet::new()
-        .with(key_version, key)
-        .map_err(ConfigError::from)?;
+    let keys = KeySet::new().with(key_version, key);
     Ok(Product {
         code,
         keys,
@@ -122,7 +123,7 @@ mod tests {
             &NOTHING,
         )
         .unwrap();
-        assert_eq!((p.code.as_str(), p.key_version), ("prod-x", 1));
+        assert_eq!((p.code.as_str(), p.key_version.get()), ("prod-x", 1));
         let p = resolve(
             &cli(&[
                 "--product-code",
@@ -135,14 +136,14 @@ mod tests {
             &NOTHING,
         )
         .unwrap();
-        assert_eq!(p.key_version, 2);
-        assert!(p.keys.get(2).is_some());
+        assert_eq!(p.key_version.get(), 2);
+        assert!(p.keys.get(p.key_version).is_some());
     }
 
     #[test]
     fn compiled_in_values_are_used_and_cannot_be_overridden() {
         let p = resolve(&cli(&[]), &BOUND).unwrap();
-        assert_eq!((p.code.as_str(), p.key_version), ("prod-bound", 3));
+        assert_eq!((p.code.as_str(), p.key_version.get()), ("prod-bound", 3));
         for args in [
             &["--product-code", "prod-cheaper"][..],
             &["--product-code", "prod-bound"],
@@ -198,7 +199,8 @@ mod tests {
         assert!(check_product_code("prod-abc123").is_ok());
         assert!(check_product_code("").is_err());
         assert!(check_product_code("a b").is_err());
-        assert_eq!(check_key_version("2"), Ok(2));
+        assert_eq!(check_key_version("2").map(|v| v.get()), Ok(2));
+        assert!(check_key_version("3000000000").is_err());
         assert!(check_key_version("0").is_err());
         assert!(check_key_version("v1").is_err());
         assert!(check_public_key_pem(KEY).is_ok());

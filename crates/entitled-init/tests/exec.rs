@@ -89,12 +89,23 @@ fn exec_keeps_pid_argv_and_environment_and_adds_the_handoff() {
     );
 
     // The hand-off re-verifies offline, and the nonce is the one sent.
-    let keys = entitled::KeySet::new()
-        .with(1, entitled::PublicKey::from_file(public_key()).unwrap())
-        .unwrap();
-    let verified =
-        entitled::verify_handoff(token, nonce, &keys, PRODUCT, 1, Duration::from_secs(300))
-            .unwrap();
+    let keys = entitled::KeySet::new().with(
+        entitled::KeyVersion::FIRST,
+        entitled::PublicKey::from_file(public_key()).unwrap(),
+    );
+    let handoff = entitled::Handoff {
+        token: token.to_owned(),
+        nonce: nonce.to_owned(),
+    };
+    let product = PRODUCT.parse().unwrap();
+    let verified = entitled::verify_handoff(
+        &handoff,
+        &keys,
+        &product,
+        entitled::KeyVersion::FIRST,
+        Duration::from_secs(300),
+    )
+    .unwrap();
     assert_eq!(verified.product_code(), PRODUCT);
     let calls = emu.calls();
     assert_eq!(calls.len(), 1);

@@ -8,21 +8,15 @@ use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use entitled::{verify, Expected, KeySet, PublicKey};
-use entitled_emulator::token::{sign_raw, Scheme, SigningKey};
+use entitled::{verify, Expected, KeyVersion, PublicKey};
+use entitled_emulator::token::{sign_raw, Scheme};
 
-const PRODUCT: &str = "prod-bench-1234";
-const NONCE: &str = "nonce-sent-with-this-call";
-const NOW: u64 = 1_800_000_000;
-
-fn fixture(name: &str) -> String {
-    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+use fixtures::{keys, product, KEY_V1, NONCE, NOW, PRODUCT};
 
 fn token() -> String {
-    let key = SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem"))
-        .unwrap();
+    let key = fixtures::signing_key(KEY_V1);
     let claims = format!(
         r#"{{"productCode":"{PRODUCT}","publicKeyVersion":1,"nonce":"{NONCE}","iat":{NOW}}}"#
     );
@@ -35,26 +29,24 @@ fn token() -> String {
 }
 
 fn benches(c: &mut Criterion) {
-    let pem = fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem");
-    let keys = KeySet::new()
-        .with(1, PublicKey::from_pem(pem.as_bytes()).unwrap())
-        .unwrap();
+    let pem = fixtures::public_pem(KEY_V1);
+    let keys = keys();
     let token = token();
-    let expected = Expected::new(PRODUCT, 1, NONCE)
+    let expected = Expected::new(product(), KeyVersion::FIRST, NONCE)
         .max_age(Duration::from_secs(300))
         .at(UNIX_EPOCH + Duration::from_secs(NOW));
     // A benchmark of a failing path measures nothing useful.
-    verify(&token, &keys, &expected).expect("the benchmark token verifies");
+    verify(&token, keys, &expected).expect("the benchmark token verifies");
 
     c.bench_function("verify PS256 RSA-3072 (valid)", |b| {
-        b.iter(|| verify(black_box(&token), &keys, &expected).unwrap())
+        b.iter(|| verify(black_box(&token), keys, &expected).unwrap())
     });
 
     // A forged token is refused at the signature: the same RSA work.
     let last = if token.ends_with('A') { 'B' } else { 'A' };
     let forged = format!("{}{last}", &token[..token.len() - 1]);
     c.bench_function("verify PS256 RSA-3072 (bad signature)", |b| {
-        b.iter(|| verify(black_box(&forged), &keys, &expected).unwrap_err())
+        b.iter(|| verify(black_box(&forged), keys, &expected).unwrap_err())
     });
 
     c.bench_function("PublicKey::from_pem RSA-3072", |b| {

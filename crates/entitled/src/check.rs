@@ -5,22 +5,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_config::provider_config::ProviderConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use aws_sdk_marketplacemetering::config::{retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_marketplacemetering::Client;
 
 use crate::backoff::Backoff;
 use crate::classify::{classify_call, classify_credentials, AttemptError};
-use crate::credentials::credentials_chain;
+use crate::connection::{metering_client, Connection, StaticCredentials};
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
-use crate::keys::KeySet;
-use crate::nonce::Nonce;
-use crate::region::region_chain;
-use crate::token::{verify, Expected, VerifyError};
+use entitled_verify::Nonce;
+use entitled_verify::{verify, Expected, VerifyError};
+use entitled_verify::{KeySet, KeyVersion, KeyVersionError, ProductCode, ProductCodeError};
 
 /// AWS advises retrying transient failures for up to 30 minutes.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30 * 60);
@@ -46,29 +42,54 @@ type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
 
 /// Configures an entitlement check.
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), entitled::CheckError> {
-/// use entitled::{Check, KeySet, PublicKey};
-/// let key = PublicKey::from_file("/etc/entitled/key.pem").map_err(entitled::ConfigError::from)?;
+/// In production, set the product code, keys and key version only: the
+/// endpoint, Region and credentials come from the ECS task or EKS pod. Here
+/// the check runs against the local emulator instead:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use entitled::{Check, KeySet, KeyVersion, PublicKey, StaticCredentials};
+/// use entitled_emulator::{Config, Emulator, Product};
+///
+/// let fixtures = "../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072";
+/// let private_pem = std::fs::read_to_string(format!("{fixtures}.private.pem"))?;
+/// let emulator = Emulator::start(
+///     Config::new()
+///         .region("us-east-1")
+///         .static_credentials("AKIDEXAMPLE", "secret")
+///         .product(Product::new("prod-abc123").key_pem(1, &private_pem)?),
+/// )
+/// .await?;
+///
+/// let key = PublicKey::from_file(format!("{fixtures}.public.pem"))?;
 /// let entitlement = Check::builder()
 ///     .product_code("prod-abc123")
-///     .keys(KeySet::new().with(1, key).map_err(entitled::ConfigError::from)?)
+///     .keys(KeySet::new().with(KeyVersion::FIRST, key))
 ///     .key_version(1)
+///     .endpoint_url(emulator.endpoint_url())
+///     .region("us-east-1")
+///     .static_credentials(StaticCredentials {
+///         access_key_id: "AKIDEXAMPLE".into(),
+///         secret_access_key: "secret".into(),
+///         session_token: None,
+///     })
 ///     .run()
 ///     .await?;
-/// println!("entitled after {} attempt(s)", entitlement.attempts());
+/// assert_eq!(entitlement.product_code(), "prod-abc123");
+/// assert_eq!(entitlement.attempts(), 1);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 #[must_use]
 pub struct CheckBuilder {
-    product_code: Option<String>,
+    product_code: Option<Result<ProductCode, ProductCodeError>>,
     keys: KeySet,
-    key_version: u32,
+    key_version: Result<KeyVersion, KeyVersionError>,
     deadline: Duration,
     attempt_timeout: Duration,
     backoff: Backoff,
-    sdk_config: Option<SdkConfig>,
+    connection: Connection,
     on_retry: Option<RetryHook>,
 }
 
@@ -89,20 +110,25 @@ impl Default for CheckBuilder {
         Self {
             product_code: None,
             keys: KeySet::new(),
-            key_version: 1,
+            key_version: Ok(KeyVersion::FIRST),
             deadline: DEFAULT_DEADLINE,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             backoff: Backoff::default(),
-            sdk_config: None,
+            connection: Connection::default(),
             on_retry: None,
         }
     }
 }
 
 impl CheckBuilder {
-    /// The product code from AWS Marketplace.
-    pub fn product_code(mut self, code: impl Into<String>) -> Self {
-        self.product_code = Some(code.into());
+    /// The product code from AWS Marketplace: a [`ProductCode`], or text
+    /// that [`build`](Self::build) validates into one.
+    pub fn product_code<C>(mut self, code: C) -> Self
+    where
+        C: TryInto<ProductCode>,
+        C::Error: Into<ProductCodeError>,
+    {
+        self.product_code = Some(code.try_into().map_err(Into::into));
         self
     }
     /// The product's trusted public keys.
@@ -110,9 +136,15 @@ impl CheckBuilder {
         self.keys = keys;
         self
     }
-    /// The key version to ask for and verify against (default 1).
-    pub fn key_version(mut self, version: u32) -> Self {
-        self.key_version = version;
+    /// The key version to ask for and verify against (default 1): a
+    /// [`KeyVersion`], or an integer that [`build`](Self::build) validates
+    /// into one.
+    pub fn key_version<V>(mut self, version: V) -> Self
+    where
+        V: TryInto<KeyVersion>,
+        V::Error: Into<KeyVersionError>,
+    {
+        self.key_version = version.try_into().map_err(Into::into);
         self
     }
     /// Total time for the check, retries included (default 30 minutes).
@@ -130,11 +162,30 @@ impl CheckBuilder {
         self.backoff = backoff;
         self
     }
-    /// Use this AWS configuration instead of aws-config's default chain.
-    /// Its region, credentials, endpoint and HTTP client are used as given;
-    /// retries are always the check's own.
-    pub fn sdk_config(mut self, config: SdkConfig) -> Self {
-        self.sdk_config = Some(config);
+    /// Calls this Metering Service endpoint, such as a local emulator's,
+    /// instead of the Region's (which `AWS_ENDPOINT_URL_MARKETPLACE_METERING`
+    /// or `AWS_ENDPOINT_URL` also override).
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.connection.endpoint_url = Some(url.into());
+        self
+    }
+    /// Calls in this Region instead of the one found in the environment,
+    /// profile, ECS task metadata or instance metadata. RegisterUsage must be
+    /// called in the task's own Region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.connection.region = Some(region.into());
+        self
+    }
+    /// Signs with these credentials instead of the ECS task role or EKS IRSA
+    /// chain: for tests against an emulator.
+    pub fn static_credentials(mut self, credentials: StaticCredentials) -> Self {
+        self.connection.credentials = Some(credentials);
+        self
+    }
+    /// Also trusts the CA certificates in this PEM, such as a local
+    /// emulator's; the Amazon and system roots stay trusted.
+    pub fn extra_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.connection.extra_roots_pem = Some(pem.into());
         self
     }
     /// Called before each retry.
@@ -145,13 +196,10 @@ impl CheckBuilder {
 
     /// Validates the configuration. No call is made.
     pub fn build(self) -> Result<Check, ConfigError> {
-        let product_code = self.product_code.ok_or(ConfigError::NoProductCode)?;
-        validate_product_code(&product_code)?;
-        if self.key_version == 0 || self.key_version > i32::MAX as u32 {
-            return Err(ConfigError::KeyVersion(self.key_version));
-        }
-        if self.keys.get(self.key_version).is_none() {
-            return Err(ConfigError::NoKeyForVersion(self.key_version));
+        let product_code = self.product_code.ok_or(ConfigError::NoProductCode)??;
+        let key_version = self.key_version?;
+        if self.keys.get(key_version).is_none() {
+            return Err(ConfigError::NoKeyForVersion(key_version));
         }
         if self.deadline.is_zero() {
             return Err(ConfigError::ZeroDuration("the deadline"));
@@ -159,14 +207,19 @@ impl CheckBuilder {
         if self.attempt_timeout.is_zero() {
             return Err(ConfigError::ZeroDuration("the attempt timeout"));
         }
+        if let Some(pem) = &self.connection.extra_roots_pem {
+            if crate::transport::usable_certificates(pem) == 0 {
+                return Err(ConfigError::ExtraRoots);
+            }
+        }
         Ok(Check {
             product_code,
             keys: self.keys,
-            key_version: self.key_version,
+            key_version,
             deadline: self.deadline,
             attempt_timeout: self.attempt_timeout,
             backoff: self.backoff,
-            sdk_config: self.sdk_config,
+            connection: self.connection,
             on_retry: self.on_retry,
         })
     }
@@ -177,25 +230,16 @@ impl CheckBuilder {
     }
 }
 
-/// RegisterUsage's own rule for product codes.
-fn validate_product_code(code: &str) -> Result<(), ConfigError> {
-    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-/=:_.@".contains(&b);
-    if code.is_empty() || code.len() > 255 || !code.bytes().all(allowed) {
-        return Err(ConfigError::ProductCode(code.to_owned()));
-    }
-    Ok(())
-}
-
 /// A validated entitlement check, ready to run.
 #[derive(Clone)]
 pub struct Check {
-    product_code: String,
+    product_code: ProductCode,
     keys: KeySet,
-    key_version: u32,
+    key_version: KeyVersion,
     deadline: Duration,
     attempt_timeout: Duration,
     backoff: Backoff,
-    sdk_config: Option<SdkConfig>,
+    connection: Connection,
     on_retry: Option<RetryHook>,
 }
 
@@ -221,30 +265,23 @@ impl Check {
         CheckBuilder::default()
     }
 
-    /// The product code checked.
-    pub fn product_code(&self) -> &str {
-        &self.product_code
-    }
-
     /// Calls RegisterUsage until it answers or the deadline passes, and
     /// verifies the answer.
     pub async fn run(&self) -> Result<Entitlement, CheckError> {
         let started = Instant::now();
         let deadline_at = started + self.deadline;
-        let sdk_config = match &self.sdk_config {
-            Some(config) => config.clone(),
-            None => {
-                tokio::time::timeout_at(deadline_at.into(), load_sdk_config(self.attempt_timeout))
-                    .await
-                    .map_err(|_| {
-                        unavailable(
-                            0,
-                            started,
-                            "resolving the Region took until the deadline".into(),
-                        )
-                    })??
-            }
-        };
+        let sdk_config = tokio::time::timeout_at(
+            deadline_at.into(),
+            self.connection.load(self.attempt_timeout),
+        )
+        .await
+        .map_err(|_| {
+            unavailable(
+                0,
+                started,
+                "resolving the Region took until the deadline".into(),
+            )
+        })??;
         if sdk_config.region().is_none() {
             return Err(CheckError::rejected(
                 "NoRegion",
@@ -314,47 +351,6 @@ fn unavailable(attempts: u32, started: Instant, last: String) -> CheckError {
     }
 }
 
-/// aws-config's defaults with our HTTP client, our Region chain, and SDK
-/// retries off: the check owns its retry loop, because the SDK's shared
-/// retry-token bucket drains during a long throttling episode.
-async fn load_sdk_config(attempt_timeout: Duration) -> Result<SdkConfig, CheckError> {
-    let endpoint = ["AWS_ENDPOINT_URL_MARKETPLACE_METERING", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
-    let http = crate::transport::http_client_for_endpoint(endpoint.as_deref())
-        .map_err(|e| CheckError::rejected("TlsSetup", e.to_string()))?;
-    let ecs_metadata = std::env::var("ECS_CONTAINER_METADATA_URI_V4").ok();
-    // The Region first: the credential providers need it (STS for IRSA).
-    let region = region_chain(ecs_metadata, http.clone()).region().await;
-    let provider_config = ProviderConfig::default()
-        .with_http_client(http.clone())
-        .with_region(region.clone());
-    Ok(aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .region(region)
-        .credentials_provider(credentials_chain(&provider_config))
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts(attempt_timeout))
-        .load()
-        .await)
-}
-
-fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .connect_timeout(attempt_timeout.min(Duration::from_secs(5)))
-        .operation_attempt_timeout(attempt_timeout)
-        .build()
-}
-
-fn metering_client(sdk_config: &SdkConfig, attempt_timeout: Duration) -> Client {
-    let config = aws_sdk_marketplacemetering::config::Builder::from(sdk_config)
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts(attempt_timeout))
-        .interceptor(crate::body_limit::ResponseBodyLimit)
-        .build();
-    Client::from_conf(config)
-}
-
 /// The client and the credentials it signs with across attempts.
 struct Session {
     client: Client,
@@ -368,8 +364,8 @@ impl Session {
         let result = self
             .client
             .register_usage()
-            .product_code(&check.product_code)
-            .public_key_version(check.key_version as i32)
+            .product_code(check.product_code.as_str())
+            .public_key_version(i32::from(check.key_version))
             .nonce(nonce.as_str())
             .customize()
             .config_override(
@@ -385,7 +381,7 @@ impl Session {
                     .public_key_rotation_timestamp()
                     .and_then(|t| SystemTime::try_from(*t).ok()),
             }),
-            Err(err) => Err(classify_call(err, &check.product_code)),
+            Err(err) => Err(classify_call(err, check.product_code.as_str())),
         }
     }
 
@@ -416,32 +412,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn product_codes_follow_the_api_pattern() {
-        for ok in [
-            "a",
-            "prod-1234",
-            "1fszvu527waovqeuhpkyx2b5d",
-            "a/b=c:d_e.f@g",
-            &"x".repeat(255),
-        ] {
-            assert!(validate_product_code(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "has space", "semi;colon", "ünï", &"x".repeat(256)] {
-            assert!(validate_product_code(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn build_refuses_missing_pieces_before_any_call() {
         let err = Check::builder().build().unwrap_err();
         assert!(matches!(err, ConfigError::NoProductCode));
         let err = Check::builder().product_code("p").build().unwrap_err();
-        assert!(matches!(err, ConfigError::NoKeyForVersion(1)));
+        assert!(matches!(err, ConfigError::NoKeyForVersion(v) if v.get() == 1));
         let err = Check::builder()
             .product_code("p")
             .key_version(0)
             .build()
             .unwrap_err();
-        assert!(matches!(err, ConfigError::KeyVersion(0)));
+        assert!(matches!(err, ConfigError::KeyVersion(_)), "{err}");
+        let err = Check::builder()
+            .product_code("p")
+            .key_version(3_000_000_000u32)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::KeyVersion(_)), "{err}");
+        let err = Check::builder()
+            .product_code("has space")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::ProductCode(_)), "{err}");
+    }
+
+    #[test]
+    fn extra_roots_without_a_usable_certificate_are_a_configuration_error() {
+        let key =
+            include_bytes!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem");
+        let keys = KeySet::new().with(
+            KeyVersion::FIRST,
+            entitled_verify::PublicKey::from_pem(key).unwrap(),
+        );
+        let err = Check::builder()
+            .product_code("p")
+            .keys(keys)
+            .extra_root_certificates(key.to_vec())
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::ExtraRoots), "{err}");
     }
 }

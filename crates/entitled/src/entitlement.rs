@@ -2,19 +2,12 @@
 
 use std::time::SystemTime;
 
-use crate::token::VerifiedToken;
+use entitled_verify::VerifiedToken;
 
 /// Proof that RegisterUsage answered for this product and that its token
 /// verified. Only the check builds one.
 ///
-/// ```no_run
-/// # async fn demo(check: entitled::Check) -> Result<(), entitled::CheckError> {
-/// let entitlement = check.run().await?;
-/// if let Some(when) = entitlement.key_rotation() {
-///     eprintln!("key version {} expired at {when:?}; ship the new key", entitlement.key_version());
-/// }
-/// # Ok(()) }
-/// ```
+/// [`CheckBuilder`](crate::CheckBuilder) shows one being made and read.
 #[derive(Clone, Debug)]
 pub struct Entitlement {
     token: VerifiedToken,
@@ -54,10 +47,6 @@ impl Entitlement {
     /// The raw token, for hand-off to the program.
     pub fn token(&self) -> &str {
         self.token.raw()
-    }
-    /// The verified token.
-    pub fn verified_token(&self) -> &VerifiedToken {
-        &self.token
     }
     /// RegisterUsage calls made, including the successful one.
     pub fn attempts(&self) -> u32 {

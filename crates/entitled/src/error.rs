@@ -2,16 +2,15 @@
 
 use std::time::Duration;
 
-use crate::keys::KeyError;
-use crate::token::VerifyError;
+use entitled_verify::{KeyError, KeyVersion, KeyVersionError, ProductCodeError, VerifyError};
 
 /// Bad input to the check, found before any call is made.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The product code is empty, too long or has characters AWS refuses.
-    #[error("product code {0:?} is invalid: AWS Marketplace product codes are 1-255 characters of letters, digits and -/=:_.@; copy it from the AWS Marketplace Management Portal")]
-    ProductCode(String),
+    #[error(transparent)]
+    ProductCode(#[from] ProductCodeError),
     /// No product code was given.
     #[error("no product code given; pass the product code from AWS Marketplace")]
     NoProductCode,
@@ -19,19 +18,22 @@ pub enum ConfigError {
     #[error(
         "no public key for key version {0}; pass the key AWS Marketplace gave for that version"
     )]
-    NoKeyForVersion(u32),
+    NoKeyForVersion(KeyVersion),
     /// The key version is out of range.
-    #[error("public key version {0} is invalid; key versions start at 1")]
-    KeyVersion(u32),
+    #[error(transparent)]
+    KeyVersion(#[from] KeyVersionError),
     /// A public key could not be loaded.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The extra root certificates hold no certificate rustls can use.
+    #[error("the extra root certificates hold no usable PEM certificate; pass the CA certificate, not a key")]
+    ExtraRoots,
     /// A duration is zero.
     #[error("{0} must be greater than zero")]
     ZeroDuration(&'static str),
     /// The OS random source failed.
     #[error(transparent)]
-    Random(#[from] crate::nonce::RandomError),
+    Random(#[from] entitled_verify::RandomError),
 }
 
 /// Why the entitlement check did not pass. Each class has one exit code,

@@ -8,20 +8,9 @@
 //! key: its signature, algorithm, nonce, product code and key version. Only a
 //! verified answer becomes an [`Entitlement`].
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use entitled::{Check, KeySet, PublicKey};
-//!
-//! let keys = KeySet::new().with(1, PublicKey::from_file("/etc/entitled/key.pem")?)?;
-//! match Check::builder().product_code("prod-abc123").keys(keys).run().await {
-//!     Ok(entitlement) => println!("entitled: {}", entitlement.product_code()),
-//!     Err(err) => {
-//!         eprintln!("{err}");
-//!         std::process::exit(err.exit_code().into());
-//!     }
-//! }
-//! # Ok(()) }
-//! ```
+//! [`CheckBuilder`] shows a whole check, run against the local emulator;
+//! the repository's README shows it in production. A failed check is a
+//! [`CheckError`], whose class gives the process exit code:
 //!
 //! | class | exit code | meaning |
 //! |---|---|---|
@@ -38,27 +27,23 @@ mod backoff;
 mod body_limit;
 mod check;
 mod classify;
+mod connection;
 mod credentials;
-mod der;
 mod entitlement;
 mod error;
-mod handoff;
-mod keys;
-mod nonce;
 mod region;
-mod token;
 mod transport;
 
 pub use backoff::Backoff;
 pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
 pub use entitlement::Entitlement;
 pub use error::{CheckError, ConfigError};
-pub use handoff::{
-    verify_handoff, verify_handoff_from_env, HandoffError, DEFAULT_HANDOFF_MAX_AGE, ENV_NONCE,
-    ENV_TOKEN,
+// Token verification lives in `entitled-verify`, which has no network or AWS
+// dependency; re-exported so `use entitled::{KeySet, verify, ..}` works.
+pub use connection::StaticCredentials;
+pub use entitled_verify::{
+    verify, verify_handoff, verify_handoff_from_env, Expected, Handoff, HandoffError, KeyError,
+    KeySet, KeyVersion, KeyVersionError, Nonce, ProductCode, ProductCodeError, PublicKey,
+    RandomError, VerifiedToken, VerifyError, DEFAULT_HANDOFF_MAX_AGE, DEFAULT_MAX_SKEW, ENV_NONCE,
+    ENV_TOKEN, MAX_TOKEN_BYTES,
 };
-pub use keys::{KeyError, KeySet, PublicKey};
-pub use nonce::{Nonce, RandomError};
-pub use region::region_from_task_metadata;
-pub use token::{verify, Expected, VerifiedToken, VerifyError, DEFAULT_MAX_SKEW, MAX_TOKEN_BYTES};
-pub use transport::{http_client, TransportError, AMAZON_TRUST_SERVICES_ROOTS};

@@ -8,20 +8,19 @@
 //! certificates rustls can use as roots, because the SDK's client panics on a
 //! custom root it cannot parse.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 use aws_smithy_http_client::Builder;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use base64::Engine as _;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
 /// Amazon Trust Services roots (Amazon Root CA 1-4 and Starfield Services
 /// Root CA G2), which anchor every AWS endpoint's certificate. Embedded so the
 /// guard reaches AWS from an image with no CA bundle at all.
-pub const AMAZON_TRUST_SERVICES_ROOTS: &str = include_str!("amazon-trust-services-roots.pem");
+pub(crate) const AMAZON_TRUST_SERVICES_ROOTS: &str =
+    include_str!("amazon-trust-services-roots.pem");
 
 /// Where the platform's CA bundle lives on Linux distributions (the same list
 /// openssl-probe uses), first match wins.
@@ -41,24 +40,14 @@ const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Errors building the HTTP client.
 #[derive(Debug, thiserror::Error)]
 #[error("TLS set-up failed: {0}")]
-pub struct TransportError(String);
+pub(crate) struct TransportError(String);
 
-/// Builds the HTTPS (and plain HTTP) client used for RegisterUsage and for the
-/// credential providers.
+/// The HTTPS (and plain HTTP) client used for RegisterUsage and for the
+/// credential providers, given the metering endpoint override, if any.
 ///
 /// Trusts the embedded Amazon roots; the system roots (`SSL_CERT_FILE` and
 /// `SSL_CERT_DIR` where set, as OpenSSL does, else the distribution's bundle);
 /// and `extra_roots_pem`, which must hold at least one usable certificate.
-///
-/// ```
-/// let client = entitled::http_client(None).unwrap();
-/// # let _ = client;
-/// ```
-pub fn http_client(extra_roots_pem: Option<&[u8]>) -> Result<SharedHttpClient, TransportError> {
-    build(SystemRoots::Load, extra_roots_pem)
-}
-
-/// The client for the check, given the metering endpoint override, if any.
 ///
 /// Parsing the distribution's bundle is most of the guard's start-up work, so
 /// it is skipped where the metering endpoint is plain `http://` (a local
@@ -66,8 +55,17 @@ pub fn http_client(extra_roots_pem: Option<&[u8]>) -> Result<SharedHttpClient, T
 /// STS for IRSA, are to AWS endpoints that the embedded roots anchor.
 pub(crate) fn http_client_for_endpoint(
     endpoint_url: Option<&str>,
+    extra_roots_pem: Option<&[u8]>,
 ) -> Result<SharedHttpClient, TransportError> {
-    build(system_roots_policy(endpoint_url, ca_files_named()), None)
+    build(
+        system_roots_policy(endpoint_url, ca_files_named()),
+        extra_roots_pem,
+    )
+}
+
+/// How many certificates in `pem` rustls accepts as trust anchors.
+pub(crate) fn usable_certificates(pem: &[u8]) -> usize {
+    RootsPem::default().add(pem)
 }
 
 fn system_roots_policy(endpoint_url: Option<&str>, ca_files_named: bool) -> SystemRoots {
@@ -181,13 +179,8 @@ impl RootsPem {
             if rustls::RootCertStore::empty().add(cert.clone()).is_err() {
                 continue;
             }
-            let body = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
-            self.pem.push_str("-----BEGIN CERTIFICATE-----\n");
-            for line in body.as_bytes().chunks(64) {
-                // base64 output is ASCII, so each chunk is valid UTF-8.
-                let _ = writeln!(self.pem, "{}", String::from_utf8_lossy(line));
-            }
-            self.pem.push_str("-----END CERTIFICATE-----\n");
+            self.pem
+                .push_str(&entitled_verify::pem::encode("CERTIFICATE", cert.as_ref()));
             added += 1;
         }
         added
@@ -244,10 +237,13 @@ mod tests {
 
     #[test]
     fn an_extra_root_that_is_not_a_certificate_is_refused() {
-        assert!(http_client(Some(
-            b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
-        ))
-        .is_err());
-        assert!(http_client(None).is_ok());
+        let key = b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
+        assert!(build(SystemRoots::Skip, Some(key)).is_err());
+        assert_eq!(usable_certificates(key), 0);
+        assert_eq!(
+            usable_certificates(AMAZON_TRUST_SERVICES_ROOTS.as_bytes()),
+            5
+        );
+        assert!(build(SystemRoots::Load, None).is_ok());
     }
 }

@@ -3,39 +3,25 @@
 
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use entitled::{Backoff, Check, CheckError, KeySet, PublicKey, VerifyError};
-use entitled_emulator::token::SigningKey;
+use entitled::{Backoff, Check, CheckBuilder, CheckError, StaticCredentials, VerifyError};
 use entitled_emulator::{Config, Emulator, Fault, Product, TokenVariant};
 
-const PRODUCT: &str = "prod-check-test";
+mod fixtures;
+use fixtures::{keys, private_pem, ATTACKER, KEY_V1, PRODUCT};
+
 const AKID: &str = "AKIDCHECKTEST";
 const SECRET: &str = "check-test-secret";
 
-fn fixture(name: &str) -> String {
-    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 fn product() -> Product {
     Product::new(PRODUCT)
-        .key_pem(1, &fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem"))
+        .key_pem(1, &private_pem(KEY_V1))
         .unwrap()
-}
-
-fn keys() -> KeySet {
-    let v1 = PublicKey::from_pem(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem").as_bytes())
-        .unwrap();
-    KeySet::new().with(1, v1).unwrap()
 }
 
 async fn emulator(config: Config) -> Emulator {
     // A fixture for the "signed with another key", so no test waits on RSA
     // key generation (which would trip the attempt timeout under load).
-    let attacker =
-        SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-attacker-key-rsa3072.private.pem")).unwrap();
+    let attacker = fixtures::signing_key(ATTACKER);
     Emulator::start(
         config
             .region("us-east-1")
@@ -46,31 +32,6 @@ async fn emulator(config: Config) -> Emulator {
     .unwrap()
 }
 
-/// AWS configuration for `emu`, trusting its CA where it has one.
-async fn sdk_config(emu: &Emulator) -> SdkConfig {
-    let http = entitled::http_client(emu.ca_pem().as_deref().map(str::as_bytes)).unwrap();
-    sdk_config_with(
-        emu,
-        http,
-        Credentials::new(AKID, SECRET, None, None, "test"),
-    )
-    .await
-}
-
-async fn sdk_config_with(
-    emu: &Emulator,
-    http: SharedHttpClient,
-    credentials: Credentials,
-) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(emu.endpoint_url())
-        .credentials_provider(credentials)
-        .http_client(http)
-        .load()
-        .await
-}
-
 fn error(code: &str) -> Fault {
     Fault::Error {
         code: code.into(),
@@ -78,12 +39,32 @@ fn error(code: &str) -> Fault {
     }
 }
 
-/// A check with fast backoff, so retry tests take milliseconds.
-async fn check(emu: &Emulator) -> entitled::CheckBuilder {
+fn credentials(access_key_id: &str, secret_access_key: &str) -> StaticCredentials {
+    StaticCredentials {
+        access_key_id: access_key_id.into(),
+        secret_access_key: secret_access_key.into(),
+        session_token: None,
+    }
+}
+
+/// A check of `emu` that trusts its CA, if it has one, with fast backoff so
+/// retry tests take milliseconds.
+fn check(emu: &Emulator) -> CheckBuilder {
+    let check = check_trusting_system_roots_only(emu);
+    match emu.ca_pem() {
+        Some(ca) => check.extra_root_certificates(ca),
+        None => check,
+    }
+}
+
+/// A check of `emu` that trusts only the Amazon and system roots.
+fn check_trusting_system_roots_only(emu: &Emulator) -> CheckBuilder {
     Check::builder()
         .product_code(PRODUCT)
-        .keys(keys())
-        .sdk_config(sdk_config(emu).await)
+        .keys(keys().clone())
+        .endpoint_url(emu.endpoint_url())
+        .region("us-east-1")
+        .static_credentials(credentials(AKID, SECRET))
         .deadline(Duration::from_secs(20))
         .attempt_timeout(Duration::from_secs(5))
         .backoff(Backoff::new(
@@ -102,7 +83,7 @@ fn register_calls(emu: &Emulator) -> Vec<entitled_emulator::CallRecord> {
 #[tokio::test]
 async fn a_verified_answer_is_an_entitlement_bound_to_the_nonce_sent() {
     let emu = emulator(Config::new().product(product())).await;
-    let entitlement = check(&emu).await.run().await.unwrap();
+    let entitlement = check(&emu).run().await.unwrap();
 
     assert_eq!(entitlement.product_code(), PRODUCT);
     assert_eq!(entitlement.key_version(), 1);
@@ -120,7 +101,7 @@ async fn a_verified_answer_is_an_entitlement_bound_to_the_nonce_sent() {
 async fn https_with_the_emulators_ca_is_trusted() {
     let emu = emulator(Config::new().product(product()).tls(true)).await;
     assert!(emu.endpoint_url().starts_with("https://"));
-    let entitlement = check(&emu).await.run().await.unwrap();
+    let entitlement = check(&emu).run().await.unwrap();
     assert_eq!(entitlement.attempts(), 1);
 }
 
@@ -128,16 +109,7 @@ async fn https_with_the_emulators_ca_is_trusted() {
 async fn an_untrusted_certificate_is_never_accepted() {
     let emu = emulator(Config::new().product(product()).tls(true)).await;
     // The system and Amazon roots only: not the emulator's CA.
-    let http = entitled::http_client(None).unwrap();
-    let config = sdk_config_with(
-        &emu,
-        http,
-        Credentials::new(AKID, SECRET, None, None, "test"),
-    )
-    .await;
-    let err = check(&emu)
-        .await
-        .sdk_config(config)
+    let err = check_trusting_system_roots_only(&emu)
         .deadline(Duration::from_millis(300))
         .run()
         .await
@@ -153,7 +125,7 @@ async fn an_untrusted_certificate_is_never_accepted() {
 async fn throttling_twice_then_success() {
     let emu = emulator(Config::new().product(product())).await;
     emu.push_fault(PRODUCT, error("ThrottlingException"), 2);
-    let entitlement = check(&emu).await.run().await.unwrap();
+    let entitlement = check(&emu).run().await.unwrap();
     assert_eq!(entitlement.attempts(), 3);
     let calls = register_calls(&emu);
     assert_eq!(calls.len(), 3);
@@ -165,7 +137,7 @@ async fn throttling_twice_then_success() {
 async fn server_errors_twice_then_success() {
     let emu = emulator(Config::new().product(product())).await;
     emu.push_fault(PRODUCT, error("InternalServiceErrorException"), 2);
-    let entitlement = check(&emu).await.run().await.unwrap();
+    let entitlement = check(&emu).run().await.unwrap();
     assert_eq!(entitlement.attempts(), 3);
 }
 
@@ -190,7 +162,7 @@ async fn each_modelled_error_ends_the_check_after_one_call_with_its_exit_code() 
             },
             1,
         );
-        let err = check(&emu).await.run().await.unwrap_err();
+        let err = check(&emu).run().await.unwrap_err();
         assert_eq!(
             (err.class(), err.exit_code()),
             (class, exit),
@@ -206,7 +178,7 @@ async fn each_modelled_error_ends_the_check_after_one_call_with_its_exit_code() 
 #[tokio::test]
 async fn a_denied_customer_is_not_entitled() {
     let emu = emulator(Config::new().product(product()).deny(PRODUCT)).await;
-    let err = check(&emu).await.run().await.unwrap_err();
+    let err = check(&emu).run().await.unwrap_err();
     assert!(matches!(err, CheckError::NotEntitled { .. }), "{err}");
     assert_eq!(err.exit_code(), 77);
 }
@@ -217,12 +189,7 @@ async fn permanent_throttling_ends_at_the_deadline() {
     emu.push_fault(PRODUCT, error("ThrottlingException"), 100_000);
     let deadline = Duration::from_secs(1);
     let started = Instant::now();
-    let err = check(&emu)
-        .await
-        .deadline(deadline)
-        .run()
-        .await
-        .unwrap_err();
+    let err = check(&emu).deadline(deadline).run().await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(matches!(err, CheckError::Unavailable { .. }), "{err}");
     assert_eq!(err.exit_code(), 75);
@@ -241,7 +208,6 @@ async fn a_stalled_call_is_cut_by_the_attempt_timeout_and_retried() {
     let emu = emulator(Config::new().product(product())).await;
     emu.push_fault(PRODUCT, Fault::Stall, 1);
     let entitlement = check(&emu)
-        .await
         .attempt_timeout(Duration::from_millis(1000))
         .run()
         .await
@@ -269,7 +235,6 @@ async fn malformed_truncated_and_oversized_bodies_are_retried_never_trusted() {
         let emu = emulator(Config::new().product(product())).await;
         emu.push_fault(PRODUCT, fault, 1);
         let entitlement = check(&emu)
-            .await
             .run()
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -293,7 +258,7 @@ async fn a_bad_token_fails_verification_and_is_never_retried() {
         let name = format!("{variant:?}");
         let emu = emulator(Config::new().product(product())).await;
         emu.push_fault(PRODUCT, Fault::Token(variant), 1);
-        let Err(err) = check(&emu).await.run().await else {
+        let Err(err) = check(&emu).run().await else {
             panic!("{name}: a bad token was accepted");
         };
         assert!(matches!(err, CheckError::Verification(_)), "{name}: {err}");
@@ -310,14 +275,14 @@ async fn a_bad_token_fails_verification_and_is_never_retried() {
 async fn pascal_case_claims_verify() {
     let emu = emulator(Config::new().product(product())).await;
     emu.push_fault(PRODUCT, Fault::Token(TokenVariant::PascalCaseClaims), 1);
-    check(&emu).await.run().await.unwrap();
+    check(&emu).run().await.unwrap();
 }
 
 #[tokio::test]
 async fn an_expired_key_version_still_passes_and_reports_the_rotation_time() {
     let rotation = 1_767_225_600; // 2026-01-01T00:00:00Z
     let emu = emulator(Config::new().product(product().expired(1, rotation))).await;
-    let entitlement = check(&emu).await.run().await.unwrap();
+    let entitlement = check(&emu).run().await.unwrap();
     assert_eq!(
         entitlement.key_rotation(),
         Some(UNIX_EPOCH + Duration::from_secs(rotation))
@@ -328,13 +293,12 @@ async fn an_expired_key_version_still_passes_and_reports_the_rotation_time() {
 async fn bad_configuration_makes_no_call() {
     let emu = emulator(Config::new().product(product())).await;
     let err = check(&emu)
-        .await
         .product_code("has spaces")
         .run()
         .await
         .unwrap_err();
     assert_eq!(err.exit_code(), 64, "{err}");
-    let err = check(&emu).await.key_version(2).run().await.unwrap_err();
+    let err = check(&emu).key_version(2).run().await.unwrap_err();
     assert_eq!(err.exit_code(), 64, "{err}");
     assert!(emu.calls().is_empty());
 }
@@ -342,11 +306,8 @@ async fn bad_configuration_makes_no_call() {
 #[tokio::test]
 async fn unknown_credentials_are_rejected_not_retried() {
     let emu = emulator(Config::new().product(product())).await;
-    let unknown = Credentials::new("AKIDUNKNOWN", "nope", None, None, "test");
-    let config = sdk_config_with(&emu, entitled::http_client(None).unwrap(), unknown).await;
     let err = check(&emu)
-        .await
-        .sdk_config(config)
+        .static_credentials(credentials("AKIDUNKNOWN", "nope"))
         .run()
         .await
         .unwrap_err();

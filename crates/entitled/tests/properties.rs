@@ -8,41 +8,24 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use entitled::{verify, Expected, KeySet, PublicKey, VerifiedToken, VerifyError};
+use entitled::{verify, Expected, KeyVersion, VerifiedToken, VerifyError};
 use entitled_emulator::token::{sign_raw, Scheme, SigningKey};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Map, Value};
 
-const PRODUCT: &str = "prod-prop-1234";
-const NONCE: &str = "nonce-sent-with-this-call";
-const NOW: u64 = 1_800_000_000;
+mod fixtures;
+use fixtures::{keys, product, KEY_V1, NONCE, NOW, PRODUCT};
+
 const MAX_AGE: Duration = Duration::from_secs(300);
 /// The header AWS sends, padded with a `kid` so that the header's base64 has
 /// trailing bits and `=` padding, which the base64 properties need.
 const HEADER: &str = r#"{"alg":"PS256","typ":"JWT","kid":"1"}"#;
 
-fn fixture(name: &str) -> String {
-    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
+/// The product's key, parsed once: every property signs with it.
 fn signing_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        SigningKey::from_pkcs8_pem(&fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem"))
-            .unwrap()
-    })
-}
-
-fn keys() -> &'static KeySet {
-    static KEYS: OnceLock<KeySet> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let pem = fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem");
-        KeySet::new()
-            .with(1, PublicKey::from_pem(pem.as_bytes()).unwrap())
-            .unwrap()
-    })
+    KEY.get_or_init(|| fixtures::signing_key(KEY_V1))
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -80,7 +63,7 @@ fn donor() -> &'static str {
 }
 
 fn check(token: &str) -> Result<VerifiedToken, VerifyError> {
-    let expected = Expected::new(PRODUCT, 1, NONCE)
+    let expected = Expected::new(product(), KeyVersion::FIRST, NONCE)
         .max_age(MAX_AGE)
         .at(UNIX_EPOCH + Duration::from_secs(NOW));
     verify(token, keys(), &expected)
@@ -316,7 +299,7 @@ proptest! {
     fn any_claim_changed_under_the_old_signature_is_refused(edit in edit()) {
         let [h, _, s] = segments(valid());
         let token = format!("{h}.{}.{s}", b64(apply(&edit).as_bytes()));
-        prop_assert_eq!(check(&token), Err(VerifyError::Signature(1)));
+        prop_assert_eq!(check(&token), Err(VerifyError::Signature(KeyVersion::FIRST)));
     }
 }
 

@@ -5,28 +5,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use entitled::{verify, Expected, KeySet, PublicKey, VerifyError};
-use entitled_emulator::token::{sign_raw, Scheme, SigningKey};
+use entitled::{verify, Expected, KeyVersion, VerifyError};
+use entitled_emulator::token::{sign_raw, Scheme};
 use serde_json::{json, Value};
 
-const PRODUCT: &str = "prod-test-1234";
-const NONCE: &str = "nonce-sent-with-this-call";
-const NOW: u64 = 1_800_000_000;
-
-fn fixture(name: &str) -> String {
-    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn private_key(name: &str) -> SigningKey {
-    SigningKey::from_pkcs8_pem(&fixture(&format!("TEST-ONLY-{name}.private.pem"))).unwrap()
-}
-
-fn keys() -> KeySet {
-    let v1 = PublicKey::from_pem(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem").as_bytes())
-        .unwrap();
-    KeySet::new().with(1, v1).unwrap()
-}
+mod fixtures;
+use fixtures::{keys, product, signing_key, ATTACKER, KEY_V1, NONCE, NOW, PRODUCT};
 
 #[derive(Clone, Copy)]
 enum Sig {
@@ -42,12 +26,12 @@ fn b64(bytes: &[u8]) -> String {
 
 fn sign(header: &str, payload: &str, sig: Sig) -> String {
     match sig {
-        Sig::Pss(key) => sign_raw(header, payload, &private_key(key), Scheme::Ps256),
-        Sig::Pkcs1(key) => sign_raw(header, payload, &private_key(key), Scheme::Rs256Pkcs1),
+        Sig::Pss(key) => sign_raw(header, payload, &signing_key(key), Scheme::Ps256),
+        Sig::Pkcs1(key) => sign_raw(header, payload, &signing_key(key), Scheme::Rs256Pkcs1),
         // The classic confusion attack: HMAC keyed with the public key text.
         Sig::Hmac => {
             let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
-            let secret = fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem");
+            let secret = fixtures::public_pem(KEY_V1);
             let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
             format!(
                 "{input}.{}",
@@ -59,7 +43,7 @@ fn sign(header: &str, payload: &str, sig: Sig) -> String {
 }
 
 const PS256: &str = r#"{"alg":"PS256","typ":"JWT"}"#;
-const V1: Sig = Sig::Pss("product-key-v1-rsa3072");
+const V1: Sig = Sig::Pss(KEY_V1);
 
 fn claims() -> Value {
     json!({"productCode": PRODUCT, "publicKeyVersion": 1, "nonce": NONCE, "iat": NOW})
@@ -93,13 +77,19 @@ fn ok(r: &Result<entitled::VerifiedToken, VerifyError>) -> bool {
         .is_ok_and(|t| t.product_code() == PRODUCT && t.nonce() == NONCE && t.key_version() == 1)
 }
 
-#[test]
-fn every_bad_token_is_refused_with_its_reason() {
-    let now = UNIX_EPOCH + Duration::from_secs(NOW);
-    let plain = |token: String| (token, None::<Duration>);
-    let aged = |token: String| (token, Some(Duration::from_secs(300)));
+/// A token verified with no maximum age.
+fn plain(token: String) -> Input {
+    (token, None)
+}
 
-    let rows: Vec<Row> = vec![
+/// A token verified with a maximum age of 5 minutes.
+fn aged(token: String) -> Input {
+    (token, Some(Duration::from_secs(300)))
+}
+
+/// The table: one row per way a token can be wrong.
+fn rows() -> Vec<Row> {
+    vec![
         ("valid camelCase", plain(valid()), ok),
         (
             "valid PascalCase",
@@ -183,7 +173,7 @@ fn every_bad_token_is_refused_with_its_reason() {
             plain(sign(
                 r#"{"alg":"RS256","typ":"JWT"}"#,
                 &claims().to_string(),
-                Sig::Pkcs1("product-key-v1-rsa3072"),
+                Sig::Pkcs1(KEY_V1),
             )),
             |r| matches!(r, Err(VerifyError::Algorithm(a)) if a == "RS256"),
         ),
@@ -214,21 +204,13 @@ fn every_bad_token_is_refused_with_its_reason() {
         ),
         (
             "PKCS#1 v1.5 signature under a PS256 header",
-            plain(sign(
-                PS256,
-                &claims().to_string(),
-                Sig::Pkcs1("product-key-v1-rsa3072"),
-            )),
-            |r| matches!(r, Err(VerifyError::Signature(1))),
+            plain(sign(PS256, &claims().to_string(), Sig::Pkcs1(KEY_V1))),
+            |r| matches!(r, Err(VerifyError::Signature(KeyVersion::FIRST))),
         ),
         (
             "signed with another key",
-            plain(sign(
-                PS256,
-                &claims().to_string(),
-                Sig::Pss("attacker-key-rsa3072"),
-            )),
-            |r| matches!(r, Err(VerifyError::Signature(1))),
+            plain(sign(PS256, &claims().to_string(), Sig::Pss(ATTACKER))),
+            |r| matches!(r, Err(VerifyError::Signature(KeyVersion::FIRST))),
         ),
         (
             "signed with key version 2's key",
@@ -237,7 +219,7 @@ fn every_bad_token_is_refused_with_its_reason() {
                 &claims().to_string(),
                 Sig::Pss("product-key-v2-rsa3072"),
             )),
-            |r| matches!(r, Err(VerifyError::Signature(1))),
+            |r| matches!(r, Err(VerifyError::Signature(KeyVersion::FIRST))),
         ),
         (
             "signed with a 2048-bit key",
@@ -246,7 +228,7 @@ fn every_bad_token_is_refused_with_its_reason() {
                 &claims().to_string(),
                 Sig::Pss("product-key-rsa2048"),
             )),
-            |r| matches!(r, Err(VerifyError::Signature(1))),
+            |r| matches!(r, Err(VerifyError::Signature(KeyVersion::FIRST))),
         ),
         (
             "payload swapped under a valid signature",
@@ -257,12 +239,12 @@ fn every_bad_token_is_refused_with_its_reason() {
                 })
                 .as_bytes()),
             )),
-            |r| matches!(r, Err(VerifyError::Signature(1))),
+            |r| matches!(r, Err(VerifyError::Signature(KeyVersion::FIRST))),
         ),
         (
             "header swapped under a valid signature",
             plain(replace_segment(0, &b64(br#"{"alg":"PS256"}"#))),
-            |r| matches!(r, Err(VerifyError::Signature(1))),
+            |r| matches!(r, Err(VerifyError::Signature(KeyVersion::FIRST))),
         ),
         (
             "signature truncated",
@@ -270,7 +252,7 @@ fn every_bad_token_is_refused_with_its_reason() {
                 let t = valid();
                 t[..t.len() - 4].to_owned()
             }),
-            |r| matches!(r, Err(VerifyError::Signature(1))),
+            |r| matches!(r, Err(VerifyError::Signature(KeyVersion::FIRST))),
         ),
         (
             "wrong product code",
@@ -307,7 +289,7 @@ fn every_bad_token_is_refused_with_its_reason() {
                 matches!(
                     r,
                     Err(VerifyError::KeyVersion {
-                        expected: 1,
+                        expected: KeyVersion::FIRST,
                         found: 2
                     })
                 )
@@ -572,15 +554,19 @@ fn every_bad_token_is_refused_with_its_reason() {
             )),
             |r| matches!(r, Err(VerifyError::TooLarge { .. })),
         ),
-    ];
+    ]
+}
 
+#[test]
+fn every_bad_token_is_refused_with_its_reason() {
+    let now = UNIX_EPOCH + Duration::from_secs(NOW);
     let mut failures = Vec::new();
-    for (name, (token, max_age), expect) in &rows {
-        let mut expected = Expected::new(PRODUCT, 1, NONCE).at(now);
+    for (name, (token, max_age), expect) in &rows() {
+        let mut expected = Expected::new(product(), KeyVersion::FIRST, NONCE).at(now);
         if let Some(age) = max_age {
             expected = expected.max_age(*age);
         }
-        let result = verify(token, &keys(), &expected);
+        let result = verify(token, keys(), &expected);
         if !expect(&result) {
             failures.push(format!("{name}: got {result:?}"));
         }
@@ -595,10 +581,11 @@ fn every_bad_token_is_refused_with_its_reason() {
 
 #[test]
 fn a_version_with_no_trusted_key_is_refused() {
-    let expected = Expected::new(PRODUCT, 2, NONCE);
+    let v2 = KeyVersion::try_from(2u32).unwrap();
+    let expected = Expected::new(product(), v2, NONCE);
     assert_eq!(
-        verify(&valid(), &keys(), &expected),
-        Err(VerifyError::UnknownKeyVersion(2))
+        verify(&valid(), keys(), &expected),
+        Err(VerifyError::UnknownKeyVersion(v2))
     );
 }
 
@@ -615,7 +602,8 @@ fn iat_is_checked_against_the_real_clock_by_default() {
         }),
         V1,
     );
-    let result = verify(&future, &keys(), &Expected::new(PRODUCT, 1, NONCE));
+    let expected = Expected::new(product(), KeyVersion::FIRST, NONCE);
+    let result = verify(&future, keys(), &expected);
     assert!(
         matches!(result, Err(VerifyError::IssuedInFuture { .. })),
         "{result:?}"

@@ -14,7 +14,9 @@
 
 use std::process::ExitCode;
 
-use entitled::{verify_handoff_from_env, HandoffError, KeySet, PublicKey};
+use entitled_verify::{
+    verify_handoff_from_env, HandoffError, KeySet, KeyVersion, ProductCode, PublicKey,
+};
 
 /// Compiled in, like the guard's: the environment and command line are the
 /// buyer's to change.
@@ -22,13 +24,11 @@ const PRODUCT_CODE: &str = "demo-product";
 /// TEST-ONLY key from this repository; use your product's key.
 const PUBLIC_KEY_PEM: &[u8] =
     include_bytes!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem");
-const KEY_VERSION: u32 = 1;
+const KEY_VERSION: KeyVersion = KeyVersion::FIRST;
 
 fn main() -> ExitCode {
-    let keys = match PublicKey::from_pem(PUBLIC_KEY_PEM)
-        .and_then(|k| KeySet::new().with(KEY_VERSION, k))
-    {
-        Ok(keys) => keys,
+    let (product_code, keys) = match configured() {
+        Ok(configured) => configured,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(64);
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     };
     // Checks signature, product code, key version, that the token's nonce
     // equals ENTITLED_NONCE, and an age of at most 5 minutes.
-    match verify_handoff_from_env(&keys, PRODUCT_CODE, KEY_VERSION) {
+    match verify_handoff_from_env(&keys, &product_code, KEY_VERSION) {
         Ok(token) => {
             println!(
                 "hand-off verified: product {}, key version {}; the paid application starts now (PID {})",
@@ -55,4 +55,11 @@ fn main() -> ExitCode {
             ExitCode::from(65)
         }
     }
+}
+
+/// The compiled-in product code and key, validated.
+fn configured() -> Result<(ProductCode, KeySet), Box<dyn std::error::Error>> {
+    let product_code = PRODUCT_CODE.parse()?;
+    let key = PublicKey::from_pem(PUBLIC_KEY_PEM)?;
+    Ok((product_code, KeySet::new().with(KEY_VERSION, key)))
 }

@@ -20,7 +20,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use entitled::{Check, CheckError, ConfigError, Entitlement, KeySet, PublicKey};
+use entitled::{Check, CheckError, ConfigError, Entitlement, KeySet, KeyVersion, PublicKey};
 
 /// Your product code from the AWS Marketplace Management Portal.
 const PRODUCT_CODE: &str = "demo-product";
@@ -28,7 +28,7 @@ const PRODUCT_CODE: &str = "demo-product";
 /// This one is a TEST-ONLY key from this repository.
 const PUBLIC_KEY_PEM: &[u8] =
     include_bytes!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem");
-const KEY_VERSION: u32 = 1;
+const KEY_VERSION: KeyVersion = KeyVersion::FIRST;
 
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -64,9 +64,7 @@ fn main() -> ExitCode {
 
 async fn check_entitlement() -> Result<Entitlement, CheckError> {
     let key = PublicKey::from_pem(PUBLIC_KEY_PEM).map_err(ConfigError::from)?;
-    let keys = KeySet::new()
-        .with(KEY_VERSION, key)
-        .map_err(ConfigError::from)?;
+    let keys = KeySet::new().with(KEY_VERSION, key);
     Check::builder()
         .product_code(PRODUCT_CODE)
         .keys(keys)

@@ -8,18 +8,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use base64::Engine as _;
 use jsonwebtoken::DecodingKey;
 
 use crate::der;
+use crate::key_version::KeyVersion;
+use crate::pem;
 
 /// ring's PS256 verifier refuses moduli outside 2048..=8192 bits, so we refuse
 /// them at load time with a clearer message.
 const MIN_BITS: usize = 2048;
 const MAX_BITS: usize = 8192;
-
-/// DER of the rsaEncryption OID, 1.2.840.113549.1.1.1.
-const RSA_ENCRYPTION_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 
 /// Why a public key was refused. Each message names the fix.
 #[derive(Debug, thiserror::Error)]
@@ -69,17 +67,15 @@ pub enum KeyError {
         /// The modulus size.
         bits: usize,
     },
-    /// Key versions start at 1, as in RegisterUsage's `PublicKeyVersion`.
-    #[error("public key version 0 is invalid; key versions start at 1")]
-    VersionZero,
 }
 
 /// One product RSA public key, checked to be usable for PS256.
 ///
 /// ```
 /// let pem = std::fs::read("../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem").unwrap();
-/// let key = entitled::PublicKey::from_pem(&pem).unwrap();
+/// let key = entitled_verify::PublicKey::from_pem(&pem).unwrap();
 /// assert_eq!(key.bits(), 3072);
+/// assert!(entitled_verify::PublicKey::from_pem(b"not a key").is_err());
 /// ```
 #[derive(Clone)]
 pub struct PublicKey {
@@ -134,16 +130,16 @@ impl PublicKey {
         let not_pem = || KeyError::NotPem {
             origin: origin.to_owned(),
         };
-        let text = std::str::from_utf8(pem).map_err(|_| not_pem())?;
-        let (label, body) = pem_block(text).ok_or_else(not_pem)?;
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .map_err(|_| KeyError::BadBase64 {
+        let block = pem::decode_first(pem).map_err(|e| match e {
+            pem::PemError::BadBase64 => KeyError::BadBase64 {
                 origin: origin.to_owned(),
-            })?;
-        match label {
-            "PUBLIC KEY" => Self::from_spki(&der, origin),
-            "RSA PUBLIC KEY" => Self::from_pkcs1(&der, origin),
+            },
+            _ => not_pem(),
+        })?;
+        let der = block.der.as_slice();
+        match block.label.as_str() {
+            "PUBLIC KEY" => Self::from_spki(der, origin),
+            "RSA PUBLIC KEY" => Self::from_pkcs1(der, origin),
             _ => Err(not_pem()),
         }
     }
@@ -169,7 +165,7 @@ impl PublicKey {
         let bit_string = spki.expect(der::BIT_STRING).ok_or_else(malformed)?;
         let mut algorithm = der::Reader::new(algorithm);
         let oid = algorithm.expect(der::OID).ok_or_else(malformed)?;
-        if oid != RSA_ENCRYPTION_OID {
+        if oid != der::RSA_ENCRYPTION_OID {
             return Err(KeyError::NotRsa {
                 origin: origin.to_owned(),
             });
@@ -217,34 +213,18 @@ impl PublicKey {
     }
 }
 
-/// Finds the first PEM block and returns its label and base64 body.
-fn pem_block(text: &str) -> Option<(&str, String)> {
-    let begin = text.find("-----BEGIN ")?;
-    let after_begin = &text[begin + "-----BEGIN ".len()..];
-    let label_end = after_begin.find("-----")?;
-    let label = &after_begin[..label_end];
-    let body_and_rest = &after_begin[label_end + 5..];
-    let end_marker = format!("-----END {label}-----");
-    let end = body_and_rest.find(&end_marker)?;
-    let body: String = body_and_rest[..end]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    Some((label, body))
-}
-
 /// The product's trusted keys, by key version.
 ///
 /// ```
-/// use entitled::{KeySet, PublicKey};
+/// use entitled_verify::{KeySet, KeyVersion, PublicKey};
 /// let key = PublicKey::from_file("../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem").unwrap();
-/// let keys = KeySet::new().with(1, key).unwrap();
-/// assert!(keys.get(1).is_some());
-/// assert!(keys.get(2).is_none());
+/// let keys = KeySet::new().with(KeyVersion::FIRST, key);
+/// assert!(keys.get(KeyVersion::FIRST).is_some());
+/// assert!(keys.get("2".parse().unwrap()).is_none());
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct KeySet {
-    keys: BTreeMap<u32, PublicKey>,
+    keys: BTreeMap<KeyVersion, PublicKey>,
 }
 
 impl KeySet {
@@ -254,28 +234,14 @@ impl KeySet {
     }
 
     /// Adds (or replaces) the key for `version`.
-    pub fn with(mut self, version: u32, key: PublicKey) -> Result<Self, KeyError> {
-        self.insert(version, key)?;
-        Ok(self)
-    }
-
-    /// Adds (or replaces) the key for `version`.
-    pub fn insert(&mut self, version: u32, key: PublicKey) -> Result<(), KeyError> {
-        if version == 0 {
-            return Err(KeyError::VersionZero);
-        }
+    pub fn with(mut self, version: KeyVersion, key: PublicKey) -> Self {
         self.keys.insert(version, key);
-        Ok(())
+        self
     }
 
     /// The key for `version`, if trusted.
-    pub fn get(&self, version: u32) -> Option<&PublicKey> {
+    pub fn get(&self, version: KeyVersion) -> Option<&PublicKey> {
         self.keys.get(&version)
-    }
-
-    /// The trusted key versions, ascending.
-    pub fn versions(&self) -> impl Iterator<Item = u32> + '_ {
-        self.keys.keys().copied()
     }
 }
 
@@ -352,15 +318,5 @@ mod tests {
         for len in 0..64 {
             assert!(PublicKey::from_der(&vec![0x30; len]).is_err());
         }
-    }
-
-    #[test]
-    fn version_zero_is_refused() {
-        let key =
-            PublicKey::from_file(fixture("TEST-ONLY-product-key-v1-rsa3072.public.pem")).unwrap();
-        assert!(matches!(
-            KeySet::new().with(0, key),
-            Err(KeyError::VersionZero)
-        ));
     }
 }

@@ -15,7 +15,9 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::keys::KeySet;
+use crate::key_version::KeyVersion;
+use crate::keys::{KeySet, PublicKey};
+use crate::product_code::ProductCode;
 
 /// Far above any real token (about 700 bytes with a 3072-bit key), far below
 /// anything that could hurt to decode.
@@ -47,10 +49,10 @@ pub enum VerifyError {
     CriticalHeader,
     /// No trusted key for the key version we asked for.
     #[error("no trusted public key for key version {0}; add the key AWS Marketplace gave for that version")]
-    UnknownKeyVersion(u32),
+    UnknownKeyVersion(KeyVersion),
     /// The signature does not verify under the product's key.
     #[error("token signature does not verify with the product's public key for version {0}; the answer did not come from AWS for this product, or the configured key is wrong")]
-    Signature(u32),
+    Signature(KeyVersion),
     /// A required claim is absent.
     #[error("token has no {0} claim")]
     MissingClaim(&'static str),
@@ -72,7 +74,7 @@ pub enum VerifyError {
     #[error("token is for key version {found}, not {expected}")]
     KeyVersion {
         /// The configured key version.
-        expected: u32,
+        expected: KeyVersion,
         /// The token's key version.
         found: u64,
     },
@@ -103,16 +105,23 @@ pub enum VerifyError {
 
 /// What the token must say to be accepted.
 ///
+/// Each part has its own type, so the product code and the nonce cannot be
+/// swapped by mistake.
+///
 /// ```
-/// use std::time::Duration;
-/// let expected = entitled::Expected::new("prod-1234", 1, "the-nonce-we-sent")
-///     .max_age(Duration::from_secs(300));
-/// assert_eq!(expected.product_code(), "prod-1234");
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use entitled_verify::{verify, Expected, KeySet, KeyVersion, ProductCode, VerifyError};
+/// let product: ProductCode = "prod-1234".parse().unwrap();
+/// let expected = Expected::new(&product, KeyVersion::FIRST, "the-nonce-we-sent")
+///     .max_age(Duration::from_secs(300))
+///     .at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+/// let result = verify("not-a-jwt", &KeySet::new(), &expected);
+/// assert!(matches!(result, Err(VerifyError::Malformed(_))));
 /// ```
 #[derive(Clone, Debug)]
 pub struct Expected<'a> {
-    product_code: &'a str,
-    key_version: u32,
+    product_code: &'a ProductCode,
+    key_version: KeyVersion,
     nonce: &'a str,
     max_skew: Duration,
     max_age: Option<Duration>,
@@ -121,7 +130,7 @@ pub struct Expected<'a> {
 
 impl<'a> Expected<'a> {
     /// The product code, key version and nonce the token must carry.
-    pub fn new(product_code: &'a str, key_version: u32, nonce: &'a str) -> Self {
+    pub fn new(product_code: &'a ProductCode, key_version: KeyVersion, nonce: &'a str) -> Self {
         Self {
             product_code,
             key_version,
@@ -149,11 +158,6 @@ impl<'a> Expected<'a> {
         self.now = Some(now);
         self
     }
-
-    /// The product code expected.
-    pub fn product_code(&self) -> &str {
-        self.product_code
-    }
 }
 
 /// A token whose signature, algorithm and claims all checked out.
@@ -164,7 +168,7 @@ impl<'a> Expected<'a> {
 pub struct VerifiedToken {
     raw: String,
     product_code: String,
-    key_version: u32,
+    key_version: KeyVersion,
     nonce: String,
     issued_at: Option<SystemTime>,
 }
@@ -191,7 +195,7 @@ impl VerifiedToken {
     }
     /// The verified key version.
     pub fn key_version(&self) -> u32 {
-        self.key_version
+        self.key_version.get()
     }
     /// The verified nonce.
     pub fn nonce(&self) -> &str {
@@ -206,10 +210,12 @@ impl VerifiedToken {
 /// Verifies a RegisterUsage token against the product's keys.
 ///
 /// ```
-/// use entitled::{verify, Expected, KeySet, PublicKey, VerifyError};
+/// use entitled_verify::{verify, Expected, KeySet, KeyVersion, PublicKey, VerifyError};
 /// let key = PublicKey::from_file("../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem").unwrap();
-/// let keys = KeySet::new().with(1, key).unwrap();
-/// let err = verify("not.a.token", &keys, &Expected::new("prod", 1, "nonce")).unwrap_err();
+/// let keys = KeySet::new().with(KeyVersion::FIRST, key);
+/// let product = "prod".parse().unwrap();
+/// let expected = Expected::new(&product, KeyVersion::FIRST, "nonce");
+/// let err = verify("not.a.token", &keys, &expected).unwrap_err();
 /// assert!(matches!(err, VerifyError::Malformed(_)));
 /// ```
 pub fn verify(
@@ -316,8 +322,8 @@ fn check_header(header: &BTreeMap<String, Value>) -> Result<(), VerifyError> {
 fn check_signature(
     segments: &Segments<'_>,
     signature: &[u8],
-    key: &crate::PublicKey,
-    version: u32,
+    key: &PublicKey,
+    version: KeyVersion,
 ) -> Result<(), VerifyError> {
     // RSA signatures are exactly the modulus length; anything else is not one.
     if signature.len() != key.bits().div_ceil(8) {
@@ -384,13 +390,13 @@ impl Claims {
     }
 
     fn check(&self, expected: &Expected<'_>) -> Result<(), VerifyError> {
-        if self.product_code != expected.product_code {
+        if self.product_code != expected.product_code.as_str() {
             return Err(VerifyError::ProductCode {
-                expected: expected.product_code.to_owned(),
+                expected: expected.product_code.to_string(),
                 found: self.product_code.clone(),
             });
         }
-        if self.key_version != u64::from(expected.key_version) {
+        if self.key_version != u64::from(expected.key_version.get()) {
             return Err(VerifyError::KeyVersion {
                 expected: expected.key_version,
                 found: self.key_version,

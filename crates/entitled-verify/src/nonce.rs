@@ -17,8 +17,8 @@ pub struct RandomError;
 /// A fresh nonce from the OS CSPRNG, as URL-safe base64 without padding.
 ///
 /// ```
-/// let a = entitled::Nonce::generate().unwrap();
-/// let b = entitled::Nonce::generate().unwrap();
+/// let a = entitled_verify::Nonce::generate().unwrap();
+/// let b = entitled_verify::Nonce::generate().unwrap();
 /// assert_ne!(a, b);
 /// assert_eq!(a.as_str().len(), 43);
 /// ```
@@ -35,11 +35,6 @@ impl Nonce {
         Ok(Self(
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
         ))
-    }
-
-    /// Wraps a nonce received from elsewhere, such as `ENTITLED_NONCE`.
-    pub fn from_received(text: impl Into<String>) -> Self {
-        Self(text.into())
     }
 
     /// The nonce text as sent to AWS.

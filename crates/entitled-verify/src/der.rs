@@ -14,6 +14,10 @@ pub(crate) const BIT_STRING: u8 = 0x03;
 pub(crate) const NULL: u8 = 0x05;
 pub(crate) const OID: u8 = 0x06;
 
+/// DER content bytes of the rsaEncryption OID, 1.2.840.113549.1.1.1.
+pub(crate) const RSA_ENCRYPTION_OID: &[u8] =
+    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
 /// Reads consecutive TLVs from a byte slice.
 pub(crate) struct Reader<'a> {
     rest: &'a [u8],
