@@ -4,6 +4,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use entitled::KeyVersion;
+
 use crate::exit::EXIT_CODES;
 use crate::flags::{self, Action, Options, FLAGS};
 use crate::log::{Format, Logger, Verbosity};
@@ -27,7 +29,7 @@ pub struct Cli {
     /// `--public-key`.
     pub public_key: Option<PathBuf>,
     /// `--public-key-version`.
-    pub public_key_version: Option<u32>,
+    pub public_key_version: Option<KeyVersion>,
     /// `--deadline`.
     pub deadline: Duration,
     /// `--attempt-timeout`.
@@ -218,7 +220,7 @@ mod tests {
         ]);
         assert_eq!(cli.product_code.as_deref(), Some("prod-1"));
         assert_eq!(cli.public_key, Some(PathBuf::from("/k.pem")));
-        assert_eq!(cli.public_key_version, Some(2));
+        assert_eq!(cli.public_key_version.map(KeyVersion::get), Some(2));
         assert_eq!(cli.deadline, Duration::from_secs(300));
         assert_eq!(cli.attempt_timeout, Duration::from_millis(500));
         assert_eq!(cli.logger.format, Format::Json);

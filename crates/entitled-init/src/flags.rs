@@ -6,6 +6,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use entitled::KeyVersion;
+
 use crate::duration::parse_duration;
 use crate::log::Format;
 
@@ -17,7 +19,7 @@ pub struct Options {
     /// `--public-key`.
     pub public_key: Option<PathBuf>,
     /// `--public-key-version`.
-    pub public_key_version: Option<u32>,
+    pub public_key_version: Option<KeyVersion>,
     /// `--deadline`.
     pub deadline: Option<Duration>,
     /// `--attempt-timeout`.
@@ -236,13 +238,11 @@ fn utf8(value: OsString) -> Result<String, String> {
         .map_err(|v| format!("{v:?} is not valid UTF-8"))
 }
 
-fn parse_key_version(text: &str) -> Result<u32, String> {
-    match text.parse::<u32>() {
-        Ok(v) if v >= 1 && v <= i32::MAX as u32 => Ok(v),
-        _ => Err(format!(
-            "{text:?} is not a key version; use the integer (from 1) AWS Marketplace gave with the key"
-        )),
-    }
+/// The range lives in `KeyVersion` alone; the flag only names the fix.
+fn parse_key_version(text: &str) -> Result<KeyVersion, String> {
+    text.parse::<KeyVersion>().map_err(|_| {
+        format!("{text:?} is not a key version; use the integer (from 1) AWS Marketplace gave with the key")
+    })
 }
 
 #[cfg(test)]

@@ -68,10 +68,7 @@ pub fn resolve(cli: &Cli, compiled: &Compiled) -> Result<Product, Failure> {
                     "--public-key is missing; pass the product's PEM public key file from AWS Marketplace".into(),
                 ));
             };
-            let version = match cli.public_key_version {
-                Some(flag) => KeyVersion::try_from(flag).map_err(ConfigError::from)?,
-                None => KeyVersion::FIRST,
-            };
+            let version = cli.public_key_version.unwrap_or(KeyVersion::FIRST);
             (
                 version,
                 PublicKey::from_file(path).map_err(ConfigError::from)?,
