@@ -189,6 +189,18 @@ fn admin_routes() {
         raw_http(addr, "GET", "/_emulator/public-key", &[], "").0,
         400
     );
+    // Codes and versions no call could name are refused by the same rules as calls.
+    for query in ["product=", "product=a%20b", "product=prod-1&version=0"] {
+        let (status, _, body) = raw_http(
+            addr,
+            "GET",
+            &format!("/_emulator/public-key?{query}"),
+            &[],
+            "",
+        );
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(body.contains(" is invalid"), "{query}: {body}");
+    }
     assert_eq!(
         raw_http(addr, "GET", "/_emulator/health", &[], "").2,
         "ok\n"
