@@ -49,12 +49,24 @@ impl KeyVersion {
     /// ```
     pub const MAX: KeyVersion = match NonZeroU32::new(MAX) {
         Some(max) => KeyVersion(max),
+        // Never taken (MAX is not zero); a const item has no `?` or fallible result.
         None => Self::FIRST,
     };
 
     /// The version number.
     pub fn get(self) -> u32 {
         self.0.get()
+    }
+
+    /// Any other integer type, through `u32` so the range is checked in one place.
+    fn from_integer<T>(value: T) -> Result<Self, KeyVersionError>
+    where
+        T: Copy + fmt::Display,
+        u32: TryFrom<T>,
+    {
+        u32::try_from(value)
+            .map_err(|_| KeyVersionError(value.to_string()))
+            .and_then(Self::try_from)
     }
 }
 
@@ -77,9 +89,7 @@ impl TryFrom<u32> for KeyVersion {
 impl TryFrom<i32> for KeyVersion {
     type Error = KeyVersionError;
     fn try_from(value: i32) -> Result<Self, Self::Error> {
-        u32::try_from(value)
-            .map_err(|_| KeyVersionError(value.to_string()))
-            .and_then(Self::try_from)
+        Self::from_integer(value)
     }
 }
 
@@ -87,18 +97,14 @@ impl TryFrom<i32> for KeyVersion {
 impl TryFrom<i64> for KeyVersion {
     type Error = KeyVersionError;
     fn try_from(value: i64) -> Result<Self, Self::Error> {
-        u32::try_from(value)
-            .map_err(|_| KeyVersionError(value.to_string()))
-            .and_then(Self::try_from)
+        Self::from_integer(value)
     }
 }
 
 impl TryFrom<u64> for KeyVersion {
     type Error = KeyVersionError;
     fn try_from(value: u64) -> Result<Self, Self::Error> {
-        u32::try_from(value)
-            .map_err(|_| KeyVersionError(value.to_string()))
-            .and_then(Self::try_from)
+        Self::from_integer(value)
     }
 }
 
