@@ -2,6 +2,7 @@
 //! registration tokens. No SigV4 here; it is a test tool on loopback.
 
 use bytes::Bytes;
+use entitled_verify::{KeyVersion, ProductCode};
 use http::{Method, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -101,17 +102,18 @@ async fn public_key(state: &State, query: &str) -> Response<Body> {
             "query parameter product=CODE is required\n",
         );
     };
-    let version = match query_param(query, "version").map(|v| v.parse::<u32>()) {
-        None => 1,
-        Some(Ok(v)) => v,
-        Some(Err(_)) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "version must be a positive integer\n",
-            )
-        }
+    // Refused before any lookup: an unconfigured code would otherwise get a key generated
+    // for it, though no call could ever name it.
+    let product = match ProductCode::try_from(product) {
+        Ok(code) => code,
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
-    match state.keys.resolve(&product, version).await {
+    let version = match query_param(query, "version").map(|v| v.parse::<KeyVersion>()) {
+        None => KeyVersion::FIRST,
+        Some(Ok(v)) => v,
+        Some(Err(e)) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
+    };
+    match state.keys.resolve(product.as_str(), version.get()).await {
         Ok(k) => admin_response(
             StatusCode::OK,
             "application/x-pem-file",

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use entitled_verify::ProductCode;
 use serde::Deserialize;
 
 use crate::faults::{Fault, ScheduledFault};
@@ -361,13 +362,24 @@ impl ProductSpec {
         }
     }
 
-    /// The product: key files read (relative paths against `base_dir`), other keys generated.
+    /// The product: code checked, key files read (relative paths against `base_dir`), other
+    /// keys generated.
     ///
     /// # Errors
+    /// [`EmulatorError::Config`] for a code that is not a valid [`ProductCode`] (empty, too
+    /// long, or outside the model's pattern: no call could ever name it),
     /// [`EmulatorError::File`] for an unreadable key file, [`EmulatorError::Key`] (naming the
     /// file) for one that is not a usable RSA PKCS#8 key.
+    ///
+    /// ```
+    /// use entitled_emulator::{EmulatorError, ProductSpec};
+    /// let err = ProductSpec::new("").into_product(".".as_ref()).unwrap_err();
+    /// assert!(matches!(&err, EmulatorError::Config(m) if m.contains("1-255 characters")), "{err}");
+    /// ```
     pub fn into_product(self, base_dir: &Path) -> Result<Product, EmulatorError> {
-        let mut product = Product::new(self.code);
+        let code = ProductCode::try_from(self.code)
+            .map_err(|e| EmulatorError::Config(format!("products: {e}")))?;
+        let mut product = Product::new(code.as_str());
         for k in self.keys {
             product = match k.key_file {
                 Some(file) => {

@@ -7,6 +7,7 @@ pub(crate) mod register_usage;
 pub(crate) mod resolve_customer;
 pub(crate) mod usage;
 
+use entitled_verify::ProductCode;
 use serde::de::DeserializeOwned;
 
 use crate::faults::Change;
@@ -137,36 +138,37 @@ pub(crate) fn check_len(member: &str, s: &str, min: usize, max: usize) -> Result
     Ok(())
 }
 
-/// `ProductCode`: 1–255 characters matching `^[-a-zA-Z0-9/=:_.@]*$`.
+/// `ProductCode`, decided by [`ProductCode`] alone. A refused code gets the constraint AWS
+/// names for it: the length first, then the pattern.
 pub(crate) fn check_product_code(s: &str) -> Result<(), ServiceError> {
-    check_len("productCode", s, 1, 255)?;
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-/=:_.@".contains(c))
-    {
-        return Err(ServiceError::validation(
-            "productCode",
-            s,
-            "Member must satisfy regular expression pattern: ^[-a-zA-Z0-9/=:_.@]*$",
-        ));
+    if ProductCode::try_from(s).is_ok() {
+        return Ok(());
     }
-    Ok(())
+    check_len("productCode", s, 1, ProductCode::MAX_LEN)?;
+    Err(ServiceError::validation(
+        "productCode",
+        s,
+        &format!(
+            "Member must satisfy regular expression pattern: {}",
+            ProductCode::PATTERN
+        ),
+    ))
 }
 
 pub(crate) fn check_range(member: &str, v: i64, min: i64, max: i64) -> Result<(), ServiceError> {
-    if v < min {
-        return Err(ServiceError::validation(
-            member,
-            &v.to_string(),
-            &format!("Member must have value greater than or equal to {min}"),
-        ));
+    if (min..=max).contains(&v) {
+        Ok(())
+    } else {
+        Err(range_error(member, v, min, max))
     }
-    if v > max {
-        return Err(ServiceError::validation(
-            member,
-            &v.to_string(),
-            &format!("Member must have value less than or equal to {max}"),
-        ));
-    }
-    Ok(())
+}
+
+/// The `ValidationException` for `v` outside `min..=max`, naming the bound it broke as AWS does.
+pub(crate) fn range_error(member: &str, v: i64, min: i64, max: i64) -> ServiceError {
+    let constraint = if v < min {
+        format!("Member must have value greater than or equal to {min}")
+    } else {
+        format!("Member must have value less than or equal to {max}")
+    };
+    ServiceError::validation(member, &v.to_string(), &constraint)
 }
