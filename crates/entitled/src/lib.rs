@@ -41,6 +41,7 @@ pub use error::{CheckError, ConfigError};
 // Token verification lives in `entitled-verify`, which has no network or AWS
 // dependency; re-exported so `use entitled::{KeySet, verify, ..}` works.
 pub use connection::StaticCredentials;
+pub use entitled_verify::calendar;
 pub use entitled_verify::{
     verify, verify_handoff, verify_handoff_from_env, Expected, Handoff, HandoffError, KeyError,
     KeySet, KeyVersion, KeyVersionError, Nonce, ProductCode, ProductCodeError, PublicKey,
