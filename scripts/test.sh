@@ -10,6 +10,9 @@ if cargo tree --locked --workspace -e normal --prefix none | grep -E '^(aws-lc-s
   exit 1
 fi
 
+# Each crate's modules form a tree: no module imports another that imports it back.
+python3 scripts/module_tree.py crates/*/src
+
 # The guard ships as a static musl binary, and the chroot test runs that build.
 rustup target add x86_64-unknown-linux-musl >/dev/null
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init

@@ -8,7 +8,8 @@ use entitled::KeyVersion;
 
 use crate::exit::EXIT_CODES;
 use crate::flags::{self, Action, Options, FLAGS};
-use crate::log::{Format, Logger, Verbosity};
+use crate::log::{Logger, Verbosity};
+pub use crate::usage::UsageError;
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -40,17 +41,6 @@ pub struct Cli {
     pub logger: Logger,
     /// COMMAND and its arguments, exactly as given.
     pub command: Vec<OsString>,
-}
-
-/// A bad command line. Exit 64; no call is made.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}; see `entitled --help`")]
-pub struct UsageError {
-    /// What is wrong and how to fix it.
-    pub message: String,
-    /// The log format asked for before the error, so the error line is
-    /// written in it.
-    pub format: Format,
 }
 
 /// The default `--deadline`: AWS advises retrying for up to 30 minutes.
@@ -178,6 +168,7 @@ values compiled into this binary.
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::Format;
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()

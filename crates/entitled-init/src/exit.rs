@@ -3,8 +3,8 @@
 
 use entitled::CheckError;
 
-use crate::cli::UsageError;
 use crate::exec::ExecError;
+use crate::usage::UsageError;
 
 /// Every way the guard can end other than by becoming the program.
 #[derive(Debug, thiserror::Error)]

@@ -30,6 +30,7 @@ mod flags;
 mod log;
 mod product;
 mod signals;
+mod usage;
 
 use std::ffi::{CStr, OsStr, OsString};
 use std::io::Write as _;
