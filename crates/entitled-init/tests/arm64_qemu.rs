@@ -34,9 +34,8 @@ const EM_AARCH64: u16 = 183;
 fn aarch64_guard() -> PathBuf {
     let path = std::env::var_os(GUARD_VAR).map(PathBuf::from).unwrap_or_else(|| {
         panic!(
-            "{GUARD_VAR} is not set; run ./scripts/test.sh, or build the guard with \
-             `scripts/release.sh --build-only aarch64-unknown-linux-musl` and set \
-             {GUARD_VAR}=target/aarch64-unknown-linux-musl/release/entitled"
+            "{GUARD_VAR} is not set; run ./scripts/test.sh, which builds the aarch64 guard \
+             (apt-get install -y gcc-aarch64-linux-gnu qemu-user-static first) and sets it"
         )
     });
     let bytes = std::fs::read(&path)
