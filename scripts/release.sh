@@ -11,13 +11,13 @@
 # NAME-VERSION-ARCH-linux.cdx.json (CycloneDX SBOM); then
 # THIRD-PARTY-LICENSES.txt for everything compiled in, and SHA256SUMS.
 #
-# Installs what it needs: rustup targets, Debian's aarch64 cross C compiler,
-# and cargo-auditable at a pinned version. Needs root for apt-get only when
-# the cross compiler is missing.
+# Installs what it needs: rustup targets, Debian's aarch64 cross C compiler
+# and cargo-auditable at a pinned version (all in scripts/lib/musl_build.sh).
+# Needs root for apt-get only when the cross compiler is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-source scripts/lib/musl_cross.sh
+source scripts/lib/musl_build.sh
 
 # What ships: PACKAGE:BINARY. Adding the meter is one line here:
 # entitled-meter's package and binary, e.g. "entitled-meter:entitled-meter".
@@ -26,7 +26,6 @@ BINARIES=(
 )
 # The contract's size limit for the guard, in bytes.
 GUARD_LIMIT=$((4 * 1024 * 1024))
-CARGO_AUDITABLE_VERSION=0.7.7
 
 usage() {
   echo "usage: scripts/release.sh [--verify-reproducible]" >&2
@@ -36,11 +35,9 @@ usage() {
 install_tools() {
   local target
   for target in "${MUSL_TARGETS[@]}"; do
-    musl_cross_install "$target"
+    musl_install "$target"
   done
-  if [[ $(cargo auditable --version 2>/dev/null) != *" $CARGO_AUDITABLE_VERSION"* ]]; then
-    cargo install --locked --version "$CARGO_AUDITABLE_VERSION" cargo-auditable
-  fi
+  musl_install_auditable
   command -v file >/dev/null || { echo "error: \`file\` is missing; apt-get install -y file" >&2; exit 1; }
 }
 
@@ -77,8 +74,7 @@ build() {
     for entry in "${BINARIES[@]}"; do
       package=${entry%%:*} binary=${entry#*:}
       version=$(package_version "$package")
-      (musl_cross_env "$target" &&
-        cargo auditable build --locked --release --target "$target" -p "$package" --bin "$binary")
+      musl_release_build "$target" "$package" "$binary"
       artifact=dist/$binary-$version-$arch-linux
       cp "$CARGO_TARGET_DIR/$target/release/$binary" "$artifact"
       if ! file "$artifact" | grep -q "statically linked"; then

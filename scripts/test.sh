@@ -18,10 +18,10 @@ cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-in
 # The aarch64 release guard, run under qemu-aarch64-static by
 # crates/entitled-init/tests/arm64_qemu.rs; the cross set-up is shared with
 # scripts/release.sh. Missing tools fail here with the install command.
-source scripts/lib/musl_cross.sh
+source scripts/lib/musl_build.sh
 rustup target add aarch64-unknown-linux-musl >/dev/null
-musl_cross_check aarch64-unknown-linux-musl
-(musl_cross_env aarch64-unknown-linux-musl &&
+musl_check aarch64-unknown-linux-musl
+(musl_env aarch64-unknown-linux-musl &&
   cargo build --locked --release --target aarch64-unknown-linux-musl -p entitled-init)
 export ENTITLED_AARCH64_GUARD=$PWD/target/aarch64-unknown-linux-musl/release/entitled
 # Every dependency's licence is on deny.toml's allow-list; the checker's own
