@@ -21,6 +21,7 @@ and texts come from `cargo metadata` (offline, from the local registry
 cache). Output is deterministic: no clocks except SOURCE_DATE_EPOCH.
 """
 
+import datetime
 import hashlib
 import json
 import os
@@ -191,7 +192,6 @@ def _purl(package):
 
 def _source_date():
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
-    import datetime
     return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -200,7 +200,7 @@ def sbom(binary, out):
     known = _by_name_version(cargo_metadata())
     digest = hashlib.sha256(Path(binary).read_bytes()).hexdigest()
     root = next(p for p in audit["packages"] if p.get("root"))
-    components, dependencies = [], []
+    root_entry, components, dependencies = None, [], []
     for package in audit["packages"]:
         meta = known.get((package["name"], package["version"]), {})
         entry = {
@@ -216,14 +216,13 @@ def sbom(binary, out):
             entry["licenses"] = [{"expression": meta["license"]}]
         if package.get("root"):
             entry["hashes"] = [{"alg": "SHA-256", "content": digest}]
+            root_entry = entry
         else:
             components.append(entry)
         dependencies.append({
             "ref": _purl(package),
             "dependsOn": sorted(_purl(audit["packages"][i]) for i in package.get("dependencies", [])),
         })
-        if package.get("root"):
-            root_entry = entry
     document = {
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",

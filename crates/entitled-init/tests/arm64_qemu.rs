@@ -32,17 +32,28 @@ const EM_AARCH64: u16 = 183;
 /// The aarch64 guard that `scripts/test.sh` built, after checking that it
 /// is an aarch64 ELF executable.
 fn aarch64_guard() -> PathBuf {
-    let path = std::env::var_os(GUARD_VAR).map(PathBuf::from).unwrap_or_else(|| {
-        panic!(
-            "{GUARD_VAR} is not set; run ./scripts/test.sh, which builds the aarch64 guard \
+    let path = std::env::var_os(GUARD_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!(
+                "{GUARD_VAR} is not set; run ./scripts/test.sh, which builds the aarch64 guard \
              (apt-get install -y gcc-aarch64-linux-gnu qemu-user-static first) and sets it"
-        )
-    });
+            )
+        });
     let bytes = std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{GUARD_VAR}={}: {e}; run ./scripts/test.sh", path.display()));
-    assert_eq!(&bytes[..4], b"\x7fELF", "{} is not an ELF file", path.display());
+    assert!(
+        bytes.len() > 20 && bytes.starts_with(b"\x7fELF"),
+        "{} is not an ELF file",
+        path.display()
+    );
     let machine = u16::from_le_bytes([bytes[18], bytes[19]]);
-    assert_eq!(machine, EM_AARCH64, "{} is not an aarch64 binary", path.display());
+    assert_eq!(
+        machine,
+        EM_AARCH64,
+        "{} is not an aarch64 binary",
+        path.display()
+    );
     path
 }
 
@@ -55,7 +66,9 @@ fn qemu() -> PathBuf {
         .map(|dir| dir.join(QEMU))
         .find(|p| p.is_file())
         .unwrap_or_else(|| {
-            panic!("{QEMU} not found on PATH; install it with `apt-get install -y qemu-user-static`")
+            panic!(
+                "{QEMU} not found on PATH; install it with `apt-get install -y qemu-user-static`"
+            )
         })
 }
 
@@ -93,7 +106,10 @@ fn the_aarch64_guard_checks_execs_and_refuses_under_qemu() {
     let pid = child.id();
     let out = wait_output(child, LIMIT);
     assert_eq!(code(out.status), 0, "{}", describe(&out));
-    let nonce = emu.calls()[0].nonce.clone().expect("the guard sent a nonce");
+    let nonce = emu.calls()[0]
+        .nonce
+        .clone()
+        .expect("the guard sent a nonce");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         format!(
