@@ -106,7 +106,8 @@ verify_reproducible() {
     echo "note: uncommitted changes are not part of the check; it builds $commit" >&2
   fi
   work=$(mktemp -d /tmp/entitled-repro.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
+  # shellcheck disable=SC2064 # expand now: $work is local to this function
+  trap "rm -rf '$work'" EXIT
   for clone in "$work/first" "$work/second-checkout/elsewhere"; do
     mkdir -p "$(dirname "$clone")"
     git clone --quiet --no-checkout "$ROOT" "$clone"
