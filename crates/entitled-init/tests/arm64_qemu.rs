@@ -124,26 +124,25 @@ fn the_aarch64_guard_checks_execs_and_refuses_under_qemu() {
         describe(&out)
     );
 
-    // Not entitled: 77, one call, nothing runs.
-    emu.clear_calls();
-    let out = output_within(
-        guard_on_arm64(&qemu, &guard, &emu)
-            .args(product_flags(DENIED))
-            .args(["--", "sh", "-c", "echo must-not-run"]),
-        LIMIT,
-    );
-    assert_eq!(code(out.status), 77, "{}", describe(&out));
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
-    assert_eq!(emu.calls().len(), 1);
-
-    // A token signed with another key: 65, nothing runs.
-    emu.push_fault(PRODUCT, Fault::Token(TokenVariant::OtherKey), 1);
-    let out = output_within(
-        guard_on_arm64(&qemu, &guard, &emu)
-            .args(product_flags(PRODUCT))
-            .args(["--", "sh", "-c", "echo must-not-run"]),
-        LIMIT,
-    );
-    assert_eq!(code(out.status), 65, "{}", describe(&out));
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    // Refusals: (product, fault queued for it, exit code). Each makes one
+    // call and runs nothing.
+    let refusals = [
+        (DENIED, None, 77),
+        (PRODUCT, Some(Fault::Token(TokenVariant::OtherKey)), 65),
+    ];
+    for (product, fault, expected) in refusals {
+        emu.clear_calls();
+        if let Some(fault) = fault {
+            emu.push_fault(product, fault, 1);
+        }
+        let out = output_within(
+            guard_on_arm64(&qemu, &guard, &emu)
+                .args(product_flags(product))
+                .args(["--", "sh", "-c", "echo must-not-run"]),
+            LIMIT,
+        );
+        assert_eq!(code(out.status), expected, "{product}: {}", describe(&out));
+        assert!(out.stdout.is_empty(), "{product}: {}", describe(&out));
+        assert_eq!(emu.calls().len(), 1, "{product}: one call");
+    }
 }
