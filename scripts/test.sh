@@ -18,6 +18,22 @@ rustup target add x86_64-unknown-linux-musl >/dev/null
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init
 export ENTITLED_STATIC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-musl/release/entitled"
 
+# --- Release checks (issue 13): the arm64 (Graviton) guard and licences. ---
+# The aarch64 release guard, run under qemu-aarch64-static by
+# crates/entitled-init/tests/arm64_qemu.rs; the cross set-up is shared with
+# scripts/release.sh. Missing tools fail here with the install command.
+source scripts/lib/musl_build.sh
+rustup target add aarch64-unknown-linux-musl >/dev/null
+musl_check aarch64-unknown-linux-musl
+(musl_env aarch64-unknown-linux-musl &&
+  cargo build --locked --release --target aarch64-unknown-linux-musl -p entitled-init)
+export ENTITLED_AARCH64_GUARD=$PWD/target/aarch64-unknown-linux-musl/release/entitled
+# Every dependency's licence is on deny.toml's allow-list; the checker's own
+# tests prove it fails on one that is not.
+python3 scripts/test_licenses.py
+python3 scripts/licenses.py check
+# --- end of release checks ---
+
 # Unit, integration and doc tests of every crate. Benchmarks are not tests:
 # they print figures (see BENCHMARKS.md).
 cargo test --locked --workspace
