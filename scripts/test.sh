@@ -4,6 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Prerequisites on a fresh Debian machine (as root): file, for the static-binary
+# checks; gcc-aarch64-linux-gnu, for ring's C in the arm64 guard;
+# qemu-user-static, to run that guard; python3, for the licence and module
+# checks. Then the two musl targets.
+missing=()
+command -v file >/dev/null 2>&1 || missing+=(file)
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
+command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl >/dev/null
+target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+
 # One crypto stack: ring. Neither aws-lc-sys nor openssl-sys may enter the tree.
 if cargo tree --locked --workspace -e normal --prefix none | grep -E '^(aws-lc-sys|aws-lc-rs|openssl-sys) '; then
   echo "error: a second crypto stack entered the dependency tree (see above); keep aws-* default features off" >&2
@@ -14,20 +30,18 @@ fi
 python3 scripts/module_tree.py crates/*/src
 
 # The guard ships as a static musl binary, and the chroot test runs that build.
-rustup target add x86_64-unknown-linux-musl >/dev/null
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init
-export ENTITLED_STATIC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-musl/release/entitled"
+export ENTITLED_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitled"
 
 # --- Release checks (issue 13): the arm64 (Graviton) guard and licences. ---
 # The aarch64 release guard, run under qemu-aarch64-static by
 # crates/entitled-init/tests/arm64_qemu.rs; the cross set-up is shared with
 # scripts/release.sh. Missing tools fail here with the install command.
 source scripts/lib/musl_build.sh
-rustup target add aarch64-unknown-linux-musl >/dev/null
 musl_check aarch64-unknown-linux-musl
 (musl_env aarch64-unknown-linux-musl &&
   cargo build --locked --release --target aarch64-unknown-linux-musl -p entitled-init)
-export ENTITLED_AARCH64_GUARD=$PWD/target/aarch64-unknown-linux-musl/release/entitled
+export ENTITLED_AARCH64_GUARD=$target_dir/aarch64-unknown-linux-musl/release/entitled
 # Every dependency's licence is on deny.toml's allow-list; the checker's own
 # tests prove it fails on one that is not.
 python3 scripts/test_licenses.py
