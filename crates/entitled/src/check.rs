@@ -299,6 +299,7 @@ impl Check {
         };
 
         let mut attempts = 0u32;
+        let mut waits = self.backoff.waits();
         let mut last = String::from("no attempt finished before the deadline");
         loop {
             let remaining = deadline_at.saturating_duration_since(Instant::now());
@@ -314,9 +315,8 @@ impl Check {
                 Ok(Err(AttemptError::Transient(reason))) => reason,
                 Err(_) => format!("attempt timed out after {} ms", budget.as_millis()),
             };
-            let delay = self
-                .backoff
-                .delay(attempts)
+            let delay = waits
+                .next_wait()
                 .min(deadline_at.saturating_duration_since(Instant::now()));
             if let Some(hook) = &self.on_retry {
                 hook(&RetryEvent {
