@@ -12,8 +12,8 @@ use tokio::sync::watch;
 
 use crate::calls::CallRecord;
 use crate::faults::Fault;
-use crate::ops::Operation;
 use crate::keys::KeyStore;
+use crate::ops::Operation;
 use crate::state::{Received, State};
 use crate::wire::{admin_response, Body, DropConnection};
 use crate::{Config, EmulatorError};
@@ -157,7 +157,9 @@ impl Emulator {
     /// pass the fault over and leave its uses intact. `target` is a product code or `*`; a
     /// fault aimed at an operation never applies to `@credentials`.
     pub fn push_fault_for(&self, target: &str, operation: Operation, fault: Fault, times: u32) {
-        self.state.faults.push(target, fault, times, Some(operation));
+        self.state
+            .faults
+            .push(target, fault, times, Some(operation));
     }
 
     /// Removes every queued fault.

@@ -85,12 +85,18 @@ async fn batch_meter_usage_takes_24_hours_and_meter_usage_6_each_naming_its_wind
     );
     let err = batch(&client, 25 * HOUR).await.unwrap_err();
     assert!(err.contains("TimestampOutOfBoundsException"), "{err}");
-    assert!(err.contains("24 hours"), "the message states the window: {err}");
+    assert!(
+        err.contains("24 hours"),
+        "the message states the window: {err}"
+    );
 
     meter(&client, 5 * HOUR).await.unwrap();
     let err = meter(&client, 7 * HOUR).await.unwrap_err();
     assert!(err.starts_with("TimestampOutOfBoundsException"), "{err}");
-    assert!(err.contains("6 hours"), "the message states the window: {err}");
+    assert!(
+        err.contains("6 hours"),
+        "the message states the window: {err}"
+    );
 }
 
 /// Issues a registration token through the admin API, as a seller's test would.
@@ -172,7 +178,13 @@ async fn a_fault_aimed_at_batch_meter_usage_is_not_used_up_by_other_operations()
     let outcomes: Vec<_> = emulator.calls().into_iter().map(|c| c.outcome).collect();
     assert_eq!(
         outcomes,
-        ["ok", "ok", "ThrottlingException", "ThrottlingException", "ok"]
+        [
+            "ok",
+            "ok",
+            "ThrottlingException",
+            "ThrottlingException",
+            "ok"
+        ]
     );
 }
 

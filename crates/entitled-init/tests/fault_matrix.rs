@@ -220,7 +220,11 @@ fn rows() -> Vec<Row> {
 
 /// Runs the guard's `--check` against `emu` with `env` overrides; returns
 /// the exit code, the wall time and stderr.
-fn run_check(emu: &Emulator, deadline: Duration, env: &[(&str, String)]) -> (i32, Duration, String) {
+fn run_check(
+    emu: &Emulator,
+    deadline: Duration,
+    env: &[(&str, String)],
+) -> (i32, Duration, String) {
     let mut cmd = guard(emu);
     cmd.args(product_flags(PRODUCT))
         .args([
@@ -243,21 +247,22 @@ fn run_check(emu: &Emulator, deadline: Duration, env: &[(&str, String)]) -> (i32
 
 #[test]
 fn every_fault_ends_with_its_exit_code_within_the_bound() {
-    let results: Vec<(String, i32, i32, Duration, Duration, String)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = rows()
-            .into_iter()
-            .map(|row| {
-                scope.spawn(move || {
-                    let emu = emulator();
-                    emu.push_fault(row.target, row.fault, row.times);
-                    let (got, took, stderr) = run_check(&emu, row.deadline, &[]);
-                    let bound = wall_bound(row.deadline);
-                    (row.name.to_owned(), row.expect, got, took, bound, stderr)
+    let results: Vec<(String, i32, i32, Duration, Duration, String)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = rows()
+                .into_iter()
+                .map(|row| {
+                    scope.spawn(move || {
+                        let emu = emulator();
+                        emu.push_fault(row.target, row.fault, row.times);
+                        let (got, took, stderr) = run_check(&emu, row.deadline, &[]);
+                        let bound = wall_bound(row.deadline);
+                        (row.name.to_owned(), row.expect, got, took, bound, stderr)
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
 
     let mut failures = Vec::new();
     for (name, expect, got, took, bound, stderr) in &results {

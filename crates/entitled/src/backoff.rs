@@ -191,7 +191,10 @@ mod tests {
         let waits: Vec<_> = b.waits().take(8).collect();
         assert!(waits.iter().zip(1..).all(|(w, n)| *w <= b.ceiling(n)));
         let fourth: Vec<_> = (0..200).map(|_| b.waits().nth(3).unwrap()).collect();
-        assert!(fourth.iter().any(|d| *d != fourth[0]), "full jitter draws differ");
+        assert!(
+            fourth.iter().any(|d| *d != fourth[0]),
+            "full jitter draws differ"
+        );
         assert!(
             fourth.iter().any(|d| *d < Duration::from_secs(1)),
             "full jitter can wait less than the first ceiling"

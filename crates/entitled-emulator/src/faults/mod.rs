@@ -456,7 +456,10 @@ mod tests {
         assert_eq!(q.take_for_product(Some("p"), batch), Some(Fault::Drop));
         assert_eq!(q.take_for_product(Some("p"), batch), Some(Fault::Drop));
         assert_eq!(q.take_for_product(Some("p"), batch), Some(Fault::Stall));
-        assert_eq!(q.take_for_product(Some("p"), batch), Some(Fault::Unprocessed));
+        assert_eq!(
+            q.take_for_product(Some("p"), batch),
+            Some(Fault::Unprocessed)
+        );
         assert_eq!(q.take_for_product(Some("p"), batch), None);
     }
 
@@ -466,9 +469,15 @@ mod tests {
         let stall = Fault::Stall;
         q.push("p", stall.clone(), 1, Some(Operation::BatchMeterUsage));
         q.push("p", Fault::Drop, 1, None);
-        assert_eq!(q.take_for_product(Some("p"), Operation::RegisterUsage), Some(Fault::Drop));
+        assert_eq!(
+            q.take_for_product(Some("p"), Operation::RegisterUsage),
+            Some(Fault::Drop)
+        );
         assert_eq!(q.take_for_product(Some("p"), Operation::MeterUsage), None);
-        assert_eq!(q.take_for_product(Some("p"), Operation::BatchMeterUsage), Some(stall));
+        assert_eq!(
+            q.take_for_product(Some("p"), Operation::BatchMeterUsage),
+            Some(stall)
+        );
         assert!(q.snapshot().is_empty());
     }
 
