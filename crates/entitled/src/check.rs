@@ -157,7 +157,8 @@ impl CheckBuilder {
         self.attempt_timeout = timeout;
         self
     }
-    /// The wait between attempts.
+    /// The waits between attempts (default [`Backoff::default`]: AWS's
+    /// decorrelated jitter, base 1 s, cap 10 s).
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
