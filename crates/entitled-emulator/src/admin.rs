@@ -33,10 +33,14 @@ Admin API (no signing):
   DELETE /_emulator/calls                    empty the call log
   GET    /_emulator/faults                   queued faults
   POST   /_emulator/faults                   queue {\"target\": CODE|\"*\"|\"@credentials\",
-                                             \"fault\": {\"kind\": ...}, \"times\": N} (or an array)
+                                             \"fault\": {\"kind\": ...}, \"times\": N,
+                                             \"operation\"?: RegisterUsage|MeterUsage|
+                                             BatchMeterUsage|ResolveCustomer} (or an array);
+                                             a call uses the first fault that applies to it
   DELETE /_emulator/faults                   drop every queued fault
   POST   /_emulator/registration-tokens      {\"product_code\": CODE, \"customer_identifier\"?,
-                                             \"customer_aws_account_id\"?, \"expired\"?: bool}
+                                             \"customer_aws_account_id\"?, \"license_arn\"?,
+                                             \"expired\"?: bool}
                                              -> {\"registration_token\": ..., ...} for ResolveCustomer
 Fault kinds: error{code,message?} status{status,body} latency{millis} stall drop
   drop_mid_response malformed{body} oversized{bytes} trickle{bytes_per_second}
@@ -134,16 +138,8 @@ fn push_faults(state: &State, body: &[u8]) -> Response<Body> {
         Many(Vec<ScheduledFault>),
     }
     match serde_json::from_slice::<OneOrMany>(body) {
-        Ok(OneOrMany::One(f)) => {
-            state.faults.push(&f.target, f.fault, f.times);
-            json_ok(StatusCode::OK, &state.faults.snapshot())
-        }
-        Ok(OneOrMany::Many(v)) => {
-            for f in v {
-                state.faults.push(&f.target, f.fault, f.times);
-            }
-            json_ok(StatusCode::OK, &state.faults.snapshot())
-        }
+        Ok(OneOrMany::One(f)) => push_checked(state, vec![f]),
+        Ok(OneOrMany::Many(v)) => push_checked(state, v),
         Err(e) => text(
             StatusCode::BAD_REQUEST,
             format!(
@@ -153,21 +149,37 @@ fn push_faults(state: &State, body: &[u8]) -> Response<Body> {
     }
 }
 
+/// Queues every fault, or none if one of them can never apply.
+fn push_checked(state: &State, faults: Vec<ScheduledFault>) -> Response<Body> {
+    if let Some(problem) = faults.iter().find_map(|f| f.check().err()) {
+        return text(StatusCode::BAD_REQUEST, format!("{problem}\n"));
+    }
+    for f in faults {
+        state.faults.push(&f.target, f.fault, f.times, f.operation);
+    }
+    json_ok(StatusCode::OK, &state.faults.snapshot())
+}
+
 fn registration(state: &State, body: &[u8]) -> Response<Body> {
     #[derive(Deserialize)]
     struct Req {
         product_code: String,
         customer_identifier: Option<String>,
         customer_aws_account_id: Option<String>,
+        license_arn: Option<String>,
         #[serde(default)]
         expired: bool,
     }
     match serde_json::from_slice::<Req>(body) {
         Ok(r) => {
+            if let Some(problem) = r.license_arn.as_deref().and_then(license_arn_problem) {
+                return text(StatusCode::BAD_REQUEST, format!("{problem}\n"));
+            }
             let reg = state.registrations.issue(
                 &r.product_code,
                 r.customer_identifier,
                 r.customer_aws_account_id,
+                r.license_arn,
                 r.expired,
             );
             json_ok(StatusCode::CREATED, &reg)
@@ -177,6 +189,16 @@ fn registration(state: &State, body: &[u8]) -> Response<Body> {
             format!("expected {{\"product_code\": ...}}: {e}\n"),
         ),
     }
+}
+
+/// Why `arn` cannot be a licence ARN, if it cannot: AWS License Manager ARNs start with
+/// `arn:aws` (any partition) and the model allows at most 510 characters.
+fn license_arn_problem(arn: &str) -> Option<String> {
+    (!arn.starts_with("arn:aws") || arn.len() > 510).then(|| {
+        format!(
+            "license_arn {arn:?} is not a licence ARN; use one like arn:aws:license-manager::123456789012:license:l-0123456789abcdef"
+        )
+    })
 }
 
 /// The ECS container-credentials endpoint, as the ECS agent serves it.
@@ -214,7 +236,7 @@ async fn credentials(state: &State, req: &Received) -> Result<Response<Body>, Dr
             .to_string(),
         ),
     };
-    let effect = match state.faults.take(CREDENTIALS_TARGET) {
+    let effect = match state.faults.take(CREDENTIALS_TARGET, None) {
         Some(fault) => faults::apply(fault, &endpoint).await,
         None => Effect::Answer {
             change: None,

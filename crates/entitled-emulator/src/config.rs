@@ -193,6 +193,7 @@ impl Config {
             target: target.into(),
             fault,
             times,
+            operation: None,
         });
         self
     }
@@ -263,6 +264,9 @@ impl Config {
         self.deny_customers.extend(file.deny_customers);
         for spec in file.products {
             self = self.product(spec.into_product(base_dir)?);
+        }
+        if let Some(problem) = file.faults.iter().find_map(|f| f.check().err()) {
+            return Err(EmulatorError::Config(format!("faults: {problem}")));
         }
         self.faults.extend(file.faults);
         Ok(self)

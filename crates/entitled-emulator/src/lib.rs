@@ -58,4 +58,5 @@ pub use config::{
 };
 pub use error::EmulatorError;
 pub use faults::{Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET};
+pub use ops::Operation;
 pub use server::Emulator;

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use crate::calls::CallRecord;
 use crate::faults::Fault;
 use crate::keys::KeyStore;
+use crate::ops::Operation;
 use crate::state::{Received, State};
 use crate::wire::{admin_response, Body, DropConnection};
 use crate::{Config, EmulatorError};
@@ -149,7 +150,16 @@ impl Emulator {
     /// Queues `fault` for `times` calls to `target`: a product code, `*` (any metering call
     /// without a fault of its own) or `@credentials`. Faults run first in, first out.
     pub fn push_fault(&self, target: &str, fault: Fault, times: u32) {
-        self.state.faults.push(target, fault, times);
+        self.state.faults.push(target, fault, times, None);
+    }
+
+    /// As [`Emulator::push_fault`], for calls of `operation` only: calls of other operations
+    /// pass the fault over and leave its uses intact. `target` is a product code or `*`; a
+    /// fault aimed at an operation never applies to `@credentials`.
+    pub fn push_fault_for(&self, target: &str, operation: Operation, fault: Fault, times: u32) {
+        self.state
+            .faults
+            .push(target, fault, times, Some(operation));
     }
 
     /// Removes every queued fault.
@@ -183,7 +193,7 @@ impl Emulator {
     pub fn registration_token(&self, product_code: &str) -> String {
         self.state
             .registrations
-            .issue(product_code, None, None, false)
+            .issue(product_code, None, None, None, false)
             .registration_token
     }
 

@@ -160,7 +160,7 @@ async fn pipeline(
     let mut change = None;
     let mut trickle = None;
     let mut fault_name = None;
-    if let Some(fault) = state.faults.take_for_product(input.product_code()) {
+    if let Some(fault) = state.faults.take_for_product(input.product_code(), op) {
         let name = fault.name();
         let endpoint = Endpoint {
             request_id,

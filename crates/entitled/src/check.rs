@@ -157,7 +157,8 @@ impl CheckBuilder {
         self.attempt_timeout = timeout;
         self
     }
-    /// The wait between attempts.
+    /// The waits between attempts (default [`Backoff::default`]: AWS's
+    /// decorrelated jitter, base 1 s, cap 10 s).
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
@@ -299,6 +300,7 @@ impl Check {
         };
 
         let mut attempts = 0u32;
+        let mut waits = self.backoff.waits();
         let mut last = String::from("no attempt finished before the deadline");
         loop {
             let remaining = deadline_at.saturating_duration_since(Instant::now());
@@ -314,9 +316,8 @@ impl Check {
                 Ok(Err(AttemptError::Transient(reason))) => reason,
                 Err(_) => format!("attempt timed out after {} ms", budget.as_millis()),
             };
-            let delay = self
-                .backoff
-                .delay(attempts)
+            let delay = waits
+                .next_wait()
                 .min(deadline_at.saturating_duration_since(Instant::now()));
             if let Some(hook) = &self.on_retry {
                 hook(&RetryEvent {

@@ -34,7 +34,7 @@ mod error;
 mod region;
 mod transport;
 
-pub use backoff::Backoff;
+pub use backoff::{Backoff, Waits};
 pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
 pub use entitlement::Entitlement;
 pub use error::{CheckError, ConfigError};

@@ -27,8 +27,8 @@ OPTIONS:
 const HELP_TAIL: &str = "
 Order of checks on every metering call: SigV4 (403 InvalidSignatureException /
 UnrecognizedClientException), pinned Region, input validation (400 ValidationException /
-SerializationException), the next queued fault, the RegisterUsage throttle, then the operation
-(RegisterUsage: platform rule, product and key version, entitlement).
+SerializationException), the first queued fault that applies, the RegisterUsage throttle,
+then the operation (RegisterUsage: platform rule, product and key version, entitlement).
 
 CONFIG FILE (all keys optional):
   {\"listen\": \"127.0.0.1:8080\", \"tls\": false, \"region\": \"us-east-1\",
@@ -40,7 +40,7 @@ CONFIG FILE (all keys optional):
                  \"keys\": [{\"version\": 1, \"key_file\": \"v1.pem\", \"expired_at\": 1700000000},
                           {\"version\": 2}]}],
    \"faults\": [{\"target\": \"CODE\", \"fault\": {\"kind\": \"error\", \"code\": \"ThrottlingException\"},
-               \"times\": 3}]}
+               \"times\": 3, \"operation\": \"RegisterUsage\"}]}
   A key without key_file is generated. Relative paths are relative to the file.
 
 ";

@@ -9,6 +9,7 @@ pub(crate) mod usage;
 
 use entitled_verify::ProductCode;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::faults::Change;
 use crate::sigv4::Verified;
@@ -18,16 +19,27 @@ use crate::wire::ServiceError;
 /// The `X-Amz-Target` prefix of the service.
 pub(crate) const TARGET_PREFIX: &str = "AWSMPMeteringService.";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation {
+/// A Metering Service operation, named as in `X-Amz-Target` (and in JSON).
+///
+/// ```
+/// use entitled_emulator::Operation;
+/// let op: Operation = serde_json::from_str(r#""BatchMeterUsage""#).unwrap();
+/// assert_eq!(op, Operation::BatchMeterUsage);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Operation {
+    /// `RegisterUsage`, the container entitlement check.
     RegisterUsage,
+    /// `MeterUsage`, one usage record from the buyer's account.
     MeterUsage,
+    /// `BatchMeterUsage`, up to 25 SaaS usage records.
     BatchMeterUsage,
+    /// `ResolveCustomer`, a SaaS registration token to a customer.
     ResolveCustomer,
 }
 
 impl Operation {
-    pub fn from_name(name: &str) -> Option<Operation> {
+    pub(crate) fn from_name(name: &str) -> Option<Operation> {
         Some(match name {
             "RegisterUsage" => Operation::RegisterUsage,
             "MeterUsage" => Operation::MeterUsage,
@@ -40,7 +52,7 @@ impl Operation {
     /// The error a call signed for the wrong Region gets. MeterUsage models
     /// `InvalidEndpointRegionException`; RegisterUsage models `InvalidRegionException`, which the
     /// other two (which model neither) get as well.
-    pub fn region_error(self) -> &'static str {
+    pub(crate) fn region_error(self) -> &'static str {
         match self {
             Operation::MeterUsage => "InvalidEndpointRegionException",
             _ => "InvalidRegionException",
@@ -48,7 +60,7 @@ impl Operation {
     }
 
     /// True when this operation has an answer `change` alters; the others answer normally.
-    pub fn takes(self, change: Change) -> bool {
+    pub(crate) fn takes(self, change: Change) -> bool {
         matches!(
             (self, change),
             (Operation::RegisterUsage, Change::Token(_))
@@ -56,7 +68,7 @@ impl Operation {
         )
     }
 
-    pub fn parse(self, body: &[u8]) -> Result<Input, ServiceError> {
+    pub(crate) fn parse(self, body: &[u8]) -> Result<Input, ServiceError> {
         Ok(match self {
             Operation::RegisterUsage => Input::Register(register_usage::parse(body)?),
             Operation::MeterUsage => Input::Meter(meter_usage::parse(body)?),

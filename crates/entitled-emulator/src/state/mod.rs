@@ -61,7 +61,7 @@ impl State {
         credentials.insert(session.clone());
         let faults = FaultQueues::default();
         for f in &config.faults {
-            faults.push(&f.target, f.fault.clone(), f.times);
+            faults.push(&f.target, f.fault.clone(), f.times, f.operation);
         }
         State {
             region: config.region.clone(),
