@@ -7,12 +7,13 @@ cd "$(dirname "$0")/.."
 # Prerequisites on a fresh Debian machine (as root): file, for the static-binary
 # checks; gcc-aarch64-linux-gnu, for ring's C in the arm64 guard;
 # qemu-user-static, to run that guard; python3, for the licence and module
-# checks. Then the two musl targets.
+# checks; curl, for the README's CI snippet. Then the two musl targets.
 missing=()
 command -v file >/dev/null 2>&1 || missing+=(file)
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
 command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
