@@ -2,8 +2,9 @@
 //!
 //! Faults queue per target, first in first out; each entry is used `times` times before the
 //! next one takes over. A target is a product code, `*` (any call that finds no fault queued
-//! for its own product code, and ResolveCustomer, which has none), or `@credentials` (the ECS
-//! credentials endpoint).
+//! for its own product code, and ResolveCustomer, which has none), `@credentials` (the ECS
+//! credentials endpoint), `@pod-identity` (the EKS Pod Identity agent endpoint) or `@sts`
+//! (STS `AssumeRoleWithWebIdentity`).
 
 mod apply;
 
@@ -16,6 +17,12 @@ use serde::{Deserialize, Serialize};
 
 /// The fault target of the ECS credentials endpoint `GET /_emulator/credentials`.
 pub const CREDENTIALS_TARGET: &str = "@credentials";
+/// The fault target of STS `AssumeRoleWithWebIdentity` (`POST /`, awsQuery). An `error` fault
+/// there answers in STS's XML error shape.
+pub const STS_TARGET: &str = "@sts";
+/// The fault target of the EKS Pod Identity agent endpoint
+/// `GET /_emulator/pod-identity/credentials`.
+pub const POD_IDENTITY_TARGET: &str = "@pod-identity";
 /// The fault target that matches any metering call without a fault for its own product code.
 pub const ANY_TARGET: &str = "*";
 
@@ -179,7 +186,7 @@ pub enum TokenVariant {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduledFault {
-    /// A product code, `*` or `@credentials`.
+    /// A product code, `*`, `@credentials`, `@pod-identity` or `@sts`.
     pub target: String,
     /// What to do.
     pub fault: Fault,
