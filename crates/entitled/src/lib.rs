@@ -28,6 +28,7 @@ mod body_limit;
 mod check;
 mod classify;
 mod connection;
+mod credential_source;
 mod credentials;
 mod entitlement;
 mod error;
@@ -36,6 +37,7 @@ mod transport;
 
 pub use backoff::Backoff;
 pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
+pub use credential_source::CredentialSource;
 pub use entitlement::Entitlement;
 pub use error::{CheckError, ConfigError};
 // Token verification lives in `entitled-verify`, which has no network or AWS
