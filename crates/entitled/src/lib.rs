@@ -44,8 +44,8 @@ pub use error::{CheckError, ConfigError};
 // dependency; re-exported so `use entitled::{KeySet, verify, ..}` works.
 pub use connection::StaticCredentials;
 pub use entitled_verify::{
-    verify, verify_handoff, verify_handoff_from_env, Expected, Handoff, HandoffError, KeyError,
-    KeySet, KeyVersion, KeyVersionError, Nonce, ProductCode, ProductCodeError, PublicKey,
-    RandomError, VerifiedToken, VerifyError, DEFAULT_HANDOFF_MAX_AGE, DEFAULT_MAX_SKEW, ENV_NONCE,
-    ENV_TOKEN, MAX_TOKEN_BYTES,
+    verify, verify_handoff, verify_handoff_from_env, verify_handoff_from_file, Expected, Handoff,
+    HandoffError, KeyError, KeySet, KeyVersion, KeyVersionError, Nonce, ProductCode,
+    ProductCodeError, PublicKey, RandomError, VerifiedToken, VerifyError, DEFAULT_HANDOFF_MAX_AGE,
+    DEFAULT_MAX_SKEW, ENV_NONCE, ENV_TOKEN, MAX_TOKEN_BYTES,
 };
