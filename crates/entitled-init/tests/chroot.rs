@@ -275,7 +275,13 @@ fn the_static_guard_passes_with_irsa_in_an_empty_root() {
         .env("AWS_ENDPOINT_URL_MARKETPLACE_METERING", emu.endpoint_url())
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .args(["--product-code", PRODUCT, "--public-key", "/key.pem", "--check"])
+        .args([
+            "--product-code",
+            PRODUCT,
+            "--public-key",
+            "/key.pem",
+            "--check",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     in_root(&mut cmd, &root);
