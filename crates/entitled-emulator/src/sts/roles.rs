@@ -20,13 +20,32 @@ use crate::web_identity::Subject;
 /// assert!("role/app".parse::<Role>().is_err(), "not an IAM role ARN");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "FileRole")]
 pub struct Role {
     /// `arn:aws:iam::ACCOUNT:role/NAME`.
     pub arn: String,
     /// `NAMESPACE:NAME`: only this service account may assume the role; any when `None`.
-    #[serde(default)]
     pub service_account: Option<String>,
+}
+
+/// A role as the config file spells it, checked by the same rules as `--role`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRole {
+    arn: String,
+    #[serde(default)]
+    service_account: Option<String>,
+}
+
+impl TryFrom<FileRole> for Role {
+    type Error = String;
+
+    fn try_from(file: FileRole) -> Result<Self, Self::Error> {
+        match file.service_account {
+            Some(sa) => format!("{}={sa}", file.arn).parse(),
+            None => file.arn.parse(),
+        }
+    }
 }
 
 impl std::str::FromStr for Role {
@@ -91,6 +110,25 @@ pub(crate) fn authorize(roles: &[Role], role_arn: &str, subject: &Subject) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_config_file_and_the_flag_spell_roles_alike() {
+        let config = crate::Config::new()
+            .config_json(
+                r#"{"roles": [{"arn": "arn:aws:iam::123456789012:role/app", "service_account": "shop:app"}]}"#,
+                ".".as_ref(),
+            )
+            .unwrap();
+        let flag: Role = "arn:aws:iam::123456789012:role/app=shop:app".parse().unwrap();
+        assert_eq!(config.roles, [flag]);
+        for bad in [
+            r#"{"roles": [{"arn": "arn:aws:iam::123456789012:role/app", "sa": "y"}]}"#,
+            r#"{"roles": [{"arn": "role/app"}]}"#,
+            r#"{"roles": [{"arn": "arn:aws:iam::123456789012:role/app", "service_account": "app"}]}"#,
+        ] {
+            assert!(crate::Config::new().config_json(bad, ".".as_ref()).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn bindings_restrict_roles_and_service_accounts() {
