@@ -139,7 +139,7 @@ mod tests {
         let arn = "arn:aws:iam::123456789012:role/app";
         assert!(authorize(&[], arn, &subject).is_ok(), "no roles: any role");
         let bound: Role = format!("{arn}=shop:app").parse().unwrap();
-        assert!(authorize(&[bound.clone()], arn, &subject).is_ok());
+        assert!(authorize(std::slice::from_ref(&bound), arn, &subject).is_ok());
         let other: Role = format!("{arn}=shop:other").parse().unwrap();
         assert!(authorize(&[other], arn, &subject).is_err());
         let unknown = "arn:aws:iam::123456789012:role/else";
