@@ -119,14 +119,19 @@ mod tests {
                 ".".as_ref(),
             )
             .unwrap();
-        let flag: Role = "arn:aws:iam::123456789012:role/app=shop:app".parse().unwrap();
+        let flag: Role = "arn:aws:iam::123456789012:role/app=shop:app"
+            .parse()
+            .unwrap();
         assert_eq!(config.roles, [flag]);
         for bad in [
             r#"{"roles": [{"arn": "arn:aws:iam::123456789012:role/app", "sa": "y"}]}"#,
             r#"{"roles": [{"arn": "role/app"}]}"#,
             r#"{"roles": [{"arn": "arn:aws:iam::123456789012:role/app", "service_account": "app"}]}"#,
         ] {
-            assert!(crate::Config::new().config_json(bad, ".".as_ref()).is_err(), "{bad}");
+            assert!(
+                crate::Config::new().config_json(bad, ".".as_ref()).is_err(),
+                "{bad}"
+            );
         }
     }
 
