@@ -46,6 +46,11 @@ Admin API (no signing):
   POST   /_emulator/registration-tokens      {\"product_code\": CODE, \"customer_identifier\"?,
                                              \"customer_aws_account_id\"?, \"expired\"?: bool}
                                              -> {\"registration_token\": ..., ...} for ResolveCustomer
+Instance metadata (IMDSv2, node role; AWS_EC2_METADATA_SERVICE_ENDPOINT=this address):
+  PUT    /latest/api/token                   the session token
+  GET    /latest/meta-data/iam/security-credentials/[ROLE]
+                                             with X-aws-ec2-metadata-token: the role name, then
+                                             its credentials, which the platform rule refuses
 Fault kinds: error{code,message?} status{status,body} latency{millis} stall drop
   drop_mid_response malformed{body} oversized{bytes} trickle{bytes_per_second}
   token{variant: wrong_nonce|wrong_product|wrong_key_version|other_key|future_iat|no_nonce|

@@ -35,6 +35,7 @@ mod container_credentials;
 mod encoding;
 mod error;
 mod faults;
+mod instance_metadata;
 mod keys;
 mod ops;
 mod server;

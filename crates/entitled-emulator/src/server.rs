@@ -161,6 +161,12 @@ impl Emulator {
             .map_err(EmulatorError::KeyGeneration)
     }
 
+    /// The instance metadata endpoint (`AWS_EC2_METADATA_SERVICE_ENDPOINT`), serving a node
+    /// role's credentials (IMDSv2), which the platform rule refuses.
+    pub fn instance_metadata_url(&self) -> String {
+        self.endpoint_url()
+    }
+
     /// The generated CA certificate (PEM) when serving TLS.
     pub fn ca_pem(&self) -> Option<String> {
         self.state.ca_pem.clone()
@@ -371,6 +377,9 @@ async fn handle(
     let path = req.parts.uri.path();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
         return crate::admin::handle(&state, req).await;
+    }
+    if path.starts_with(crate::instance_metadata::PREFIX) {
+        return Ok(crate::instance_metadata::handle(&state, &req));
     }
     if req.parts.method == http::Method::POST && crate::sts::is_query_call(&req) {
         return crate::sts::handle(&state, req).await;

@@ -167,9 +167,9 @@ fn refusals_come_as_sts_xml_errors() {
 }
 
 /// AWS Marketplace accepts the ECS task role and IRSA only: with the platform rule on, Pod
-/// Identity and long-term keys get PlatformNotSupportedException.
+/// Identity, a node role and long-term keys get PlatformNotSupportedException.
 #[test]
-fn platform_rule_refuses_pod_identity_and_long_term_keys() {
+fn platform_rule_refuses_pod_identity_node_roles_and_long_term_keys() {
     let emulator = emulator(
         Config::new()
             .platform_rule(true)
@@ -206,6 +206,45 @@ fn platform_rule_refuses_pod_identity_and_long_term_keys() {
         Err("PlatformNotSupportedException".into())
     );
     assert_eq!(register(&emulator, fetch("/_emulator/credentials")), Ok(()));
+
+    // A node role from instance metadata (IMDSv2): refused as well.
+    let addr = emulator.local_addr();
+    let (status, _, _) = raw_http(
+        addr,
+        "GET",
+        "/latest/meta-data/iam/security-credentials/",
+        &[],
+        "",
+    );
+    assert_eq!(status, 401, "IMDSv2 only: a session token is required");
+    let (_, _, token) = raw_http(addr, "PUT", "/latest/api/token", &[], "");
+    let imds = |path: &str| {
+        raw_http(
+            addr,
+            "GET",
+            path,
+            &[("X-aws-ec2-metadata-token", &token)],
+            "",
+        )
+    };
+    let (status, _, role) = imds("/latest/meta-data/iam/security-credentials/");
+    assert_eq!(status, 200);
+    let (_, _, body) = imds(&format!(
+        "/latest/meta-data/iam/security-credentials/{role}"
+    ));
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["Code"], "Success");
+    let node = Credentials::new(
+        json["AccessKeyId"].as_str().unwrap(),
+        json["SecretAccessKey"].as_str().unwrap(),
+        json["Token"].as_str().map(str::to_owned),
+        None,
+        "test",
+    );
+    assert_eq!(
+        register(&emulator, node),
+        Err("PlatformNotSupportedException".into())
+    );
     assert_eq!(
         register(&emulator, default_credentials()),
         Err("PlatformNotSupportedException".into())

@@ -210,7 +210,7 @@ pub const FLAGS: &[Flag] = &[
         long: "--platform-rule",
         short: None,
         value: None,
-        help: "RegisterUsage signed with long-term keys or EKS Pod Identity credentials\ngets PlatformNotSupportedException, as AWS Marketplace answers them;\nthe ECS task role and IRSA (STS) credentials pass",
+        help: "RegisterUsage signed with long-term keys, EKS Pod Identity or node-role\n(instance metadata) credentials gets PlatformNotSupportedException, as\nAWS Marketplace answers them; the ECS task role and IRSA (STS) pass",
         apply: |a, _| {
             a.platform_rule = true;
             Ok(())

@@ -38,6 +38,10 @@ pub(crate) struct State {
     pub session: Credential,
     /// The session credentials served by `/_emulator/pod-identity/credentials`.
     pub pod_identity: Credential,
+    /// The node (instance) role's session credentials, served by instance metadata.
+    pub node_role: Credential,
+    /// The IMDSv2 session token `PUT /latest/api/token` hands out.
+    pub imds_token: String,
     /// Where credentials came from, for the platform rule and the call log.
     pub origins: Origins,
     /// The OIDC provider whose tokens STS accepts.
@@ -86,6 +90,10 @@ impl State {
         credentials.insert(pod_identity.clone());
         let origins = Origins::default();
         origins.record(&pod_identity.access_key_id, Origin::PodIdentity);
+        let node_role = new_session_credential();
+        credentials.insert(node_role.clone());
+        origins.record(&node_role.access_key_id, Origin::NodeRole);
+        let imds_token: [u8; 16] = rand::random();
         let faults = FaultQueues::default();
         for f in &config.faults {
             faults.push(&f.target, f.fault.clone(), f.times);
@@ -95,6 +103,8 @@ impl State {
             credentials,
             session,
             pod_identity,
+            node_role,
+            imds_token: hex(&imds_token),
             origins,
             oidc: Arc::new(OidcProvider::default()),
             roles: config.roles.clone(),

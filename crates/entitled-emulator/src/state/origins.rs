@@ -14,6 +14,8 @@ pub(crate) enum Origin {
     TaskRole,
     /// Session credentials from the EKS Pod Identity agent endpoint.
     PodIdentity,
+    /// A node's instance role, from instance metadata.
+    NodeRole,
     /// Session credentials from STS `AssumeRoleWithWebIdentity`.
     Irsa {
         role_arn: String,
