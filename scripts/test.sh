@@ -14,6 +14,8 @@ command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-
 command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The examples are validated with pinned Python packages in a venv.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -48,6 +50,18 @@ export ENTITLED_AARCH64_GUARD=$target_dir/aarch64-unknown-linux-musl/release/ent
 python3 scripts/test_licenses.py
 python3 scripts/licenses.py check
 # --- end of release checks ---
+
+# The deployment examples (Kubernetes manifests, ECS task definitions, IAM
+# policies), validated offline against the kubernetes client's models and
+# botocore's ECS model. The packages are pinned and installed into a venv under
+# target/; a failed install fails the run, it never skips the check.
+examples_venv="${CARGO_TARGET_DIR:-$PWD/target}/examples-venv"
+if [[ ! -x $examples_venv/bin/python ]] || ! "$examples_venv/bin/python" -c 'import kubernetes, botocore, yaml' 2>/dev/null; then
+  python3 -m venv "$examples_venv"
+  "$examples_venv/bin/pip" install --quiet --disable-pip-version-check \
+    'kubernetes==31.0.0' 'botocore==1.44.8' 'PyYAML==6.0.4'
+fi
+"$examples_venv/bin/python" scripts/validate_examples.py examples
 
 # Unit, integration and doc tests of every crate. Benchmarks are not tests:
 # they print figures (see BENCHMARKS.md).

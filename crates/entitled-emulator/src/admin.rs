@@ -1,5 +1,6 @@
-//! The admin API under `/_emulator/`: ECS credentials, public keys, the call log, faults and
-//! registration tokens. No SigV4 here; it is a test tool on loopback.
+//! The admin API under `/_emulator/`: ECS and Pod Identity credentials, web identity tokens,
+//! public keys, the call log, faults and registration tokens. No SigV4 here; it is a test tool
+//! on loopback.
 
 use bytes::Bytes;
 use entitled_verify::{KeyVersion, ProductCode};
@@ -7,13 +8,12 @@ use http::{Method, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::faults::{self, Effect, Endpoint, ScheduledFault, CREDENTIALS_TARGET};
+use crate::container_credentials::{self, Agent};
+use crate::faults::ScheduledFault;
 use crate::state::{Received, State};
+use crate::web_identity::TokenRequest;
 use crate::wire::DropConnection;
-use crate::wire::{self, admin_response, Body};
-
-/// How long served session credentials claim to be valid.
-const CREDENTIALS_LIFETIME_SECONDS: u64 = 6 * 3600;
+use crate::wire::{admin_response, Body};
 
 /// The admin routes, for `--help` and `GET /_emulator/`.
 pub const ADMIN_HELP: &str = "\
@@ -25,6 +25,15 @@ Admin API (no signing):
                                              with --container-authorization, a missing
                                              Authorization header gets 401, a wrong one 403;
                                              fault target \"@credentials\"
+  GET    /_emulator/pod-identity/credentials the EKS Pod Identity agent: the same JSON with
+                                             credentials AWS Marketplace refuses (platform
+                                             rule); same Authorization rule; \"@pod-identity\"
+  POST   /_emulator/web-identity-tokens      {\"namespace\": NS, \"service_account\": NAME,
+                                             \"expires_in\"?: seconds, \"audience\"?: AUD}
+                                             -> {\"token\": JWT}, an EKS-shaped projected
+                                             service-account token for STS
+                                             AssumeRoleWithWebIdentity (POST / awsQuery,
+                                             fault target \"@sts\")
   GET    /_emulator/public-key?product=CODE&version=N
                                              SPKI PEM public key (version defaults to 1)
   GET    /_emulator/ca                       the CA certificate PEM (with --tls)
@@ -32,7 +41,7 @@ Admin API (no signing):
                                              product_code, nonce, key_version, caller, outcome}
   DELETE /_emulator/calls                    empty the call log
   GET    /_emulator/faults                   queued faults
-  POST   /_emulator/faults                   queue {\"target\": CODE|\"*\"|\"@credentials\",
+  POST   /_emulator/faults                   queue {\"target\": CODE|\"*\"|\"@credentials\"|\"@sts\"|\"@pod-identity\",
                                              \"fault\": {\"kind\": ...}, \"times\": N,
                                              \"operation\"?: RegisterUsage|MeterUsage|
                                              BatchMeterUsage|ResolveCustomer} (or an array);
@@ -42,6 +51,11 @@ Admin API (no signing):
                                              \"customer_aws_account_id\"?, \"license_arn\"?,
                                              \"expired\"?: bool}
                                              -> {\"registration_token\": ..., ...} for ResolveCustomer
+Instance metadata (IMDSv2, node role; AWS_EC2_METADATA_SERVICE_ENDPOINT=this address):
+  PUT    /latest/api/token                   the session token
+  GET    /latest/meta-data/iam/security-credentials/[ROLE]
+                                             with X-aws-ec2-metadata-token: the role name, then
+                                             its credentials, which the platform rule refuses
 Fault kinds: error{code,message?} status{status,body} latency{millis} stall drop
   drop_mid_response malformed{body} oversized{bytes} trickle{bytes_per_second}
   token{variant: wrong_nonce|wrong_product|wrong_key_version|other_key|future_iat|no_nonce|
@@ -74,7 +88,15 @@ pub(crate) async fn handle(state: &State, req: Received) -> Result<Response<Body
     Ok(match (method, path) {
         (&Method::GET, "/_emulator") => text(StatusCode::OK, ADMIN_HELP),
         (&Method::GET, "/_emulator/health") => text(StatusCode::OK, "ok\n"),
-        (&Method::GET, "/_emulator/credentials") => return credentials(state, &req).await,
+        (&Method::GET, "/_emulator/credentials") => {
+            return container_credentials::serve(state, &req, Agent::Ecs).await
+        }
+        (&Method::GET, "/_emulator/pod-identity/credentials") => {
+            return container_credentials::serve(state, &req, Agent::PodIdentity).await
+        }
+        (&Method::POST, "/_emulator/web-identity-tokens") => {
+            web_identity_token(state, &req.body).await
+        }
         (&Method::GET, "/_emulator/public-key") => public_key(state, query).await,
         (&Method::GET, "/_emulator/ca") => match &state.ca_pem {
             Some(pem) => admin_response(StatusCode::OK, "application/x-pem-file", pem.clone()),
@@ -160,6 +182,26 @@ fn push_checked(state: &State, faults: Vec<ScheduledFault>) -> Response<Body> {
     json_ok(StatusCode::OK, &state.faults.snapshot())
 }
 
+async fn web_identity_token(state: &State, body: &[u8]) -> Response<Body> {
+    let request = match serde_json::from_slice::<TokenRequest>(body) {
+        Ok(r) => r,
+        Err(e) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"namespace\": NS, \"service_account\": NAME}}: {e}\n"),
+            )
+        }
+    };
+    let now = crate::clock::now_epoch() as i64;
+    match state.oidc.issue(&request, now).await {
+        Ok(token) => json_ok(StatusCode::OK, &json!({ "token": token })),
+        Err(e) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the OIDC key could not be generated: {e}\n"),
+        ),
+    }
+}
+
 fn registration(state: &State, body: &[u8]) -> Response<Body> {
     #[derive(Deserialize)]
     struct Req {
@@ -198,59 +240,5 @@ fn license_arn_problem(arn: &str) -> Option<String> {
         format!(
             "license_arn {arn:?} is not a licence ARN; use one like arn:aws:license-manager::123456789012:license:l-0123456789abcdef"
         )
-    })
-}
-
-/// The ECS container-credentials endpoint, as the ECS agent serves it.
-async fn credentials(state: &State, req: &Received) -> Result<Response<Body>, DropConnection> {
-    if let Some(expected) = &state.container_authorization {
-        match req.parts.headers.get("authorization") {
-            None => {
-                return Ok(text(
-                    StatusCode::UNAUTHORIZED,
-                    "Authorization header required\n",
-                ))
-            }
-            Some(got) if got.as_bytes() != expected.as_bytes() => {
-                return Ok(text(
-                    StatusCode::FORBIDDEN,
-                    "Authorization token does not match\n",
-                ))
-            }
-            Some(_) => {}
-        }
-    }
-    let request_id = wire::request_id();
-    let s = &state.session;
-    let endpoint = Endpoint {
-        request_id: &request_id,
-        content_type: "application/json",
-        sample_body: Bytes::from(
-            json!({
-                "AccessKeyId": s.access_key_id,
-                "SecretAccessKey": s.secret_access_key,
-                "Token": s.session_token,
-                "Expiration": crate::clock::rfc3339(crate::clock::now_epoch() + CREDENTIALS_LIFETIME_SECONDS),
-                "RoleArn": "arn:aws:iam::123456789012:role/entitled-emulator-task-role",
-            })
-            .to_string(),
-        ),
-    };
-    let effect = match state.faults.take(CREDENTIALS_TARGET, None) {
-        Some(fault) => faults::apply(fault, &endpoint).await,
-        None => Effect::Answer {
-            change: None,
-            trickle: None,
-        },
-    };
-    Ok(match effect {
-        Effect::Replace(response) => response,
-        Effect::Drop => return Err(DropConnection),
-        Effect::Stall => std::future::pending().await,
-        // No change applies to credentials: they are answered normally.
-        Effect::Answer { trickle, .. } => endpoint.respond(
-            StatusCode::OK,
-            faults::paced(endpoint.sample_body.clone(), trickle),
-        ),
     })
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::faults::{Fault, ScheduledFault};
 use crate::sigv4::Credential;
+use crate::sts::roles::Role;
 use crate::token::SigningKey;
 use crate::EmulatorError;
 
@@ -47,6 +48,7 @@ pub struct Config {
     pub(crate) products: Vec<Product>,
     pub(crate) credentials: Vec<Credential>,
     pub(crate) container_authorization: Option<String>,
+    pub(crate) roles: Vec<Role>,
     pub(crate) deny: BTreeSet<String>,
     pub(crate) deny_callers: BTreeSet<String>,
     pub(crate) deny_customers: BTreeSet<String>,
@@ -70,6 +72,7 @@ impl Default for Config {
                 session_token: None,
             }],
             container_authorization: None,
+            roles: Vec::new(),
             deny: BTreeSet::new(),
             deny_callers: BTreeSet::new(),
             deny_customers: BTreeSet::new(),
@@ -150,6 +153,14 @@ impl Config {
     /// agent does with `AWS_CONTAINER_AUTHORIZATION_TOKEN`: missing gets 401, wrong gets 403.
     pub fn container_authorization(mut self, token: impl Into<String>) -> Self {
         self.container_authorization = Some(token.into());
+        self
+    }
+
+    /// Restrict STS `AssumeRoleWithWebIdentity` to the roles added this way (by default any
+    /// role ARN is accepted); a role with a service account admits only that one, as an IAM
+    /// trust policy's `sub` condition does.
+    pub fn role(mut self, role: Role) -> Self {
+        self.roles.push(role);
         self
     }
 
@@ -256,6 +267,7 @@ impl Config {
         if let Some(token) = file.container_authorization {
             self.container_authorization = Some(token);
         }
+        self.roles.extend(file.roles);
         for c in file.credentials {
             self.add_credential(c.access_key_id, c.secret_access_key, c.session_token);
         }
@@ -300,6 +312,8 @@ struct FileConfig {
     container_authorization: Option<String>,
     #[serde(default)]
     credentials: Vec<FileCredential>,
+    #[serde(default)]
+    roles: Vec<Role>,
     #[serde(default)]
     deny: Vec<String>,
     #[serde(default)]

@@ -79,8 +79,13 @@ impl SigningKey {
     /// # Errors
     /// [`EmulatorError::KeyGeneration`] if the `rsa` crate fails.
     pub fn generate_rsa3072() -> Result<SigningKey, EmulatorError> {
+        Self::generate_rsa(3072)
+    }
+
+    /// Generates a fresh RSA key of `bits` bits.
+    pub(crate) fn generate_rsa(bits: usize) -> Result<SigningKey, EmulatorError> {
         use rsa::pkcs8::EncodePrivateKey as _;
-        let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 3072)
+        let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
             .map_err(|e| EmulatorError::KeyGeneration(e.to_string()))?;
         let der = key
             .to_pkcs8_der()
@@ -92,6 +97,16 @@ impl SigningKey {
     /// hands to sellers.
     pub fn public_key_pem(&self) -> String {
         self.inner.public_pem.clone()
+    }
+
+    /// True when `signature` is this key's RSASSA-PKCS1-v1_5 SHA-256 (RS256) signature of
+    /// `message`: how the emulator's STS checks the web identity tokens its OIDC key signed.
+    pub(crate) fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> bool {
+        let public = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            self.inner.pair.public().as_ref(),
+        );
+        public.verify(message, signature).is_ok()
     }
 
     fn sign(&self, scheme: Scheme, message: &[u8]) -> Vec<u8> {

@@ -190,6 +190,16 @@ pub const FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        long: "--role",
+        short: None,
+        value: Some("ARN[=NS:NAME]"),
+        help: "STS AssumeRoleWithWebIdentity admits only the roles given (repeatable;\nby default any role ARN); with =NS:NAME only that service account",
+        apply: |a, v| {
+            a.roles.push(v.parse()?);
+            Ok(())
+        },
+    },
+    Flag {
         long: "--region",
         short: None,
         value: Some("REGION"),
@@ -203,7 +213,7 @@ pub const FLAGS: &[Flag] = &[
         long: "--platform-rule",
         short: None,
         value: None,
-        help: "RegisterUsage signed with long-term keys (no session token) gets\nPlatformNotSupportedException, as outside ECS/EKS",
+        help: "RegisterUsage signed with long-term keys, EKS Pod Identity or node-role\n(instance metadata) credentials gets PlatformNotSupportedException, as\nAWS Marketplace answers them; the ECS task role and IRSA (STS) pass",
         apply: |a, _| {
             a.platform_rule = true;
             Ok(())

@@ -2,8 +2,9 @@
 //!
 //! Faults queue per target, first in first out; each entry is used `times` times before the
 //! next one takes over. A target is a product code, `*` (any call that finds no fault queued
-//! for its own product code, and ResolveCustomer, which has none), or `@credentials` (the ECS
-//! credentials endpoint).
+//! for its own product code, and ResolveCustomer, which has none), `@credentials` (the ECS
+//! credentials endpoint), `@pod-identity` (the EKS Pod Identity agent endpoint) or `@sts`
+//! (STS `AssumeRoleWithWebIdentity`).
 //!
 //! A call uses the first fault in its queue that applies to it and passes over the others,
 //! which stay queued: a fault aimed at one operation applies to that operation only, and a
@@ -23,6 +24,15 @@ use crate::ops::Operation;
 
 /// The fault target of the ECS credentials endpoint `GET /_emulator/credentials`.
 pub const CREDENTIALS_TARGET: &str = "@credentials";
+/// The fault target of STS `AssumeRoleWithWebIdentity` (`POST /`, awsQuery). An `error` fault
+/// there answers in STS's XML error shape.
+pub const STS_TARGET: &str = "@sts";
+/// The fault target of the EKS Pod Identity agent endpoint
+/// `GET /_emulator/pod-identity/credentials`.
+pub const POD_IDENTITY_TARGET: &str = "@pod-identity";
+/// Targets that name a credentials endpoint rather than metering calls: an operation
+/// cannot be aimed at them.
+const ENDPOINT_TARGETS: [&str; 3] = [CREDENTIALS_TARGET, STS_TARGET, POD_IDENTITY_TARGET];
 /// The fault target that matches any metering call without a fault for its own product code.
 pub const ANY_TARGET: &str = "*";
 
@@ -209,7 +219,7 @@ pub enum TokenVariant {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduledFault {
-    /// A product code, `*` or `@credentials`.
+    /// A product code, `*`, `@credentials`, `@pod-identity` or `@sts`.
     pub target: String,
     /// What to do.
     pub fault: Fault,
@@ -225,8 +235,9 @@ impl ScheduledFault {
     /// Refuses what can never apply: an operation on the credentials endpoint's target.
     pub fn check(&self) -> Result<(), String> {
         match self.operation {
-            Some(op) if self.target == CREDENTIALS_TARGET => Err(format!(
-                "operation {op:?} cannot apply to {CREDENTIALS_TARGET}, which serves credentials, not metering calls; drop \"operation\" or target a product code or *"
+            Some(op) if ENDPOINT_TARGETS.contains(&self.target.as_str()) => Err(format!(
+                "operation {op:?} cannot apply to {}, which serves credentials, not metering calls; drop \"operation\" or target a product code or *",
+                self.target
             )),
             _ => Ok(()),
         }
@@ -280,7 +291,8 @@ impl FaultQueues {
     }
 
     /// Takes one use of the first fault queued for `target` that applies to a call of
-    /// `operation` (`None`: the credentials endpoint). The others stay queued, uses intact.
+    /// `operation` (`None`: a credentials endpoint: ECS, Pod Identity or STS). The others stay
+    /// queued, uses intact.
     pub fn take(&self, target: &str, operation: Option<Operation>) -> Option<Fault> {
         let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         let queue = q.get_mut(target)?;

@@ -58,7 +58,7 @@ pub(crate) async fn run(
     caller: &Verified,
     variant: Option<TokenVariant>,
 ) -> Result<Value, ServiceError> {
-    if state.platform_rule && !caller.session {
+    if state.platform_refuses(caller) {
         return Err(ServiceError::new(
             "PlatformNotSupportedException",
             "This operation can only be called from within an ECS task or an EKS pod",
