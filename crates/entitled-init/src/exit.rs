@@ -61,6 +61,23 @@ impl Failure {
         }
     }
 
+    /// What the guard adds to the library's neutral hint: the flag that
+    /// holds the value AWS refused.
+    pub fn flag_note(&self) -> Option<&'static str> {
+        let Failure::Check(CheckError::Rejected { reason, .. }) = self else {
+            return None;
+        };
+        match reason {
+            entitled::RejectReason::InvalidPublicKeyVersion => {
+                Some("the key version is --public-key-version")
+            }
+            entitled::RejectReason::InvalidProductCode => {
+                Some("the product code is --product-code")
+            }
+            _ => None,
+        }
+    }
+
     /// A short, stable name for structured logs.
     pub fn class(&self) -> &'static str {
         match self {
@@ -79,9 +96,9 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
     ("0", "--check: the check passed"),
     ("64", "usage or configuration: a missing or invalid flag, an unreadable or invalid key, no COMMAND without --check; no call is made"),
     ("65", "the token failed verification: signature, algorithm, nonce, product code, key version, iat, malformed"),
-    ("75", "the service stayed unavailable until the deadline: throttling, 5xx, network, TLS, timeouts"),
+    ("75", "the metering or credentials endpoint stayed unavailable until the deadline: throttling, 429, 5xx, network, a TLS handshake cut by the network, timeouts"),
     ("77", "customer not entitled"),
-    ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, no credentials"),
+    ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, a 4xx that is not an AWS error (proxy page, 401/403/404/407), a TLS certificate that does not verify (see SSL_CERT_FILE), no Region, no or refused credentials"),
     ("126/127", "the check passed, but COMMAND is not executable / not found"),
     ("128+n", "stopped by signal n during the check (143 for SIGTERM, 130 SIGINT, 129 SIGHUP)"),
 ];
@@ -111,7 +128,11 @@ mod tests {
                 Failure::Check(CheckError::Unavailable {
                     attempts: 1,
                     elapsed: std::time::Duration::ZERO,
-                    last: "x".into(),
+                    last: entitled::Transient {
+                        endpoint: entitled::Endpoint::Metering,
+                        cause: entitled::TransientCause::Network,
+                        detail: "x".into(),
+                    },
                 }),
                 75,
             ),

@@ -30,6 +30,7 @@ mod flags;
 mod log;
 mod product;
 mod signals;
+mod stdio;
 
 use std::ffi::{CStr, OsStr, OsString};
 use std::io::Write as _;
@@ -97,6 +98,9 @@ unsafe fn args_from_c(argc: c_int, argv: *const *const c_char) -> Vec<OsString> 
 
 /// Runs the guard; returns the exit code if it does not exec.
 fn run(args: Vec<OsString>) -> u8 {
+    // Before anything is opened: a closed standard descriptor must not be
+    // taken by a key file or a socket that log lines would then be written to.
+    stdio::hold_closed_standard_fds();
     // First, before any thread exists: what the program must inherit.
     let mut signals = match SignalState::capture() {
         Ok(state) => state,
@@ -215,7 +219,9 @@ fn hand_off(
         (ENV_TOKEN, entitlement.token()),
         (ENV_NONCE, entitlement.nonce()),
     ];
-    Err(exec::exec(&cli.command, &handoff).into())
+    let failed = exec::exec(&cli.command, &handoff);
+    signals.after_failed_exec()?;
+    Err(failed.into())
 }
 
 fn report_success(logger: &Logger, entitlement: &Entitlement, elapsed: Duration) {
@@ -268,18 +274,33 @@ fn report_retry(logger: &Logger, event: &RetryEvent) {
         &[
             ("attempt", Value::from(event.attempt)),
             ("reason", Value::from(event.reason.as_str())),
+            ("cause", Value::from(event.cause.cause.code())),
+            ("endpoint", Value::from(endpoint_code(event.cause.endpoint))),
             ("delay_ms", Value::from(event.delay.as_millis() as u64)),
         ],
     );
 }
 
+/// A stable name for an endpoint, for structured logs.
+fn endpoint_code(endpoint: entitled::Endpoint) -> &'static str {
+    match endpoint {
+        entitled::Endpoint::Metering => "metering",
+        entitled::Endpoint::Credentials => "credentials",
+        _ => "region",
+    }
+}
+
 /// Logs why the guard stops and returns the exit code.
 fn report_failure(logger: &Logger, failure: &Failure) -> u8 {
     let code = failure.exit_code();
+    let message = match failure.flag_note() {
+        Some(note) => format!("{failure} ({note})"),
+        None => failure.to_string(),
+    };
     logger.log(
         Level::Error,
         "failed",
-        &failure.to_string(),
+        &message,
         &[
             ("class", Value::from(failure.class())),
             ("exit_code", Value::from(code)),

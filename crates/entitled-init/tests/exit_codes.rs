@@ -302,6 +302,15 @@ fn no_credentials_is_rejected() {
         PATIENCE,
     );
     assert_eq!(code(out.status), 78, "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot call RegisterUsage (NoCredentials"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("RegisterUsage refused"),
+        "nothing was called: {stderr}"
+    );
     assert!(emu.calls().is_empty());
 }
 

@@ -111,10 +111,13 @@ impl PublicKey {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
         let path = path.as_ref();
         let origin = format!("public key file {}", path.display());
-        let bytes = crate::bounded::read_regular_file(path, MAX_KEY_FILE_BYTES).map_err(|source| KeyError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let bytes =
+            crate::bounded::read_regular_file(path, MAX_KEY_FILE_BYTES).map_err(|source| {
+                KeyError::Read {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
         if bytes.starts_with(b"-----") || bytes.iter().take(64).all(u8::is_ascii) {
             Self::from_pem_named(&bytes, &origin)
         } else {
@@ -339,16 +342,22 @@ mod tests {
         let big = dir.join("big.pem");
         std::fs::write(&big, vec![b'A'; MAX_KEY_FILE_BYTES as usize + 1]).unwrap();
         let cases: [(&Path, fn(&BoundedReadError) -> bool); 4] = [
-            (&fifo, |e| matches!(e, BoundedReadError::NotRegular(FileKind::Fifo))),
+            (&fifo, |e| {
+                matches!(e, BoundedReadError::NotRegular(FileKind::Fifo))
+            }),
             (Path::new("/dev/zero"), |e| {
                 matches!(e, BoundedReadError::NotRegular(FileKind::CharDevice))
             }),
-            (&dir, |e| matches!(e, BoundedReadError::NotRegular(FileKind::Directory))),
+            (&dir, |e| {
+                matches!(e, BoundedReadError::NotRegular(FileKind::Directory))
+            }),
             (&big, |e| matches!(e, BoundedReadError::TooLarge { .. })),
         ];
         for (path, expected) in cases {
             match PublicKey::from_file(path) {
-                Err(KeyError::Read { source, .. }) => assert!(expected(&source), "{path:?}: {source}"),
+                Err(KeyError::Read { source, .. }) => {
+                    assert!(expected(&source), "{path:?}: {source}")
+                }
                 other => panic!("{path:?}: {other:?}"),
             }
         }

@@ -14,6 +14,7 @@ use crate::classify::{classify_call, classify_credentials, AttemptError};
 use crate::connection::{metering_client, Connection, StaticCredentials};
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
+use crate::reason::{Endpoint, RejectReason, Transient, TransientCause};
 use entitled_verify::Nonce;
 use entitled_verify::{verify, Expected, VerifyError};
 use entitled_verify::{KeySet, KeyVersion, KeyVersionError, ProductCode, ProductCodeError};
@@ -32,8 +33,10 @@ const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 pub struct RetryEvent {
     /// The attempt that failed (1-based).
     pub attempt: u32,
-    /// Why it failed.
+    /// Why it failed, as text.
     pub reason: String,
+    /// Why it failed: the endpoint and the cause, for logs keyed by cause.
+    pub cause: Transient,
     /// How long until the next attempt.
     pub delay: Duration,
 }
@@ -279,17 +282,24 @@ impl Check {
             unavailable(
                 0,
                 started,
-                "resolving the Region took until the deadline".into(),
+                Transient {
+                    endpoint: Endpoint::Region,
+                    cause: TransientCause::Timeout,
+                    detail: "resolving the Region took until the deadline".into(),
+                },
             )
         })??;
         if sdk_config.region().is_none() {
             return Err(CheckError::rejected(
-                "NoRegion",
+                RejectReason::NoRegion,
                 "no AWS Region is configured",
             ));
         }
         let credentials = sdk_config.credentials_provider().ok_or_else(|| {
-            CheckError::rejected("NoCredentials", "no credentials provider is configured")
+            CheckError::rejected(
+                RejectReason::NoCredentials,
+                "no credentials provider is configured",
+            )
         })?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
         let mut session = Session {
@@ -299,7 +309,11 @@ impl Check {
         };
 
         let mut attempts = 0u32;
-        let mut last = String::from("no attempt finished before the deadline");
+        let mut last = Transient {
+            endpoint: Endpoint::Metering,
+            cause: TransientCause::Timeout,
+            detail: "no attempt finished before the deadline".into(),
+        };
         loop {
             let remaining = deadline_at.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
@@ -308,11 +322,15 @@ impl Check {
             attempts += 1;
             let nonce = Nonce::generate().map_err(ConfigError::from)?;
             let budget = self.attempt_timeout.min(remaining);
-            let reason = match tokio::time::timeout(budget, session.attempt(self, &nonce)).await {
+            let cause = match tokio::time::timeout(budget, session.attempt(self, &nonce)).await {
                 Ok(Ok(answer)) => return self.accept(answer, &nonce, attempts),
                 Ok(Err(AttemptError::Fatal(err))) => return Err(err),
-                Ok(Err(AttemptError::Transient(reason))) => reason,
-                Err(_) => format!("attempt timed out after {} ms", budget.as_millis()),
+                Ok(Err(AttemptError::Transient(cause))) => cause,
+                Err(_) => Transient {
+                    endpoint: session.waiting_on(),
+                    cause: TransientCause::Timeout,
+                    detail: format!("attempt timed out after {} ms", budget.as_millis()),
+                },
             };
             let delay = self
                 .backoff
@@ -321,11 +339,12 @@ impl Check {
             if let Some(hook) = &self.on_retry {
                 hook(&RetryEvent {
                     attempt: attempts,
-                    reason: reason.clone(),
+                    reason: cause.to_string(),
+                    cause: cause.clone(),
                     delay,
                 });
             }
-            last = reason;
+            last = cause;
             tokio::time::sleep(delay).await;
         }
     }
@@ -343,7 +362,7 @@ impl Check {
     }
 }
 
-fn unavailable(attempts: u32, started: Instant, last: String) -> CheckError {
+fn unavailable(attempts: u32, started: Instant, last: Transient) -> CheckError {
     CheckError::Unavailable {
         attempts,
         elapsed: started.elapsed(),
@@ -359,6 +378,16 @@ struct Session {
 }
 
 impl Session {
+    /// Which endpoint an attempt that timed out was waiting on: the
+    /// credentials endpoint until credentials are held.
+    fn waiting_on(&self) -> Endpoint {
+        if self.cached.is_some() {
+            Endpoint::Metering
+        } else {
+            Endpoint::Credentials
+        }
+    }
+
     async fn attempt(&mut self, check: &Check, nonce: &Nonce) -> Result<Answer, AttemptError> {
         let credentials = self.credentials().await?;
         let result = self

@@ -17,6 +17,7 @@ use aws_sdk_marketplacemetering::Client;
 
 use crate::credentials::credentials_chain;
 use crate::error::CheckError;
+use crate::reason::RejectReason;
 use crate::region::region_chain;
 
 /// Fixed AWS credentials, instead of the ECS task role or EKS IRSA chain.
@@ -76,7 +77,7 @@ impl Connection {
             endpoint.as_deref(),
             self.extra_roots_pem.as_deref(),
         )
-        .map_err(|e| CheckError::rejected("TlsSetup", e.to_string()))?;
+        .map_err(|e| CheckError::rejected(RejectReason::TlsSetup, e.to_string()))?;
         // The Region first: the credential providers need it (STS for IRSA).
         let region = match &self.region {
             Some(region) => Some(Region::new(region.clone())),

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::reason::{RejectReason, Transient};
 use entitled_verify::{KeyError, KeyVersion, KeyVersionError, ProductCodeError, VerifyError};
 
 /// Bad input to the check, found before any call is made.
@@ -54,14 +55,14 @@ pub enum CheckError {
     #[error("RegisterUsage answer refused: {0}")]
     Verification(#[from] VerifyError),
     /// The deadline ran out while every failure was transient. Exit 75.
-    #[error("AWS Marketplace Metering stayed unavailable for {:.1} s over {attempts} attempt(s); last error: {last}; check network access to the metering endpoint, or raise the deadline", elapsed.as_secs_f64())]
+    #[error("{} stayed unavailable for {:.1} s over {attempts} attempt(s); last cause: {} ({}); {}, or raise the deadline", .last.endpoint, .elapsed.as_secs_f64(), .last.cause, .last.detail, .last.cause.endpoint_hint(.last.endpoint))]
     Unavailable {
         /// Calls attempted.
         attempts: u32,
         /// Time spent.
         elapsed: Duration,
-        /// The last transient failure.
-        last: String,
+        /// The last transient failure: its endpoint and cause.
+        last: Transient,
     },
     /// CustomerNotEntitledException. Exit 77.
     #[error("the customer is not entitled to product {product_code} (CustomerNotEntitledException: {message}); the buyer must subscribe to this product in AWS Marketplace")]
@@ -71,15 +72,14 @@ pub enum CheckError {
         /// AWS's message.
         message: String,
     },
-    /// Refused as unsupported or misconfigured. Exit 78.
-    #[error("RegisterUsage refused ({code}: {message}); {hint}")]
+    /// Refused as unsupported or misconfigured, by AWS or before the call
+    /// (no Region, no credentials, an untrusted certificate). Exit 78.
+    #[error("{} ({reason}: {message}); {}", .reason.stage(), .reason.hint())]
     Rejected {
-        /// The AWS error code, or a local code such as `NoCredentials`.
-        code: String,
+        /// Why.
+        reason: RejectReason,
         /// AWS's message, or ours.
         message: String,
-        /// The likely fix.
-        hint: &'static str,
     },
 }
 
@@ -106,30 +106,10 @@ impl CheckError {
         }
     }
 
-    pub(crate) fn rejected(code: impl Into<String>, message: impl Into<String>) -> Self {
-        let code = code.into();
-        let hint = hint_for(&code);
+    pub(crate) fn rejected(reason: RejectReason, message: impl Into<String>) -> Self {
         CheckError::Rejected {
-            code,
+            reason,
             message: message.into(),
-            hint,
         }
-    }
-}
-
-/// The likely fix for each code that ends the check.
-fn hint_for(code: &str) -> &'static str {
-    match code {
-        "PlatformNotSupportedException" => "RegisterUsage works only from an ECS task (task IAM role) or an EKS pod (IRSA); a node or instance role, EKS Pod Identity or long-term keys usually cause this",
-        "InvalidProductCodeException" => "check the product code against the AWS Marketplace Management Portal",
-        "InvalidPublicKeyVersionException" => "check --public-key-version against the key version AWS Marketplace gave with the key",
-        "InvalidRegionException" => "call from the task's own Region (set AWS_REGION to it); products are tested in us-east-1 before they go live",
-        "DisabledApiException" => "the RegisterUsage API is disabled for this product or account; contact AWS Marketplace seller operations",
-        "AccessDeniedException" => "grant aws-marketplace:RegisterUsage to the task role or IRSA role (managed policy AWSMarketplaceMeteringRegisterUsage)",
-        "NoCredentials" => "run with an ECS task role or EKS IRSA role; no AWS credentials were found",
-        "CredentialsConfiguration" => "fix the credential environment (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)",
-        "NoRegion" => "set AWS_REGION to the task's Region; none was found in the environment, the profile, ECS task metadata or instance metadata",
-        "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" | "SignatureDoesNotMatch" | "ExpiredTokenException" | "IncompleteSignature" | "MissingAuthenticationToken" => "the credentials were refused; use the ECS task role or EKS IRSA credentials, and check the clock",
-        _ => "AWS advises terminating on errors other than throttling; check the product code, key version, Region and role",
     }
 }

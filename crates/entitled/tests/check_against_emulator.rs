@@ -168,8 +168,13 @@ async fn each_modelled_error_ends_the_check_after_one_call_with_its_exit_code() 
             (class, exit),
             "{code}: {err}"
         );
-        if let CheckError::Rejected { code: got, .. } = &err {
-            assert_eq!(got, code);
+        if let CheckError::Rejected { reason, .. } = &err {
+            assert_eq!(reason.code(), code);
+            assert!(!reason.before_call(), "{code}");
+            assert!(
+                err.to_string().starts_with("RegisterUsage refused"),
+                "{err}"
+            );
         }
         assert_eq!(register_calls(&emu).len(), 1, "{code} is not retried");
     }
@@ -312,7 +317,7 @@ async fn unknown_credentials_are_rejected_not_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, CheckError::Rejected { code, .. } if code == "UnrecognizedClientException"),
+        matches!(&err, CheckError::Rejected { reason, .. } if reason.code() == "UnrecognizedClientException"),
         "{err}"
     );
 }
