@@ -19,6 +19,10 @@ pub enum Failure {
     /// SIGTERM, SIGINT or SIGHUP arrived during the check.
     #[error("stopped by {} during the check; COMMAND was not run", crate::signals::name(*.0))]
     Signal(libc::c_int),
+    /// The check did not end by the deadline: blocked in a read that does
+    /// not return. Reported as unavailable (75).
+    #[error("the check did not finish within the {} ms deadline: it is blocked reading a file named by the environment (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, a token file, SSL_CERT_FILE or SSL_CERT_DIR, or one a profile names) or resolving a name; check those files and their mounts, or raise the deadline", .0.as_millis())]
+    Stalled(std::time::Duration),
     /// The check passed, but COMMAND could not be exec'd.
     #[error(transparent)]
     Exec(#[from] ExecError),
@@ -42,6 +46,9 @@ impl From<crate::signals::SignalError> for Failure {
 
 /// Usage or configuration error (sysexits EX_USAGE).
 pub const USAGE: u8 = 64;
+/// The service, or the check itself, stayed unavailable until the deadline
+/// (sysexits EX_TEMPFAIL), as [`entitled::CheckError::Unavailable`].
+pub const UNAVAILABLE: u8 = 75;
 /// COMMAND exists but cannot be executed (as in sh, tini and Docker).
 pub const NOT_EXECUTABLE: u8 = 126;
 /// COMMAND was not found.
@@ -54,6 +61,7 @@ impl Failure {
         match self {
             Failure::Usage(_) | Failure::Setup(_) => USAGE,
             Failure::Check(err) => err.exit_code(),
+            Failure::Stalled(_) => UNAVAILABLE,
             // 128 + n, as shells report a process ended by signal n.
             Failure::Signal(sig) => 128u8.saturating_add(*sig as u8),
             Failure::Exec(ExecError::NotFound { .. }) => NOT_FOUND,
@@ -84,6 +92,7 @@ impl Failure {
             Failure::Usage(_) => "usage",
             Failure::Setup(_) => "config",
             Failure::Check(err) => err.class(),
+            Failure::Stalled(_) => "unavailable",
             Failure::Signal(_) => "signal",
             Failure::Exec(_) => "exec",
         }
@@ -136,6 +145,7 @@ mod tests {
                 }),
                 75,
             ),
+            (Failure::Stalled(std::time::Duration::from_secs(1)), 75),
             (Failure::Signal(libc::SIGTERM), 143),
             (Failure::Signal(libc::SIGINT), 130),
             (Failure::Signal(libc::SIGHUP), 129),

@@ -61,6 +61,10 @@ static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 /// with the process image anyway.
 const RUNTIME_SHUTDOWN: Duration = Duration::from_millis(250);
 
+/// How long past the deadline the check may take to report on its own
+/// before the guard gives up on it as stalled.
+const STALL_GRACE: Duration = Duration::from_secs(1);
+
 /// The C entry point, called by the C runtime with `argc` valid pointers in
 /// `argv`.
 #[cfg(not(test))]
@@ -133,7 +137,7 @@ fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
     let product = product::resolve(&cli, &compiled::COMPILED)?;
     let check = build_check(&cli, product)?;
     let stop_fd = signals.install()?;
-    let entitlement = run_check(&check, stop_fd)?;
+    let entitlement = run_check(&check, stop_fd, cli.deadline)?;
     report_success(&cli.logger, &entitlement, started.elapsed());
     if cli.check_only {
         return Ok(());
@@ -167,17 +171,47 @@ fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
         .deadline(cli.deadline)
         .attempt_timeout(cli.attempt_timeout)
         .on_retry(move |event: &RetryEvent| report_retry(&logger, event))
+        .on_warning(move |warning: &entitled::Warning| {
+            logger.log(Level::Warn, "skipped", &warning.to_string(), &[])
+        })
         .build()?)
 }
 
-/// Runs the check on a single-threaded runtime until it ends or a stop
-/// signal arrives, then shuts the runtime down.
-fn run_check(check: &Check, stop_fd: OwnedFd) -> Result<Entitlement, Failure> {
+/// Runs the check on its own thread until it ends, a stop signal arrives or
+/// the deadline (plus [`STALL_GRACE`]) passes, and shuts the runtime down.
+///
+/// The check runs on a thread of its own because aws-config reads profile
+/// and token files with a blocking `read`: a file on a hung network mount,
+/// or a FIFO named inside a profile, would otherwise hold the one thread
+/// that also waits for SIGTERM. Here that thread only waits. A check thread
+/// still stuck when the guard exits ends with the process.
+fn run_check(check: &Check, stop_fd: OwnedFd, deadline: Duration) -> Result<Entitlement, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
         .map_err(|e| Failure::Setup(format!("async runtime: {e}")))?;
+    let (done, result) = tokio::sync::oneshot::channel();
+    let check = check.clone();
+    std::thread::Builder::new()
+        .name("check".into())
+        .spawn(move || {
+            let built = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .enable_time()
+                .build();
+            match built {
+                Ok(runtime) => {
+                    let outcome = runtime.block_on(check.run());
+                    let _ = done.send(Ok(outcome));
+                    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+                }
+                Err(e) => {
+                    let _ = done.send(Err(e));
+                }
+            }
+        })
+        .map_err(|e| Failure::Setup(format!("check thread: {e}")))?;
     let outcome = runtime.block_on(async {
         tokio::select! {
             biased;
@@ -187,7 +221,12 @@ fn run_check(check: &Check, stop_fd: OwnedFd) -> Result<Entitlement, Failure> {
                 Ok(sig) => Failure::Signal(sig),
                 Err(err) => err.into(),
             }),
-            result = check.run() => result.map_err(Failure::from),
+            result = result => match result {
+                Ok(Ok(outcome)) => outcome.map_err(Failure::from),
+                Ok(Err(e)) => Err(Failure::Setup(format!("async runtime: {e}"))),
+                Err(_) => Err(Failure::Setup("the check thread ended without a result".into())),
+            },
+            () = tokio::time::sleep(deadline + STALL_GRACE) => Err(Failure::Stalled(deadline)),
         }
     });
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);

@@ -15,6 +15,7 @@ use crate::connection::{metering_client, Connection, StaticCredentials};
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
 use crate::reason::{Endpoint, RejectReason, Transient, TransientCause};
+use crate::transport::Warning;
 use entitled_verify::Nonce;
 use entitled_verify::{verify, Expected, VerifyError};
 use entitled_verify::{KeySet, KeyVersion, KeyVersionError, ProductCode, ProductCodeError};
@@ -42,6 +43,7 @@ pub struct RetryEvent {
 }
 
 type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
+type WarningHook = Arc<dyn Fn(&Warning) + Send + Sync>;
 
 /// Configures an entitlement check.
 ///
@@ -94,6 +96,7 @@ pub struct CheckBuilder {
     backoff: Backoff,
     connection: Connection,
     on_retry: Option<RetryHook>,
+    on_warning: Option<WarningHook>,
 }
 
 impl fmt::Debug for CheckBuilder {
@@ -119,6 +122,7 @@ impl Default for CheckBuilder {
             backoff: Backoff::default(),
             connection: Connection::default(),
             on_retry: None,
+            on_warning: None,
         }
     }
 }
@@ -197,6 +201,13 @@ impl CheckBuilder {
         self
     }
 
+    /// Called for what the check skipped and went on without, such as a CA
+    /// file that is a FIFO.
+    pub fn on_warning(mut self, hook: impl Fn(&Warning) + Send + Sync + 'static) -> Self {
+        self.on_warning = Some(Arc::new(hook));
+        self
+    }
+
     /// Validates the configuration. No call is made.
     pub fn build(self) -> Result<Check, ConfigError> {
         let product_code = self.product_code.ok_or(ConfigError::NoProductCode)??;
@@ -224,6 +235,7 @@ impl CheckBuilder {
             backoff: self.backoff,
             connection: self.connection,
             on_retry: self.on_retry,
+            on_warning: self.on_warning,
         })
     }
 
@@ -244,6 +256,7 @@ pub struct Check {
     backoff: Backoff,
     connection: Connection,
     on_retry: Option<RetryHook>,
+    on_warning: Option<WarningHook>,
 }
 
 impl fmt::Debug for Check {
@@ -273,7 +286,7 @@ impl Check {
     pub async fn run(&self) -> Result<Entitlement, CheckError> {
         let started = Instant::now();
         let deadline_at = started + self.deadline;
-        let sdk_config = tokio::time::timeout_at(
+        let (sdk_config, warnings) = tokio::time::timeout_at(
             deadline_at.into(),
             self.connection.load(self.attempt_timeout),
         )
@@ -289,6 +302,9 @@ impl Check {
                 },
             )
         })??;
+        if let Some(hook) = &self.on_warning {
+            warnings.iter().for_each(|w| hook(w));
+        }
         if sdk_config.region().is_none() {
             return Err(CheckError::rejected(
                 RejectReason::NoRegion,

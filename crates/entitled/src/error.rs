@@ -32,6 +32,23 @@ pub enum ConfigError {
     /// A duration is zero.
     #[error("{0} must be greater than zero")]
     ZeroDuration(&'static str),
+    /// A file named by the environment for aws-config (`AWS_CONFIG_FILE`,
+    /// `AWS_SHARED_CREDENTIALS_FILE`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`) is a FIFO, a device, a
+    /// directory or a socket, or too large. Refused before it is read.
+    #[error(
+        "{variable} names {path}: {source}; it must name a regular file of at most {limit} bytes"
+    )]
+    EnvironmentFile {
+        /// The variable.
+        variable: &'static str,
+        /// The file it names.
+        path: String,
+        /// The limit for this file.
+        limit: u64,
+        /// What is wrong with it.
+        source: entitled_verify::bounded::BoundedReadError,
+    },
     /// The OS random source failed.
     #[error(transparent)]
     Random(#[from] entitled_verify::RandomError),

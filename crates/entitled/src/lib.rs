@@ -30,6 +30,7 @@ mod classify;
 mod connection;
 mod credentials;
 mod entitlement;
+mod env_files;
 mod error;
 mod reason;
 mod region;
@@ -38,8 +39,10 @@ mod transport;
 pub use backoff::Backoff;
 pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
 pub use entitlement::Entitlement;
+pub use env_files::{MAX_PROFILE_FILE_BYTES, MAX_TOKEN_FILE_BYTES};
 pub use error::{CheckError, ConfigError};
 pub use reason::{Endpoint, RejectReason, Transient, TransientCause};
+pub use transport::{Warning, MAX_CA_FILE_BYTES};
 // Token verification lives in `entitled-verify`, which has no network or AWS
 // dependency; re-exported so `use entitled::{KeySet, verify, ..}` works.
 pub use connection::StaticCredentials;
