@@ -19,25 +19,6 @@ const MUSL: &str = "x86_64-unknown-linux-musl";
 /// The contract's size limit.
 const MAX_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The variable through which `scripts/test.sh` names the static guard it
-/// built. A test does not run cargo itself: the test command says, in one
-/// place, how the binary under test is built.
-const STATIC_BIN: &str = "ENTITLED_STATIC_BIN";
-
-/// The static release guard built by `scripts/test.sh`.
-fn musl_guard() -> PathBuf {
-    let how = "run the tests with ./scripts/test.sh, which builds the static guard and sets it";
-    let path = std::env::var_os(STATIC_BIN)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("{STATIC_BIN} is not set; {how}"));
-    assert!(
-        path.is_file(),
-        "{STATIC_BIN}={} is not a file; {how}",
-        path.display()
-    );
-    path
-}
-
 /// A static program that reports what it sees.
 const PROGRAM: &str = r#"
 fn main() {
