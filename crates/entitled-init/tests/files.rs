@@ -35,6 +35,10 @@ fn writer_once_read(fifo: &Path) -> std::fs::File {
     writer.unwrap()
 }
 
+/// A row: its name, extra environment, the key path (default: the fixture)
+/// and what stderr must name.
+type Case<'a> = (&'a str, Vec<(&'a str, String)>, Option<String>, &'a str);
+
 #[test]
 fn a_special_or_oversized_file_is_refused_with_64_before_any_call() {
     let emu = emulator();
@@ -43,7 +47,7 @@ fn a_special_or_oversized_file_is_refused_with_64_before_any_call() {
     let big = dir.path().join("big");
     std::fs::write(&big, vec![b'#'; 2 * 1024 * 1024]).unwrap();
     let fifo_s = fifo.display().to_string();
-    let cases: Vec<(&str, Vec<(&str, String)>, Option<String>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "public key is a FIFO",
             vec![],

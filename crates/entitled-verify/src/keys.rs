@@ -341,7 +341,8 @@ mod tests {
             .success());
         let big = dir.join("big.pem");
         std::fs::write(&big, vec![b'A'; MAX_KEY_FILE_BYTES as usize + 1]).unwrap();
-        let cases: [(&Path, fn(&BoundedReadError) -> bool); 4] = [
+        type Expected = fn(&BoundedReadError) -> bool;
+        let cases: [(&Path, Expected); 4] = [
             (&fifo, |e| {
                 matches!(e, BoundedReadError::NotRegular(FileKind::Fifo))
             }),
