@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use entitled::{Backoff, Check, CheckBuilder, CheckError, StaticCredentials, VerifyError};
+use entitled::{
+    Backoff, Check, CheckBuilder, CheckError, RejectReason, StaticCredentials, VerifyError,
+};
 use entitled_emulator::{Config, Emulator, Fault, Product, TokenVariant};
 
 mod fixtures;
@@ -110,11 +112,24 @@ async fn an_untrusted_certificate_is_never_accepted() {
     let emu = emulator(Config::new().product(product()).tls(true)).await;
     // The system and Amazon roots only: not the emulator's CA.
     let err = check_trusting_system_roots_only(&emu)
-        .deadline(Duration::from_millis(300))
+        // Long: an untrusted certificate must end the check at once (78),
+        // not be retried until the deadline (75).
+        .deadline(Duration::from_secs(60))
         .run()
         .await
         .unwrap_err();
-    assert_eq!(err.exit_code(), 75, "{err}");
+    assert_eq!(err.exit_code(), 78, "{err}");
+    assert!(
+        matches!(
+            &err,
+            CheckError::Rejected {
+                reason: RejectReason::TlsCertificate,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("SSL_CERT_FILE"), "{err}");
     assert!(
         register_calls(&emu).is_empty(),
         "no request got through TLS"
