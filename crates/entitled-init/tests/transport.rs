@@ -44,9 +44,20 @@ fn ecs_container_credentials_with_an_authorization_token() {
             .args(["--deadline", "2s", "--check"]),
         PATIENCE,
     );
-    assert_ne!(code(out.status), 0, "{}", describe(&out));
+    assert_eq!(code(out.status), 78, "{}", describe(&out));
     assert!(emu.calls().is_empty(), "{:?}", emu.calls());
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // Its own hint, and no word of a RegisterUsage refusal: none was made.
+    assert!(
+        stderr.contains("cannot call RegisterUsage (CredentialsRefused"),
+        "{stderr}"
+    );
+    for named in ["authorization token", "credentials URI", "task role"] {
+        assert!(
+            stderr.contains(named),
+            "the hint names the {named}: {stderr}"
+        );
+    }
     assert!(
         !stderr.contains("Bearer wrong"),
         "secrets are never logged: {stderr}"
