@@ -158,8 +158,17 @@ fn profile_naming(dir: &Path, token: &Path) -> PathBuf {
     config
 }
 
-#[test]
-fn sigterm_ends_a_guard_blocked_reading_a_fifo_within_a_second() {
+/// A guard run with `args` whose credential chain is blocked reading a
+/// FIFO named in its profile; returns once it is blocked there, with the
+/// FIFO's write end that keeps it so.
+struct Blocked {
+    emu: entitled_emulator::Emulator,
+    child: std::process::Child,
+    _writer: std::fs::File,
+    _dir: tempfile::TempDir,
+}
+
+fn blocked_on_a_profile_fifo(args: &[&str]) -> Blocked {
     let emu = emulator();
     let dir = tempfile::tempdir().unwrap();
     let fifo = mkfifo(&dir.path().join("token"));
@@ -168,48 +177,46 @@ fn sigterm_ends_a_guard_blocked_reading_a_fifo_within_a_second() {
         .env("AWS_CONFIG_FILE", &config)
         .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
         .args(product_flags(PRODUCT))
-        .args(["--", "sh", "-c", "echo EXECUTED"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let _writer = writer_once_read(&fifo);
+    let writer = writer_once_read(&fifo);
+    Blocked {
+        emu,
+        child,
+        _writer: writer,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn sigterm_ends_a_guard_blocked_reading_a_fifo_within_a_second() {
+    let blocked = blocked_on_a_profile_fifo(&["--", "sh", "-c", "echo EXECUTED"]);
     let sent = Instant::now();
     // SAFETY: signalling our own child, which has not been reaped.
     assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        unsafe { libc::kill(blocked.child.id() as libc::pid_t, libc::SIGTERM) },
         0
     );
-    let out = wait_output(child, PATIENCE);
+    let out = wait_output(blocked.child, PATIENCE);
     let took = sent.elapsed();
     assert_eq!(code(out.status), 143, "{}", describe(&out));
     assert!(took < STOP_PROMISE + MARGIN, "took {took:?}");
     assert!(out.stdout.is_empty(), "{}", describe(&out));
-    assert!(emu.calls().is_empty());
+    assert!(blocked.emu.calls().is_empty());
 }
 
 #[test]
 fn a_guard_blocked_reading_a_fifo_ends_with_75_at_the_deadline() {
-    let emu = emulator();
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = mkfifo(&dir.path().join("token"));
-    let config = profile_naming(dir.path(), &fifo);
-    let child = guard(&emu)
-        .env("AWS_CONFIG_FILE", &config)
-        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-        .args(product_flags(PRODUCT))
-        .args(["--deadline", "2s", "--check"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _writer = writer_once_read(&fifo);
-    let out = wait_output(child, PATIENCE);
+    let blocked = blocked_on_a_profile_fifo(&["--deadline", "2s", "--check"]);
+    let out = wait_output(blocked.child, PATIENCE);
     assert_eq!(code(out.status), 75, "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("did not finish within the 2000 ms deadline"),
         "{stderr}"
     );
-    assert!(emu.calls().is_empty());
+    assert!(blocked.emu.calls().is_empty());
 }

@@ -38,28 +38,6 @@ fn main() {
 }
 "#;
 
-fn build_probe(dir: &std::path::Path) -> std::path::PathBuf {
-    let source = dir.join("probe.rs");
-    std::fs::write(&source, PROBE).unwrap();
-    let binary = dir.join("probe");
-    let status = Command::new("rustc")
-        .args([
-            "--edition",
-            "2021",
-            "--target",
-            "x86_64-unknown-linux-musl",
-            "-C",
-            "opt-level=1",
-            "-o",
-        ])
-        .arg(&binary)
-        .arg(&source)
-        .status()
-        .expect("run rustc");
-    assert!(status.success(), "building the RSS probe failed");
-    binary
-}
-
 /// Runs the guard under the probe; returns its exit code and peak RSS (KiB).
 fn exit_and_peak_rss(probe: &std::path::Path, guard: Command) -> (i32, i64) {
     let mut cmd = Command::new(probe);
@@ -81,7 +59,7 @@ fn peak_rss_stays_under_16_mib_with_a_huge_environment_and_oversized_answers() {
     let guard_path = musl_guard();
     let emu = emulator();
     let dir = tempfile::tempdir().unwrap();
-    let probe = build_probe(dir.path());
+    let probe = build_static_program(dir.path(), "probe", PROBE);
     // A CA file at the size limit, full of certificate-shaped junk.
     let ca = dir.path().join("ca.pem");
     let junk = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
