@@ -336,15 +336,22 @@ fn report_failure(logger: &Logger, failure: &Failure) -> u8 {
         Some(note) => format!("{failure} ({note})"),
         None => failure.to_string(),
     };
-    logger.log(
-        Level::Error,
-        "failed",
-        &message,
-        &[
-            ("class", Value::from(failure.class())),
-            ("exit_code", Value::from(code)),
-        ],
-    );
+    let mut fields = vec![
+        ("class", Value::from(failure.class())),
+        ("exit_code", Value::from(code)),
+    ];
+    // The typed cause, so that log pipelines can key failures by it.
+    match failure {
+        Failure::Check(entitled::CheckError::Rejected { reason, .. }) => {
+            fields.push(("reason", Value::from(reason.code().as_ref())));
+        }
+        Failure::Check(entitled::CheckError::Unavailable { last, .. }) => {
+            fields.push(("cause", Value::from(last.cause.code())));
+            fields.push(("endpoint", Value::from(endpoint_code(last.endpoint))));
+        }
+        _ => {}
+    }
+    logger.log(Level::Error, "failed", &message, &fields);
     code
 }
 

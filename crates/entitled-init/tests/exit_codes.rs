@@ -315,6 +315,23 @@ fn no_credentials_is_rejected() {
 }
 
 #[test]
+fn the_failure_line_carries_the_typed_reason_in_json() {
+    let emu = emulator();
+    let out = output_within(
+        guard(&emu)
+            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            .args(product_flags(PRODUCT))
+            .args(["--log-format", "json", "--check"]),
+        PATIENCE,
+    );
+    assert_eq!(code(out.status), 78, "{}", describe(&out));
+    let line: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim()).unwrap();
+    assert_eq!(line["event"], "failed");
+    assert_eq!(line["reason"], "NoCredentials", "{line}");
+}
+
+#[test]
 fn long_term_keys_are_refused_as_aws_does() {
     let emu = Emulator::spawn(config().platform_rule(true)).unwrap();
     let out = output_within(
