@@ -19,6 +19,10 @@ pub enum Failure {
     /// SIGTERM, SIGINT or SIGHUP arrived during the check.
     #[error("stopped by {} during the check; COMMAND was not run", crate::signals::name(*.0))]
     Signal(libc::c_int),
+    /// The check did not end by the deadline: blocked in a read that does
+    /// not return. Reported as unavailable (75).
+    #[error("the check did not finish within the {} ms deadline: it is blocked reading a file named by the environment (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, a token file, SSL_CERT_FILE or SSL_CERT_DIR, or one a profile names) or resolving a name; check those files and their mounts, or raise the deadline", .0.as_millis())]
+    Stalled(std::time::Duration),
     /// The check passed, but COMMAND could not be exec'd.
     #[error(transparent)]
     Exec(#[from] ExecError),
@@ -47,6 +51,9 @@ impl From<crate::signals::SignalError> for Failure {
 pub const USAGE: u8 = 64;
 /// `--handoff-file` could not be written (sysexits EX_CANTCREAT).
 pub const CANT_CREATE: u8 = 73;
+/// The service, or the check itself, stayed unavailable until the deadline
+/// (sysexits EX_TEMPFAIL), as [`entitled::CheckError::Unavailable`].
+pub const UNAVAILABLE: u8 = 75;
 /// COMMAND exists but cannot be executed (as in sh, tini and Docker).
 pub const NOT_EXECUTABLE: u8 = 126;
 /// COMMAND was not found.
@@ -60,10 +67,28 @@ impl Failure {
             Failure::Usage(_) | Failure::Setup(_) => USAGE,
             Failure::Check(err) => err.exit_code(),
             Failure::Handoff(_) => CANT_CREATE,
+            Failure::Stalled(_) => UNAVAILABLE,
             // 128 + n, as shells report a process ended by signal n.
             Failure::Signal(sig) => 128u8.saturating_add(*sig as u8),
             Failure::Exec(ExecError::NotFound { .. }) => NOT_FOUND,
             Failure::Exec(ExecError::NotExecutable { .. }) => NOT_EXECUTABLE,
+        }
+    }
+
+    /// What the guard adds to the library's neutral hint: the flag that
+    /// holds the value AWS refused.
+    pub fn flag_note(&self) -> Option<&'static str> {
+        let Failure::Check(CheckError::Rejected { reason, .. }) = self else {
+            return None;
+        };
+        match reason {
+            entitled::RejectReason::InvalidPublicKeyVersion => {
+                Some("the key version is --public-key-version")
+            }
+            entitled::RejectReason::InvalidProductCode => {
+                Some("the product code is --product-code")
+            }
+            _ => None,
         }
     }
 
@@ -73,6 +98,7 @@ impl Failure {
             Failure::Usage(_) => "usage",
             Failure::Setup(_) => "config",
             Failure::Check(err) => err.class(),
+            Failure::Stalled(_) => "unavailable",
             Failure::Signal(_) => "signal",
             Failure::Handoff(_) => "handoff",
             Failure::Exec(_) => "exec",
@@ -84,12 +110,12 @@ impl Failure {
 pub const EXIT_CODES: &[(&str, &str)] = &[
     ("(own)", "after exec, the process is COMMAND and exits with its code"),
     ("0", "--check: the check passed"),
-    ("64", "usage or configuration: a missing or invalid flag, an unreadable or invalid key, no COMMAND without --check; no call is made"),
+    ("64", "usage or configuration: a missing or invalid flag, a key that is unreadable, invalid, not a regular file or over 64 KiB, a profile or token file named by the environment that is not a regular file or too large, no COMMAND without --check; no call is made"),
     ("65", "the token failed verification: signature, algorithm, nonce, product code, key version, iat, malformed"),
     ("73", "--check --handoff-file: the check passed, but the hand-off file could not be written"),
-    ("75", "the service stayed unavailable until the deadline: throttling, 5xx, network, TLS, timeouts"),
+    ("75", "the metering or credentials endpoint stayed unavailable until the deadline: throttling, 429, 5xx, network, a TLS handshake cut by the network, timeouts"),
     ("77", "customer not entitled"),
-    ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, no credentials"),
+    ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, a 4xx that is not an AWS error (proxy page, 401/403/404/407), a TLS certificate that does not verify (see SSL_CERT_FILE), no Region, no or refused credentials"),
     ("126/127", "the check passed, but COMMAND is not executable / not found"),
     ("128+n", "stopped by signal n during the check (143 for SIGTERM, 130 SIGINT, 129 SIGHUP)"),
 ];
@@ -119,10 +145,15 @@ mod tests {
                 Failure::Check(CheckError::Unavailable {
                     attempts: 1,
                     elapsed: std::time::Duration::ZERO,
-                    last: "x".into(),
+                    last: entitled::Transient {
+                        endpoint: entitled::Endpoint::Metering,
+                        cause: entitled::TransientCause::Network,
+                        detail: "x".into(),
+                    },
                 }),
                 75,
             ),
+            (Failure::Stalled(std::time::Duration::from_secs(1)), 75),
             (Failure::Signal(libc::SIGTERM), 143),
             (Failure::Signal(libc::SIGINT), 130),
             (Failure::Signal(libc::SIGHUP), 129),

@@ -31,6 +31,7 @@ mod handoff_file;
 mod log;
 mod product;
 mod signals;
+mod stdio;
 mod usage;
 
 use std::ffi::{CStr, OsStr, OsString};
@@ -61,6 +62,10 @@ static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 /// blocking pool must not delay the exec or the exit: those threads end
 /// with the process image anyway.
 const RUNTIME_SHUTDOWN: Duration = Duration::from_millis(250);
+
+/// How long past the deadline the check may take to report on its own
+/// before the guard gives up on it as stalled.
+const STALL_GRACE: Duration = Duration::from_secs(1);
 
 /// The C entry point, called by the C runtime with `argc` valid pointers in
 /// `argv`.
@@ -99,6 +104,9 @@ unsafe fn args_from_c(argc: c_int, argv: *const *const c_char) -> Vec<OsString> 
 
 /// Runs the guard; returns the exit code if it does not exec.
 fn run(args: Vec<OsString>) -> u8 {
+    // Before anything is opened: a closed standard descriptor must not be
+    // taken by a key file or a socket that log lines would then be written to.
+    stdio::hold_closed_standard_fds();
     // First, before any thread exists: what the program must inherit.
     let mut signals = match SignalState::capture() {
         Ok(state) => state,
@@ -141,7 +149,7 @@ fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
     }
     let check = build_check(&cli, product)?;
     let stop_fd = signals.install()?;
-    let entitlement = run_check(&check, stop_fd)?;
+    let entitlement = run_check(&check, stop_fd, cli.deadline)?;
     report_success(&cli.logger, &entitlement, started.elapsed());
     if cli.check_only {
         return match &cli.handoff_file {
@@ -178,17 +186,47 @@ fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
         .deadline(cli.deadline)
         .attempt_timeout(cli.attempt_timeout)
         .on_retry(move |event: &RetryEvent| report_retry(&logger, event))
+        .on_warning(move |warning: &entitled::Warning| {
+            logger.log(Level::Warn, "skipped", &warning.to_string(), &[])
+        })
         .build()?)
 }
 
-/// Runs the check on a single-threaded runtime until it ends or a stop
-/// signal arrives, then shuts the runtime down.
-fn run_check(check: &Check, stop_fd: OwnedFd) -> Result<Entitlement, Failure> {
+/// Runs the check on its own thread until it ends, a stop signal arrives or
+/// the deadline (plus [`STALL_GRACE`]) passes, and shuts the runtime down.
+///
+/// The check runs on a thread of its own because aws-config reads profile
+/// and token files with a blocking `read`: a file on a hung network mount,
+/// or a FIFO named inside a profile, would otherwise hold the one thread
+/// that also waits for SIGTERM. Here that thread only waits. A check thread
+/// still stuck when the guard exits ends with the process.
+fn run_check(check: &Check, stop_fd: OwnedFd, deadline: Duration) -> Result<Entitlement, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
         .map_err(|e| Failure::Setup(format!("async runtime: {e}")))?;
+    let (done, result) = tokio::sync::oneshot::channel();
+    let check = check.clone();
+    std::thread::Builder::new()
+        .name("check".into())
+        .spawn(move || {
+            let built = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .enable_time()
+                .build();
+            match built {
+                Ok(runtime) => {
+                    let outcome = runtime.block_on(check.run());
+                    let _ = done.send(Ok(outcome));
+                    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+                }
+                Err(e) => {
+                    let _ = done.send(Err(e));
+                }
+            }
+        })
+        .map_err(|e| Failure::Setup(format!("check thread: {e}")))?;
     let outcome = runtime.block_on(async {
         tokio::select! {
             biased;
@@ -198,7 +236,12 @@ fn run_check(check: &Check, stop_fd: OwnedFd) -> Result<Entitlement, Failure> {
                 Ok(sig) => Failure::Signal(sig),
                 Err(err) => err.into(),
             }),
-            result = check.run() => result.map_err(Failure::from),
+            result = result => match result {
+                Ok(Ok(outcome)) => outcome.map_err(Failure::from),
+                Ok(Err(e)) => Err(Failure::Setup(format!("async runtime: {e}"))),
+                Err(_) => Err(Failure::Setup("the check thread ended without a result".into())),
+            },
+            () = tokio::time::sleep(deadline + STALL_GRACE) => Err(Failure::Stalled(deadline)),
         }
     });
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
@@ -230,7 +273,9 @@ fn hand_off(
         (ENV_TOKEN, entitlement.token()),
         (ENV_NONCE, entitlement.nonce()),
     ];
-    Err(exec::exec(&cli.command, &handoff).into())
+    let failed = exec::exec(&cli.command, &handoff);
+    signals.after_failed_exec()?;
+    Err(failed.into())
 }
 
 /// `--check --handoff-file`: the passed check's token and nonce, for an app container.
@@ -303,23 +348,45 @@ fn report_retry(logger: &Logger, event: &RetryEvent) {
         &[
             ("attempt", Value::from(event.attempt)),
             ("reason", Value::from(event.reason.as_str())),
+            ("cause", Value::from(event.cause.cause.code())),
+            ("endpoint", Value::from(endpoint_code(event.cause.endpoint))),
             ("delay_ms", Value::from(event.delay.as_millis() as u64)),
         ],
     );
 }
 
+/// A stable name for an endpoint, for structured logs.
+fn endpoint_code(endpoint: entitled::Endpoint) -> &'static str {
+    match endpoint {
+        entitled::Endpoint::Metering => "metering",
+        entitled::Endpoint::Credentials => "credentials",
+        _ => "region",
+    }
+}
+
 /// Logs why the guard stops and returns the exit code.
 fn report_failure(logger: &Logger, failure: &Failure) -> u8 {
     let code = failure.exit_code();
-    logger.log(
-        Level::Error,
-        "failed",
-        &failure.to_string(),
-        &[
-            ("class", Value::from(failure.class())),
-            ("exit_code", Value::from(code)),
-        ],
-    );
+    let message = match failure.flag_note() {
+        Some(note) => format!("{failure} ({note})"),
+        None => failure.to_string(),
+    };
+    let mut fields = vec![
+        ("class", Value::from(failure.class())),
+        ("exit_code", Value::from(code)),
+    ];
+    // The typed cause, so that log pipelines can key failures by it.
+    match failure {
+        Failure::Check(entitled::CheckError::Rejected { reason, .. }) => {
+            fields.push(("reason", Value::from(reason.code().as_ref())));
+        }
+        Failure::Check(entitled::CheckError::Unavailable { last, .. }) => {
+            fields.push(("cause", Value::from(last.cause.code())));
+            fields.push(("endpoint", Value::from(endpoint_code(last.endpoint))));
+        }
+        _ => {}
+    }
+    logger.log(Level::Error, "failed", &message, &fields);
     code
 }
 

@@ -112,8 +112,8 @@ fn set_action(sig: c_int, action: &libc::sigaction) -> Result<(), SignalError> {
 }
 
 impl SignalState {
-    /// Records the signal mask at start-up and blocks the stop signals to
-    /// wait for. Call first thing, before any thread exists: threads
+    /// Records the signal mask at start-up, blocks the stop signals to
+    /// wait for and ignores SIGPIPE. Call first thing, before any thread exists: threads
     /// created later inherit the mask, so none of them can take a stop
     /// signal away from the signalfd.
     pub fn capture() -> Result<Self, SignalError> {
@@ -138,16 +138,46 @@ impl SignalState {
         // SAFETY: `watched` is an initialised set; the old mask is in `start_mask`.
         let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &watched, std::ptr::null_mut()) };
         check_pthread("pthread_sigmask (block)", rc)?;
-        Ok(Self {
+        let mut state = Self {
             start_mask,
             watched,
             pipe_at_start: None,
-        })
+        };
+        // From the first instant: a usage error is logged before anything
+        // else is set up, and must still exit 64 with a broken stderr.
+        state.ignore_pipe()?;
+        Ok(state)
     }
 
-    /// Ignores SIGPIPE so a closed stderr cannot kill the guard, and returns
-    /// a signalfd that becomes readable when a watched stop signal is
-    /// pending, for [`stopped`].
+    /// Ignores SIGPIPE, so that a log line written to a stderr whose reader
+    /// has gone fails with EPIPE instead of killing the guard and replacing
+    /// its exit code. The disposition found is kept for [`Self::restore_for_exec`];
+    /// one that is not the default (ignored already, or a handler we cannot
+    /// have) is left alone.
+    fn ignore_pipe(&mut self) -> Result<(), SignalError> {
+        if self.pipe_at_start.is_some() {
+            return Ok(());
+        }
+        let old = current_action(libc::SIGPIPE)?;
+        if old.sa_sigaction == libc::SIG_DFL {
+            // SAFETY: zeroed is a valid starting sigaction; SIG_IGN needs no
+            // other field.
+            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+            action.sa_sigaction = libc::SIG_IGN;
+            set_action(libc::SIGPIPE, &action)?;
+            self.pipe_at_start = Some(old);
+        }
+        Ok(())
+    }
+
+    /// After an exec that failed, the guard goes on to log and exit:
+    /// SIGPIPE is ignored again for that last line.
+    pub fn after_failed_exec(&mut self) -> Result<(), SignalError> {
+        self.ignore_pipe()
+    }
+
+    /// Returns a signalfd that becomes readable when a watched stop signal
+    /// is pending, for [`stopped`].
     pub fn install(&mut self) -> Result<OwnedFd, SignalError> {
         // SAFETY: `watched` is an initialised set; -1 asks for a new fd.
         let fd =
@@ -159,18 +189,7 @@ impl SignalState {
             });
         }
         // SAFETY: signalfd succeeded, so `fd` is an open descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-
-        let old = current_action(libc::SIGPIPE)?;
-        if old.sa_sigaction == libc::SIG_DFL {
-            // SAFETY: zeroed is a valid starting sigaction; SIG_IGN needs no
-            // other field.
-            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-            action.sa_sigaction = libc::SIG_IGN;
-            set_action(libc::SIGPIPE, &action)?;
-            self.pipe_at_start = Some(old);
-        }
-        Ok(fd)
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
     /// The watched stop signal waiting in the kernel's queue, if any.

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use common::*;
 
-const MUSL: &str = "x86_64-unknown-linux-musl";
 /// The contract's size limit.
 const MAX_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -33,25 +32,7 @@ fn main() {
 "#;
 
 fn build_program(dir: &Path) -> PathBuf {
-    let source = dir.join("program.rs");
-    std::fs::write(&source, PROGRAM).unwrap();
-    let binary = dir.join("program");
-    let status = Command::new("rustc")
-        .args([
-            "--edition",
-            "2021",
-            "--target",
-            MUSL,
-            "-C",
-            "opt-level=1",
-            "-o",
-        ])
-        .arg(&binary)
-        .arg(&source)
-        .status()
-        .expect("run rustc");
-    assert!(status.success(), "building the static test program failed");
-    binary
+    build_static_program(dir, "program", PROGRAM)
 }
 
 /// True when the ELF file asks for no program interpreter (no dynamic loader).

@@ -302,7 +302,33 @@ fn no_credentials_is_rejected() {
         PATIENCE,
     );
     assert_eq!(code(out.status), 78, "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot call RegisterUsage (NoCredentials"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("RegisterUsage refused"),
+        "nothing was called: {stderr}"
+    );
     assert!(emu.calls().is_empty());
+}
+
+#[test]
+fn the_failure_line_carries_the_typed_reason_in_json() {
+    let emu = emulator();
+    let out = output_within(
+        guard(&emu)
+            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            .args(product_flags(PRODUCT))
+            .args(["--log-format", "json", "--check"]),
+        PATIENCE,
+    );
+    assert_eq!(code(out.status), 78, "{}", describe(&out));
+    let line: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim()).unwrap();
+    assert_eq!(line["event"], "failed");
+    assert_eq!(line["reason"], "NoCredentials", "{line}");
 }
 
 #[test]
@@ -355,6 +381,52 @@ fn a_retried_throttle_then_success_logs_each_failure() {
         .as_str()
         .unwrap()
         .contains("ThrottlingException"));
+    assert_eq!(lines[0]["cause"], "throttled", "logs keyed by cause");
+    assert_eq!(lines[0]["endpoint"], "metering");
+}
+
+/// The 75 message names the endpoint that stayed unavailable and the last
+/// cause, for the metering endpoint and the credentials endpoint.
+#[test]
+fn unavailable_names_the_endpoint_and_the_last_cause() {
+    let five_hundred = Fault::Status {
+        status: 500,
+        body: String::new(),
+    };
+    for (target, endpoint) in [
+        (
+            PRODUCT,
+            "the AWS Marketplace Metering endpoint stayed unavailable",
+        ),
+        (
+            entitled_emulator::CREDENTIALS_TARGET,
+            "the credentials endpoint (ECS container credentials or STS) stayed unavailable",
+        ),
+    ] {
+        let emu = emulator();
+        emu.push_fault(target, five_hundred.clone(), 100_000);
+        let out = output_within(
+            guard(&emu)
+                .args(product_flags(PRODUCT))
+                .args(["--deadline", "1500ms", "--check"]),
+            PATIENCE,
+        );
+        assert_eq!(code(out.status), 75, "{}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let error = stderr
+            .lines()
+            .find(|l| l.starts_with("entitled: error:"))
+            .unwrap_or_else(|| panic!("no error line: {stderr}"));
+        assert!(error.contains(endpoint), "{error}");
+        // aws-config's ECS provider retries a 500 itself, so the last
+        // attempt may be cut by the deadline: a timeout, still a cause.
+        let causes: &[&str] = if target == PRODUCT {
+            &["last cause: server_error"]
+        } else {
+            &["last cause: server_error", "last cause: timeout"]
+        };
+        assert!(causes.iter().any(|c| error.contains(c)), "{error}");
+    }
 }
 
 #[test]

@@ -167,6 +167,31 @@ fn rows() -> Vec<Row> {
             0,
         ),
         row(
+            "HTML block page from a proxy (403), once",
+            PRODUCT,
+            Fault::Status {
+                status: 403,
+                body: "<html><body>Access denied by policy</body></html>".into(),
+            },
+            1,
+            78,
+        ),
+        row("empty 401, once", PRODUCT, status(401), 1, 78),
+        row("empty 403, once", PRODUCT, status(403), 1, 78),
+        row("empty 404, once", PRODUCT, status(404), 1, 78),
+        row(
+            "proxy authentication required (407), once",
+            PRODUCT,
+            Fault::Status {
+                status: 407,
+                body: "<html>Proxy Authentication Required</html>".into(),
+            },
+            1,
+            78,
+        ),
+        row("429 twice", PRODUCT, status(429), 2, 0),
+        row("429 storm", PRODUCT, status(429), ALWAYS, 75),
+        row(
             "credentials endpoint fails (500), always",
             CREDS,
             status(500),

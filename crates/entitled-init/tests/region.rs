@@ -73,7 +73,12 @@ fn no_region_anywhere_is_refused_before_any_call() {
     let out = output_within(&mut cmd, PATIENCE);
     assert_eq!(code(out.status), 78, "{}", describe(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("NoRegion"),
+        String::from_utf8_lossy(&out.stderr).contains("cannot call RegisterUsage (NoRegion"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("RegisterUsage refused"),
         "{}",
         describe(&out)
     );

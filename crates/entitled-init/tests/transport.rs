@@ -44,9 +44,20 @@ fn ecs_container_credentials_with_an_authorization_token() {
             .args(["--deadline", "2s", "--check"]),
         PATIENCE,
     );
-    assert_ne!(code(out.status), 0, "{}", describe(&out));
+    assert_eq!(code(out.status), 78, "{}", describe(&out));
     assert!(emu.calls().is_empty(), "{:?}", emu.calls());
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // Its own hint, and no word of a RegisterUsage refusal: none was made.
+    assert!(
+        stderr.contains("cannot call RegisterUsage (CredentialsRefused"),
+        "{stderr}"
+    );
+    for named in ["authorization token", "credentials URI", "task role"] {
+        assert!(
+            stderr.contains(named),
+            "the hint names the {named}: {stderr}"
+        );
+    }
     assert!(
         !stderr.contains("Bearer wrong"),
         "secrets are never logged: {stderr}"
@@ -70,14 +81,78 @@ fn https_with_the_ca_from_ssl_cert_file() {
     );
     assert_eq!(code(out.status), 0, "{}", describe(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ran over TLS");
+}
 
-    // Without the CA the emulator's certificate is untrusted: a TLS failure,
-    // which is treated as the service being unavailable.
-    let out = output_within(
-        guard(&emu)
+/// How the guard is pointed at a TLS emulator whose certificate it must
+/// refuse, and why.
+struct Untrusted {
+    name: &'static str,
+    /// The metering endpoint's emulator.
+    tls: Emulator,
+    /// Where the credentials come from (the TLS emulator itself, or a plain one).
+    credentials_url: String,
+    /// The CA to trust, if any.
+    trust_ca: bool,
+}
+
+/// A certificate that does not verify is a configuration problem, not an
+/// outage: 78 after the first attempt, naming SSL_CERT_FILE, for the
+/// metering endpoint and the credentials endpoint alike.
+#[test]
+fn a_certificate_that_does_not_verify_is_rejected_at_once() {
+    let plain = emulator();
+    let cases = [
+        Untrusted {
+            name: "metering endpoint, unknown issuer",
+            tls: Emulator::spawn(config().tls(true)).unwrap(),
+            credentials_url: plain.credentials_url(),
+            trust_ca: false,
+        },
+        {
+            let tls = Emulator::spawn(config().tls(true)).unwrap();
+            let credentials_url = tls.credentials_url();
+            Untrusted {
+                name: "credentials endpoint, unknown issuer",
+                tls,
+                credentials_url,
+                trust_ca: false,
+            }
+        },
+        Untrusted {
+            // The emulator's leaf names 127.0.0.1, ::1 and localhost only.
+            name: "metering endpoint, wrong name",
+            tls: Emulator::spawn(config().tls(true).listen("127.0.0.2:0".parse().unwrap()))
+                .unwrap(),
+            credentials_url: plain.credentials_url(),
+            trust_ca: true,
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for case in cases {
+        let mut cmd = guard(&case.tls);
+        cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &case.credentials_url)
             .args(product_flags(PRODUCT))
-            .args(["--deadline", "1s", "--check"]),
-        PATIENCE,
-    );
-    assert_eq!(code(out.status), 75, "{}", describe(&out));
+            // Long enough that a retried failure would end in 75, not 78.
+            .args(["--deadline", "60s", "--check"]);
+        if case.trust_ca {
+            let ca = dir.path().join("ca.pem");
+            std::fs::write(&ca, case.tls.ca_pem().unwrap()).unwrap();
+            cmd.env("SSL_CERT_FILE", &ca);
+        }
+        let out = output_within(&mut cmd, PATIENCE);
+        assert_eq!(code(out.status), 78, "{}: {}", case.name, describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("TlsCertificateNotTrusted"),
+            "{}: {stderr}",
+            case.name
+        );
+        assert!(stderr.contains("SSL_CERT_FILE"), "{}: {stderr}", case.name);
+        assert!(
+            !stderr.contains("retrying"),
+            "{}: not retried: {stderr}",
+            case.name
+        );
+        assert!(case.tls.calls().is_empty(), "{}", case.name);
+    }
 }

@@ -18,18 +18,21 @@ use crate::pem;
 /// them at load time with a clearer message.
 const MIN_BITS: usize = 2048;
 const MAX_BITS: usize = 8192;
+/// A 8192-bit key in PEM is under 2 KiB; a larger file is not a key.
+pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 
 /// Why a public key was refused. Each message names the fix.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// The key file could not be read.
-    #[error("public key file {path}: {source}; check the path and that it is readable")]
+    /// The key file could not be read, or is not a regular file of at most
+    /// [`MAX_KEY_FILE_BYTES`] bytes (a FIFO, a device, a directory, a socket).
+    #[error("public key file {path}: {source}; name the PEM or DER key file AWS Marketplace gave for this product")]
     Read {
         /// The file that was named.
         path: String,
-        /// The I/O error.
-        source: std::io::Error,
+        /// What went wrong.
+        source: crate::bounded::BoundedReadError,
     },
     /// The bytes are neither a PEM public key block nor DER.
     #[error("{origin}: not a PEM \"PUBLIC KEY\" block; use the key AWS Marketplace gave for this product")]
@@ -102,14 +105,19 @@ impl PublicKey {
         Self::from_der_named(der, "public key")
     }
 
-    /// Reads a key file, PEM or DER, and names the file in any error.
+    /// Reads a key file, PEM or DER, and names the file in any error. The
+    /// file must be a regular file of at most [`MAX_KEY_FILE_BYTES`]; a FIFO
+    /// or a device is refused before anything is read, so this never blocks.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
         let path = path.as_ref();
         let origin = format!("public key file {}", path.display());
-        let bytes = std::fs::read(path).map_err(|source| KeyError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let bytes =
+            crate::bounded::read_regular_file(path, MAX_KEY_FILE_BYTES).map_err(|source| {
+                KeyError::Read {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
         if bytes.starts_with(b"-----") || bytes.iter().take(64).all(u8::is_ascii) {
             Self::from_pem_named(&bytes, &origin)
         } else {
@@ -318,5 +326,42 @@ mod tests {
         for len in 0..64 {
             assert!(PublicKey::from_der(&vec![0x30; len]).is_err());
         }
+    }
+
+    #[test]
+    fn a_key_path_that_is_not_a_small_regular_file_is_refused_before_any_read() {
+        use crate::bounded::{BoundedReadError, FileKind};
+        let dir = std::env::temp_dir().join(format!("keys-special-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("key.fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let big = dir.join("big.pem");
+        std::fs::write(&big, vec![b'A'; MAX_KEY_FILE_BYTES as usize + 1]).unwrap();
+        type Expected = fn(&BoundedReadError) -> bool;
+        let cases: [(&Path, Expected); 4] = [
+            (&fifo, |e| {
+                matches!(e, BoundedReadError::NotRegular(FileKind::Fifo))
+            }),
+            (Path::new("/dev/zero"), |e| {
+                matches!(e, BoundedReadError::NotRegular(FileKind::CharDevice))
+            }),
+            (&dir, |e| {
+                matches!(e, BoundedReadError::NotRegular(FileKind::Directory))
+            }),
+            (&big, |e| matches!(e, BoundedReadError::TooLarge { .. })),
+        ];
+        for (path, expected) in cases {
+            match PublicKey::from_file(path) {
+                Err(KeyError::Read { source, .. }) => {
+                    assert!(expected(&source), "{path:?}: {source}")
+                }
+                other => panic!("{path:?}: {other:?}"),
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bounded;
 pub mod calendar;
 mod der;
 mod handoff;
@@ -30,7 +31,7 @@ pub use handoff::{
     DEFAULT_HANDOFF_MAX_AGE, ENV_NONCE, ENV_TOKEN,
 };
 pub use key_version::{KeyVersion, KeyVersionError};
-pub use keys::{KeyError, KeySet, PublicKey};
+pub use keys::{KeyError, KeySet, PublicKey, MAX_KEY_FILE_BYTES};
 pub use nonce::{Nonce, RandomError};
 pub use product_code::{ProductCode, ProductCodeError};
 pub use token::{verify, Expected, VerifiedToken, VerifyError, DEFAULT_MAX_SKEW, MAX_TOKEN_BYTES};

@@ -15,6 +15,8 @@ use crate::connection::{metering_client, Connection, StaticCredentials};
 use crate::credential_source::{AnsweredBy, CredentialSource};
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
+use crate::reason::{Endpoint, RejectReason, Transient, TransientCause};
+use crate::transport::Warning;
 use entitled_verify::Nonce;
 use entitled_verify::{verify, Expected, VerifyError};
 use entitled_verify::{KeySet, KeyVersion, KeyVersionError, ProductCode, ProductCodeError};
@@ -33,13 +35,16 @@ const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 pub struct RetryEvent {
     /// The attempt that failed (1-based).
     pub attempt: u32,
-    /// Why it failed.
+    /// Why it failed, as text.
     pub reason: String,
+    /// Why it failed: the endpoint and the cause, for logs keyed by cause.
+    pub cause: Transient,
     /// How long until the next attempt.
     pub delay: Duration,
 }
 
 type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
+type WarningHook = Arc<dyn Fn(&Warning) + Send + Sync>;
 
 /// Configures an entitlement check.
 ///
@@ -92,6 +97,7 @@ pub struct CheckBuilder {
     backoff: Backoff,
     connection: Connection,
     on_retry: Option<RetryHook>,
+    on_warning: Option<WarningHook>,
 }
 
 impl fmt::Debug for CheckBuilder {
@@ -117,6 +123,7 @@ impl Default for CheckBuilder {
             backoff: Backoff::default(),
             connection: Connection::default(),
             on_retry: None,
+            on_warning: None,
         }
     }
 }
@@ -196,6 +203,13 @@ impl CheckBuilder {
         self
     }
 
+    /// Called for what the check skipped and went on without, such as a CA
+    /// file that is a FIFO.
+    pub fn on_warning(mut self, hook: impl Fn(&Warning) + Send + Sync + 'static) -> Self {
+        self.on_warning = Some(Arc::new(hook));
+        self
+    }
+
     /// Validates the configuration. No call is made.
     pub fn build(self) -> Result<Check, ConfigError> {
         let product_code = self.product_code.ok_or(ConfigError::NoProductCode)??;
@@ -223,6 +237,7 @@ impl CheckBuilder {
             backoff: self.backoff,
             connection: self.connection,
             on_retry: self.on_retry,
+            on_warning: self.on_warning,
         })
     }
 
@@ -243,6 +258,7 @@ pub struct Check {
     backoff: Backoff,
     connection: Connection,
     on_retry: Option<RetryHook>,
+    on_warning: Option<WarningHook>,
 }
 
 impl fmt::Debug for Check {
@@ -273,7 +289,7 @@ impl Check {
         let started = Instant::now();
         let deadline_at = started + self.deadline;
         let answered_by = AnsweredBy::default();
-        let sdk_config = tokio::time::timeout_at(
+        let (sdk_config, warnings) = tokio::time::timeout_at(
             deadline_at.into(),
             self.connection.load(self.attempt_timeout, &answered_by),
         )
@@ -282,17 +298,27 @@ impl Check {
             unavailable(
                 0,
                 started,
-                "resolving the Region took until the deadline".into(),
+                Transient {
+                    endpoint: Endpoint::Region,
+                    cause: TransientCause::Timeout,
+                    detail: "resolving the Region took until the deadline".into(),
+                },
             )
         })??;
+        if let Some(hook) = &self.on_warning {
+            warnings.iter().for_each(|w| hook(w));
+        }
         if sdk_config.region().is_none() {
             return Err(CheckError::rejected(
-                "NoRegion",
+                RejectReason::NoRegion,
                 "no AWS Region is configured",
             ));
         }
         let credentials = sdk_config.credentials_provider().ok_or_else(|| {
-            CheckError::rejected("NoCredentials", "no credentials provider is configured")
+            CheckError::rejected(
+                RejectReason::NoCredentials,
+                "no credentials provider is configured",
+            )
         })?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
         let mut session = Session {
@@ -304,7 +330,11 @@ impl Check {
 
         let mut attempts = 0u32;
         let mut waits = self.backoff.waits();
-        let mut last = String::from("no attempt finished before the deadline");
+        let mut last = Transient {
+            endpoint: Endpoint::Metering,
+            cause: TransientCause::Timeout,
+            detail: "no attempt finished before the deadline".into(),
+        };
         loop {
             let remaining = deadline_at.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
@@ -313,13 +343,17 @@ impl Check {
             attempts += 1;
             let nonce = Nonce::generate().map_err(ConfigError::from)?;
             let budget = self.attempt_timeout.min(remaining);
-            let reason = match tokio::time::timeout(budget, session.attempt(self, &nonce)).await {
+            let cause = match tokio::time::timeout(budget, session.attempt(self, &nonce)).await {
                 Ok(Ok(answer)) => return self.accept(answer, &nonce, attempts),
                 Ok(Err(AttemptError::Fatal(err))) => {
                     return Err(err.with_credential_source(session.answered_by.get()))
                 }
-                Ok(Err(AttemptError::Transient(reason))) => reason,
-                Err(_) => format!("attempt timed out after {} ms", budget.as_millis()),
+                Ok(Err(AttemptError::Transient(cause))) => cause,
+                Err(_) => Transient {
+                    endpoint: session.waiting_on(),
+                    cause: TransientCause::Timeout,
+                    detail: format!("attempt timed out after {} ms", budget.as_millis()),
+                },
             };
             let delay = waits
                 .next_wait()
@@ -327,11 +361,12 @@ impl Check {
             if let Some(hook) = &self.on_retry {
                 hook(&RetryEvent {
                     attempt: attempts,
-                    reason: reason.clone(),
+                    reason: cause.to_string(),
+                    cause: cause.clone(),
                     delay,
                 });
             }
-            last = reason;
+            last = cause;
             tokio::time::sleep(delay).await;
         }
     }
@@ -349,7 +384,7 @@ impl Check {
     }
 }
 
-fn unavailable(attempts: u32, started: Instant, last: String) -> CheckError {
+fn unavailable(attempts: u32, started: Instant, last: Transient) -> CheckError {
     CheckError::Unavailable {
         attempts,
         elapsed: started.elapsed(),
@@ -367,6 +402,16 @@ struct Session {
 }
 
 impl Session {
+    /// Which endpoint an attempt that timed out was waiting on: the
+    /// credentials endpoint until credentials are held.
+    fn waiting_on(&self) -> Endpoint {
+        if self.cached.is_some() {
+            Endpoint::Metering
+        } else {
+            Endpoint::Credentials
+        }
+    }
+
     async fn attempt(&mut self, check: &Check, nonce: &Nonce) -> Result<Answer, AttemptError> {
         let credentials = self.credentials().await?;
         let result = self
@@ -419,16 +464,26 @@ impl Session {
 /// STS AccessDenied) gets the IRSA hint: the service account and the role's trust policy.
 fn irsa_refusal(err: AttemptError, source: Option<CredentialSource>) -> AttemptError {
     match err {
-        AttemptError::Fatal(CheckError::Rejected { message, .. })
-            if source == Some(CredentialSource::Irsa) =>
-        {
+        // Only refusals of the credentials themselves: an untrusted STS
+        // certificate, say, keeps its own reason and hint.
+        AttemptError::Fatal(CheckError::Rejected {
+            message,
+            reason:
+                RejectReason::CredentialsRefused
+                | RejectReason::CredentialsConfiguration
+                | RejectReason::NoCredentials,
+            ..
+        }) if source == Some(CredentialSource::Irsa) => {
             let var = |name| std::env::var(name).unwrap_or_else(|_| "(unset)".into());
             let message = format!(
                 "{message} (token file AWS_WEB_IDENTITY_TOKEN_FILE={}, role AWS_ROLE_ARN={})",
                 var("AWS_WEB_IDENTITY_TOKEN_FILE"),
                 var("AWS_ROLE_ARN")
             );
-            AttemptError::Fatal(CheckError::rejected("WebIdentityRefused", message))
+            AttemptError::Fatal(CheckError::rejected(
+                RejectReason::WebIdentityRefused,
+                message,
+            ))
         }
         other => other,
     }

@@ -17,8 +17,11 @@ use aws_sdk_marketplacemetering::Client;
 
 use crate::credential_source::{AnsweredBy, CredentialSource, Tagged};
 use crate::credentials::credentials_chain;
+use crate::env_files::check_named_files;
 use crate::error::CheckError;
+use crate::reason::RejectReason;
 use crate::region::region_chain;
+use crate::transport::Warning;
 
 /// Fixed AWS credentials, instead of the ECS task role or EKS IRSA chain.
 ///
@@ -66,11 +69,13 @@ impl Connection {
     /// retries off: the check owns its retry loop, because the SDK's shared
     /// retry-token bucket drains during a long throttling episode.
     /// The credential provider records in `answered_by` which source answered.
+    ///
+    /// Also returns what was skipped on the way, as warnings.
     pub async fn load(
         &self,
         attempt_timeout: Duration,
         answered_by: &AnsweredBy,
-    ) -> Result<SdkConfig, CheckError> {
+    ) -> Result<(SdkConfig, Vec<Warning>), CheckError> {
         // The same precedence aws-config applies, needed here to decide
         // whether the system trust store must be read at all.
         let endpoint = self.endpoint_url.clone().or_else(|| {
@@ -78,11 +83,16 @@ impl Connection {
                 .iter()
                 .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
         });
-        let http = crate::transport::http_client_for_endpoint(
-            endpoint.as_deref(),
-            self.extra_roots_pem.as_deref(),
-        )
-        .map_err(|e| CheckError::rejected("TlsSetup", e.to_string()))?;
+        // File reads block, even bounded ones (a hung network mount): off the
+        // async thread, so the caller's deadline and cancellation still work.
+        let extra_roots = self.extra_roots_pem.clone();
+        let (http, warnings) = tokio::task::spawn_blocking(move || {
+            check_named_files()?;
+            crate::transport::http_client_for_endpoint(endpoint.as_deref(), extra_roots.as_deref())
+                .map_err(|e| CheckError::rejected(RejectReason::TlsSetup, e.to_string()))
+        })
+        .await
+        .map_err(|e| CheckError::rejected(RejectReason::TlsSetup, e.to_string()))??;
         // The Region first: the credential providers need it (STS for IRSA).
         let region = match &self.region {
             Some(region) => Some(Region::new(region.clone())),
@@ -123,7 +133,7 @@ impl Connection {
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        Ok(loader.load().await)
+        Ok((loader.load().await, warnings))
     }
 }
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::credential_source::CredentialSource;
+use crate::reason::{RejectReason, Transient};
 use entitled_verify::{KeyError, KeyVersion, KeyVersionError, ProductCodeError, VerifyError};
 
 /// Bad input to the check, found before any call is made.
@@ -32,6 +33,23 @@ pub enum ConfigError {
     /// A duration is zero.
     #[error("{0} must be greater than zero")]
     ZeroDuration(&'static str),
+    /// A file named by the environment for aws-config (`AWS_CONFIG_FILE`,
+    /// `AWS_SHARED_CREDENTIALS_FILE`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`) is a FIFO, a device, a
+    /// directory or a socket, or too large. Refused before it is read.
+    #[error(
+        "{variable} names {path}: {source}; it must name a regular file of at most {limit} bytes"
+    )]
+    EnvironmentFile {
+        /// The variable.
+        variable: &'static str,
+        /// The file it names.
+        path: String,
+        /// The limit for this file.
+        limit: u64,
+        /// What is wrong with it.
+        source: entitled_verify::bounded::BoundedReadError,
+    },
     /// The OS random source failed.
     #[error(transparent)]
     Random(#[from] entitled_verify::RandomError),
@@ -55,14 +73,14 @@ pub enum CheckError {
     #[error("RegisterUsage answer refused: {0}")]
     Verification(#[from] VerifyError),
     /// The deadline ran out while every failure was transient. Exit 75.
-    #[error("AWS Marketplace Metering stayed unavailable for {:.1} s over {attempts} attempt(s); last error: {last}; check network access to the metering endpoint, or raise the deadline", elapsed.as_secs_f64())]
+    #[error("{} stayed unavailable for {:.1} s over {attempts} attempt(s); last cause: {} ({}); {}, or raise the deadline", .last.endpoint, .elapsed.as_secs_f64(), .last.cause, .last.detail, .last.cause.endpoint_hint(.last.endpoint))]
     Unavailable {
         /// Calls attempted.
         attempts: u32,
         /// Time spent.
         elapsed: Duration,
-        /// The last transient failure.
-        last: String,
+        /// The last transient failure: its endpoint and cause.
+        last: Transient,
     },
     /// CustomerNotEntitledException. Exit 77.
     #[error("the customer is not entitled to product {product_code} (CustomerNotEntitledException: {message}); the buyer must subscribe to this product in AWS Marketplace")]
@@ -72,15 +90,14 @@ pub enum CheckError {
         /// AWS's message.
         message: String,
     },
-    /// Refused as unsupported or misconfigured. Exit 78.
-    #[error("RegisterUsage refused ({code}: {message}){}; {hint}", source_note(*.credential_source, .code))]
+    /// Refused as unsupported or misconfigured, by AWS or before the call
+    /// (no Region, no credentials, an untrusted certificate). Exit 78.
+    #[error("{} ({reason}: {message}){}; {}", .reason.stage(), source_note(*.credential_source, .reason), .reason.hint())]
     Rejected {
-        /// The AWS error code, or a local code such as `NoCredentials`.
-        code: String,
+        /// Why.
+        reason: RejectReason,
         /// AWS's message, or ours.
         message: String,
-        /// The likely fix.
-        hint: &'static str,
         /// The credential source that signed the refused call, or that failed to provide
         /// credentials, when one did.
         credential_source: Option<CredentialSource>,
@@ -110,13 +127,10 @@ impl CheckError {
         }
     }
 
-    pub(crate) fn rejected(code: impl Into<String>, message: impl Into<String>) -> Self {
-        let code = code.into();
-        let hint = hint_for(&code);
+    pub(crate) fn rejected(reason: RejectReason, message: impl Into<String>) -> Self {
         CheckError::Rejected {
-            code,
+            reason,
             message: message.into(),
-            hint,
             credential_source: None,
         }
     }
@@ -152,30 +166,12 @@ impl CheckError {
 
 /// For a refusal that names its credential source: which one, and for a platform refusal of
 /// a source AWS Marketplace does not accept, that only the ECS task role and IRSA are.
-fn source_note(source: Option<CredentialSource>, code: &str) -> String {
+fn source_note(source: Option<CredentialSource>, reason: &RejectReason) -> String {
     match source {
         None => String::new(),
-        Some(s) if code == "PlatformNotSupportedException" && !s.marketplace_accepts() => format!(
+        Some(s) if *reason == RejectReason::PlatformNotSupported && !s.marketplace_accepts() => format!(
             "; signed with {s}, which AWS Marketplace does not accept: only the ECS task role, or IRSA on EKS"
         ),
         Some(s) => format!("; credentials from {s}"),
-    }
-}
-
-/// The likely fix for each code that ends the check.
-fn hint_for(code: &str) -> &'static str {
-    match code {
-        "PlatformNotSupportedException" => "RegisterUsage works only from an ECS task (task IAM role) or an EKS pod (IRSA); a node or instance role, EKS Pod Identity or long-term keys usually cause this",
-        "InvalidProductCodeException" => "check the product code against the AWS Marketplace Management Portal",
-        "InvalidPublicKeyVersionException" => "check --public-key-version against the key version AWS Marketplace gave with the key",
-        "InvalidRegionException" => "call from the task's own Region (set AWS_REGION to it); products are tested in us-east-1 before they go live",
-        "DisabledApiException" => "the RegisterUsage API is disabled for this product or account; contact AWS Marketplace seller operations",
-        "AccessDeniedException" => "grant aws-marketplace:RegisterUsage to the task role or IRSA role (managed policy AWSMarketplaceMeteringRegisterUsage)",
-        "WebIdentityRefused" => "IRSA credentials were refused: check the pod's service account (its eks.amazonaws.com/role-arn annotation, and that the projected token at AWS_WEB_IDENTITY_TOKEN_FILE exists, is readable and current) and the role's trust policy (the cluster's OIDC provider, sub system:serviceaccount:NAMESPACE:NAME, aud sts.amazonaws.com)",
-        "NoCredentials" => "run with an ECS task role or EKS IRSA role; no AWS credentials were found",
-        "CredentialsConfiguration" => "fix the credential environment (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)",
-        "NoRegion" => "set AWS_REGION to the task's Region; none was found in the environment, the profile, ECS task metadata or instance metadata",
-        "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" | "SignatureDoesNotMatch" | "ExpiredTokenException" | "IncompleteSignature" | "MissingAuthenticationToken" => "the credentials were refused; use the ECS task role or EKS IRSA credentials, and check the clock",
-        _ => "AWS advises terminating on errors other than throttling; check the product code, key version, Region and role",
     }
 }

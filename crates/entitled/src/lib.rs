@@ -18,7 +18,7 @@
 //! | [`CheckError::Verification`] | 65 | the token failed verification |
 //! | [`CheckError::Unavailable`] | 75 | transient failures until the deadline |
 //! | [`CheckError::NotEntitled`] | 77 | `CustomerNotEntitledException` |
-//! | [`CheckError::Rejected`] | 78 | unsupported platform, bad product code, key version or Region, API disabled, access denied, no credentials |
+//! | [`CheckError::Rejected`] | 78 | a [`RejectReason`]: unsupported platform, bad product code, key version or Region, API disabled, access denied, a non-AWS 4xx, an untrusted TLS certificate, no Region, no or refused credentials |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,7 +31,9 @@ mod connection;
 mod credential_source;
 mod credentials;
 mod entitlement;
+mod env_files;
 mod error;
+mod reason;
 mod region;
 mod transport;
 
@@ -39,7 +41,10 @@ pub use backoff::{Backoff, Waits};
 pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
 pub use credential_source::CredentialSource;
 pub use entitlement::Entitlement;
+pub use env_files::{MAX_PROFILE_FILE_BYTES, MAX_TOKEN_FILE_BYTES};
 pub use error::{CheckError, ConfigError};
+pub use reason::{Endpoint, RejectReason, Transient, TransientCause};
+pub use transport::{Warning, MAX_CA_FILE_BYTES};
 // Token verification lives in `entitled-verify`, which has no network or AWS
 // dependency; re-exported so `use entitled::{KeySet, verify, ..}` works.
 pub use connection::StaticCredentials;

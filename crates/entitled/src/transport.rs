@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 use aws_smithy_http_client::Builder;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use entitled_verify::bounded::{read_regular_file, BoundedReadError};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
@@ -34,8 +35,35 @@ const SYSTEM_BUNDLES: &[&str] = &[
 ];
 /// Used only where no bundle file exists.
 const SYSTEM_CERT_DIR: &str = "/etc/ssl/certs";
-/// No CA file is this big; a larger one is not read.
-const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// No CA file is this big (Debian's whole bundle is about 220 KiB); a
+/// larger one is skipped, which keeps the guard's memory small.
+pub const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
+/// All system roots together, as PEM: a directory of many files stops here.
+const MAX_ROOTS_PEM_BYTES: usize = 2 * 1024 * 1024;
+
+/// Something the check skipped and went on without.
+///
+/// ```
+/// let w = entitled::Warning::CaFileSkipped {
+///     path: "/etc/ssl/ca.pem".into(),
+///     problem: "a FIFO, not a regular file".into(),
+/// };
+/// assert!(w.to_string().starts_with("CA file /etc/ssl/ca.pem skipped: a FIFO"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A file named by `SSL_CERT_FILE` or found under `SSL_CERT_DIR` (or the
+    /// system bundle) is not a regular file within [`MAX_CA_FILE_BYTES`]; it
+    /// was not read.
+    #[error("CA file {path} skipped: {problem}; SSL_CERT_FILE and SSL_CERT_DIR must name regular PEM files of at most {MAX_CA_FILE_BYTES} bytes")]
+    CaFileSkipped {
+        /// The file.
+        path: String,
+        /// Why.
+        problem: String,
+    },
+}
 
 /// Errors building the HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -53,14 +81,20 @@ pub(crate) struct TransportError(String);
 /// it is skipped where the metering endpoint is plain `http://` (a local
 /// emulator) and no CA file was named: the calls that remain over TLS, to
 /// STS for IRSA, are to AWS endpoints that the embedded roots anchor.
+///
+/// Blocking (it reads CA files): run it off the async threads. Returns the
+/// CA files skipped as warnings.
 pub(crate) fn http_client_for_endpoint(
     endpoint_url: Option<&str>,
     extra_roots_pem: Option<&[u8]>,
-) -> Result<SharedHttpClient, TransportError> {
-    build(
+) -> Result<(SharedHttpClient, Vec<Warning>), TransportError> {
+    let mut warnings = Vec::new();
+    let client = build(
         system_roots_policy(endpoint_url, ca_files_named()),
         extra_roots_pem,
-    )
+        &mut warnings,
+    )?;
+    Ok((client, warnings))
 }
 
 /// How many certificates in `pem` rustls accepts as trust anchors.
@@ -86,12 +120,16 @@ enum SystemRoots {
 fn build(
     system: SystemRoots,
     extra_roots_pem: Option<&[u8]>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<SharedHttpClient, TransportError> {
     let mut roots = RootsPem::default();
     roots.add(AMAZON_TRUST_SERVICES_ROOTS.as_bytes());
     if system == SystemRoots::Load {
         for path in system_root_sources() {
-            if let Some(bytes) = read_ca_file(&path) {
+            if roots.pem.len() >= MAX_ROOTS_PEM_BYTES {
+                break;
+            }
+            if let Some(bytes) = read_ca_file(&path, warnings) {
                 roots.add(&bytes);
             }
         }
@@ -146,22 +184,32 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
+    // Every entry but directories: a FIFO or device here is skipped with a
+    // warning by the bounded read, not silently.
     let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file())
+        .filter(|p| !p.is_dir())
         .collect();
     files.sort();
     files
 }
 
 /// A missing or unreadable CA file only means fewer roots; the embedded
-/// Amazon roots remain.
-fn read_ca_file(path: &Path) -> Option<Vec<u8>> {
-    let size = std::fs::metadata(path).ok()?.len();
-    (size <= MAX_CA_FILE_BYTES)
-        .then(|| std::fs::read(path).ok())
-        .flatten()
+/// Amazon roots remain. A special or oversized file is not read at all, and
+/// is reported: it is a mistake someone will want to know about.
+fn read_ca_file(path: &Path, warnings: &mut Vec<Warning>) -> Option<Vec<u8>> {
+    match read_regular_file(path, MAX_CA_FILE_BYTES) {
+        Ok(bytes) => Some(bytes),
+        Err(BoundedReadError::Io(_)) => None,
+        Err(problem) => {
+            warnings.push(Warning::CaFileSkipped {
+                path: path.display().to_string(),
+                problem: problem.to_string(),
+            });
+            None
+        }
+    }
 }
 
 /// Accumulates usable root certificates as PEM, the form the SDK takes.
@@ -238,12 +286,12 @@ mod tests {
     #[test]
     fn an_extra_root_that_is_not_a_certificate_is_refused() {
         let key = b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
-        assert!(build(SystemRoots::Skip, Some(key)).is_err());
+        assert!(build(SystemRoots::Skip, Some(key), &mut Vec::new()).is_err());
         assert_eq!(usable_certificates(key), 0);
         assert_eq!(
             usable_certificates(AMAZON_TRUST_SERVICES_ROOTS.as_bytes()),
             5
         );
-        assert!(build(SystemRoots::Load, None).is_ok());
+        assert!(build(SystemRoots::Load, None, &mut Vec::new()).is_ok());
     }
 }

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use entitled::{Backoff, Check, CheckBuilder, CheckError, StaticCredentials, VerifyError};
+use entitled::{
+    Backoff, Check, CheckBuilder, CheckError, RejectReason, StaticCredentials, VerifyError,
+};
 use entitled_emulator::{Config, Emulator, Fault, Product, TokenVariant};
 
 mod fixtures;
@@ -110,11 +112,24 @@ async fn an_untrusted_certificate_is_never_accepted() {
     let emu = emulator(Config::new().product(product()).tls(true)).await;
     // The system and Amazon roots only: not the emulator's CA.
     let err = check_trusting_system_roots_only(&emu)
-        .deadline(Duration::from_millis(300))
+        // Long: an untrusted certificate must end the check at once (78),
+        // not be retried until the deadline (75).
+        .deadline(Duration::from_secs(60))
         .run()
         .await
         .unwrap_err();
-    assert_eq!(err.exit_code(), 75, "{err}");
+    assert_eq!(err.exit_code(), 78, "{err}");
+    assert!(
+        matches!(
+            &err,
+            CheckError::Rejected {
+                reason: RejectReason::TlsCertificate,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("SSL_CERT_FILE"), "{err}");
     assert!(
         register_calls(&emu).is_empty(),
         "no request got through TLS"
@@ -168,8 +183,13 @@ async fn each_modelled_error_ends_the_check_after_one_call_with_its_exit_code() 
             (class, exit),
             "{code}: {err}"
         );
-        if let CheckError::Rejected { code: got, .. } = &err {
-            assert_eq!(got, code);
+        if let CheckError::Rejected { reason, .. } = &err {
+            assert_eq!(reason.code(), code);
+            assert!(!reason.before_call(), "{code}");
+            assert!(
+                err.to_string().starts_with("RegisterUsage refused"),
+                "{err}"
+            );
         }
         assert_eq!(register_calls(&emu).len(), 1, "{code} is not retried");
     }
@@ -312,7 +332,7 @@ async fn unknown_credentials_are_rejected_not_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, CheckError::Rejected { code, .. } if code == "UnrecognizedClientException"),
+        matches!(&err, CheckError::Rejected { reason, .. } if reason.code() == "UnrecognizedClientException"),
         "{err}"
     );
 }

@@ -141,6 +141,32 @@ pub fn musl_guard() -> PathBuf {
     path
 }
 
+/// Compiles `source` into a static musl program named `name` in `dir`.
+pub fn build_static_program(dir: &Path, name: &str, source: &str) -> PathBuf {
+    let source_path = dir.join(format!("{name}.rs"));
+    std::fs::write(&source_path, source).unwrap();
+    let binary = dir.join(name);
+    let status = Command::new("rustc")
+        .args([
+            "--edition",
+            "2021",
+            "--target",
+            "x86_64-unknown-linux-musl",
+            "-C",
+            "opt-level=1",
+            "-o",
+        ])
+        .arg(&binary)
+        .arg(&source_path)
+        .status()
+        .expect("run rustc");
+    assert!(
+        status.success(),
+        "building the static program {name} failed"
+    );
+    binary
+}
+
 /// Runs to completion, failing the test if it takes longer than `limit`.
 pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
     let child = cmd

@@ -1,0 +1,262 @@
+//! Why a check failed, as types: each cause has its stable code and hint in
+//! an exhaustive match, so a new cause cannot compile without them.
+//!
+//! Public so that other callers of the Metering Service (custom metering)
+//! key their logs and exit codes by the same causes.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why the check was refused for good (exit 78). Never retried.
+///
+/// ```
+/// use entitled::RejectReason;
+/// let reason = RejectReason::HttpStatus(407);
+/// assert_eq!(reason.code(), "HTTP407");
+/// assert!(reason.before_call() == false);
+/// assert!(RejectReason::NoRegion.before_call());
+/// assert!(RejectReason::TlsCertificate.hint().contains("SSL_CERT_FILE"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// `PlatformNotSupportedException`: not called from an ECS task or EKS pod
+    /// with a supported role.
+    PlatformNotSupported,
+    /// `InvalidProductCodeException`.
+    InvalidProductCode,
+    /// `InvalidPublicKeyVersionException`.
+    InvalidPublicKeyVersion,
+    /// `InvalidRegionException`.
+    InvalidRegion,
+    /// `DisabledApiException`.
+    DisabledApi,
+    /// `InternalServiceErrorException` sent with a status that is not 5xx,
+    /// which AWS's SDKs do not retry either.
+    InternalServiceError,
+    /// `AccessDeniedException`: the role lacks `aws-marketplace:RegisterUsage`.
+    AccessDenied,
+    /// The service refused the signature or the credentials
+    /// (`UnrecognizedClientException`, `InvalidSignatureException`, ...).
+    SignatureRefused(String),
+    /// Another AWS error code, not in the service model.
+    OtherCode(String),
+    /// An HTTP 4xx (other than 408 and 429) whose body is not an AWS error:
+    /// a proxy's block page, an empty 401/403/404, a 407.
+    HttpStatus(u16),
+    /// The server's TLS certificate did not verify: unknown issuer, wrong
+    /// name, expired.
+    TlsCertificate,
+    /// No AWS Region was found.
+    NoRegion,
+    /// No credentials were found in any source.
+    NoCredentials,
+    /// The credential environment is invalid (a bad credentials URI, say).
+    CredentialsConfiguration,
+    /// The credentials endpoint (ECS agent or STS) refused to give
+    /// credentials.
+    CredentialsRefused,
+    /// IRSA credentials were refused: the web identity token file is missing,
+    /// unreadable or expired, or STS denied the role.
+    WebIdentityRefused,
+    /// The trust store could not be built.
+    TlsSetup,
+    /// The request could not be built (an invalid endpoint override).
+    RequestConstruction,
+}
+
+impl RejectReason {
+    /// The reason for an AWS error code that ends the check.
+    pub(crate) fn from_code(code: &str) -> Self {
+        match code {
+            "PlatformNotSupportedException" => Self::PlatformNotSupported,
+            "InvalidProductCodeException" => Self::InvalidProductCode,
+            "InvalidPublicKeyVersionException" => Self::InvalidPublicKeyVersion,
+            "InvalidRegionException" => Self::InvalidRegion,
+            "DisabledApiException" => Self::DisabledApi,
+            "InternalServiceErrorException" => Self::InternalServiceError,
+            "AccessDeniedException" | "AccessDenied" => Self::AccessDenied,
+            "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "InvalidSignatureException"
+            | "SignatureDoesNotMatch"
+            | "ExpiredTokenException"
+            | "IncompleteSignature"
+            | "MissingAuthenticationToken" => Self::SignatureRefused(code.to_owned()),
+            other => Self::OtherCode(other.to_owned()),
+        }
+    }
+
+    /// A short stable code: the AWS error code, or a local one.
+    pub fn code(&self) -> Cow<'_, str> {
+        Cow::Borrowed(match self {
+            Self::PlatformNotSupported => "PlatformNotSupportedException",
+            Self::InvalidProductCode => "InvalidProductCodeException",
+            Self::InvalidPublicKeyVersion => "InvalidPublicKeyVersionException",
+            Self::InvalidRegion => "InvalidRegionException",
+            Self::DisabledApi => "DisabledApiException",
+            Self::InternalServiceError => "InternalServiceErrorException",
+            Self::AccessDenied => "AccessDeniedException",
+            Self::SignatureRefused(code) | Self::OtherCode(code) => code,
+            Self::HttpStatus(status) => return Cow::Owned(format!("HTTP{status}")),
+            Self::TlsCertificate => "TlsCertificateNotTrusted",
+            Self::NoRegion => "NoRegion",
+            Self::NoCredentials => "NoCredentials",
+            Self::CredentialsConfiguration => "CredentialsConfiguration",
+            Self::CredentialsRefused => "CredentialsRefused",
+            Self::WebIdentityRefused => "WebIdentityRefused",
+            Self::TlsSetup => "TlsSetup",
+            Self::RequestConstruction => "RequestConstruction",
+        })
+    }
+
+    /// True where RegisterUsage was never called: the failure came before it.
+    pub fn before_call(&self) -> bool {
+        matches!(
+            self,
+            Self::NoRegion
+                | Self::NoCredentials
+                | Self::CredentialsConfiguration
+                | Self::CredentialsRefused
+                | Self::WebIdentityRefused
+                | Self::TlsSetup
+                | Self::RequestConstruction
+        )
+    }
+
+    /// How a message about this reason starts.
+    pub(crate) fn stage(&self) -> &'static str {
+        if self.before_call() {
+            "cannot call RegisterUsage"
+        } else {
+            "RegisterUsage refused"
+        }
+    }
+
+    /// The likely fix, in words that hold for any caller of the library.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::PlatformNotSupported => "RegisterUsage works only from an ECS task (task IAM role) or an EKS pod (IRSA); a node or instance role, EKS Pod Identity or long-term keys usually cause this",
+            Self::InvalidProductCode => "check the configured product code against the AWS Marketplace Management Portal",
+            Self::InvalidPublicKeyVersion => "check the configured key version against the one AWS Marketplace gave with the key",
+            Self::InvalidRegion => "call from the task's own Region (set AWS_REGION to it); products are tested in us-east-1 before they go live",
+            Self::DisabledApi => "the RegisterUsage API is disabled for this product or account; contact AWS Marketplace seller operations",
+            Self::InternalServiceError => "AWS reported an internal error with a status that is not retried; try again later and contact AWS Marketplace seller operations if it persists",
+            Self::AccessDenied => "grant aws-marketplace:RegisterUsage to the task role or IRSA role (managed policy AWSMarketplaceMeteringRegisterUsage)",
+            Self::SignatureRefused(_) => "the credentials were refused; use the ECS task role or EKS IRSA credentials, and check the clock",
+            Self::OtherCode(_) => "AWS advises terminating on errors other than throttling; check the product code, key version, Region and role",
+            Self::HttpStatus(_) => "the answer is not from the Metering Service: check the endpoint URL and any HTTPS proxy (HTTPS_PROXY) or firewall between the container and AWS",
+            Self::TlsCertificate => "the endpoint's TLS certificate did not verify (unknown issuer, wrong name or expired); if a TLS-inspecting proxy sits in between, add its CA with SSL_CERT_FILE, and check the endpoint URL and the clock",
+            Self::NoRegion => "set AWS_REGION to the task's Region; none was found in the environment, the profile, ECS task metadata or instance metadata",
+            Self::NoCredentials => "run with an ECS task role or EKS IRSA role; no AWS credentials were found",
+            Self::CredentialsConfiguration => "fix the credential environment (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)",
+            Self::CredentialsRefused => "the credentials endpoint refused: check the authorization token (AWS_CONTAINER_AUTHORIZATION_TOKEN or its _FILE), the credentials URI (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI) and that the task has a task role (or the pod an IRSA role)",
+            Self::WebIdentityRefused => "IRSA credentials were refused: check the pod's service account (its eks.amazonaws.com/role-arn annotation, and that the projected token at AWS_WEB_IDENTITY_TOKEN_FILE exists, is readable and current) and the role's trust policy (the cluster's OIDC provider, sub system:serviceaccount:NAMESPACE:NAME, aud sts.amazonaws.com)",
+            Self::TlsSetup => "the trust store could not be built; check the extra CA certificates",
+            Self::RequestConstruction => "check the endpoint URL override (AWS_ENDPOINT_URL_MARKETPLACE_METERING or AWS_ENDPOINT_URL)",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code())
+    }
+}
+
+/// Which endpoint a transient failure came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// The AWS Marketplace Metering Service.
+    Metering,
+    /// The credentials endpoint: the ECS container credentials endpoint,
+    /// STS for IRSA.
+    Credentials,
+    /// The Region lookup (ECS task metadata, instance metadata).
+    Region,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Endpoint::Metering => "the AWS Marketplace Metering endpoint",
+            Endpoint::Credentials => "the credentials endpoint (ECS container credentials or STS)",
+            Endpoint::Region => "the Region lookup",
+        })
+    }
+}
+
+/// Why one attempt failed in a way worth retrying.
+///
+/// ```
+/// use entitled::{Endpoint, TransientCause};
+/// assert_eq!(TransientCause::Throttled.code(), "throttled");
+/// assert_eq!(TransientCause::Network.endpoint_hint(Endpoint::Metering),
+///     "check network access to the AWS Marketplace Metering endpoint");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransientCause {
+    /// Throttling (`ThrottlingException` and kin, or HTTP 429).
+    Throttled,
+    /// A 5xx from the service.
+    ServerError,
+    /// A 2xx whose body could not be read as an answer (truncated, mangled).
+    MalformedAnswer,
+    /// The attempt, the connection or the read timed out.
+    Timeout,
+    /// The endpoint could not be reached: refused, reset, DNS, or a TLS
+    /// handshake broken by the network.
+    Network,
+    /// The credentials endpoint failed in a way that may pass.
+    CredentialsUnavailable,
+}
+
+impl TransientCause {
+    /// A short stable code, for structured logs.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Throttled => "throttled",
+            Self::ServerError => "server_error",
+            Self::MalformedAnswer => "malformed_answer",
+            Self::Timeout => "timeout",
+            Self::Network => "network",
+            Self::CredentialsUnavailable => "credentials_unavailable",
+        }
+    }
+
+    /// What to check when this cause lasted until the deadline.
+    pub fn endpoint_hint(self, endpoint: Endpoint) -> String {
+        match self {
+            Self::Throttled => format!("{endpoint} kept throttling; fewer containers starting at once, or a longer deadline, helps"),
+            Self::ServerError | Self::MalformedAnswer | Self::CredentialsUnavailable => {
+                format!("{endpoint} kept failing; try again later, or raise the deadline")
+            }
+            Self::Timeout | Self::Network => format!("check network access to {endpoint}"),
+        }
+    }
+}
+
+impl fmt::Display for TransientCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One failed attempt worth retrying: where, why, and what was said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transient {
+    /// The endpoint that failed.
+    pub endpoint: Endpoint,
+    /// The cause.
+    pub cause: TransientCause,
+    /// The error text, for people.
+    pub detail: String,
+}
+
+impl fmt::Display for Transient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.cause, self.endpoint, self.detail)
+    }
+}
