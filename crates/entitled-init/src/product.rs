@@ -201,20 +201,75 @@ mod tests {
         assert!(check_key_version("3000000000").is_err());
         assert!(check_key_version("0").is_err());
         assert!(check_key_version("v1").is_err());
-        assert!(check_public_key_pem(KEY).is_ok());
-        let pkcs1 = include_bytes!(
-            "../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.pkcs1-public.pem"
+    }
+
+    /// A relative `ENTITLED_PUBLIC_KEY_FILE` is resolved from the workspace
+    /// root, whatever directory cargo runs in, and an error names the
+    /// absolute path tried; a wrong key is refused in the run time's words.
+    #[test]
+    fn build_time_key_files_resolve_from_the_workspace_root() {
+        use crate::build_check::*;
+        use std::path::Path;
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = workspace_root(manifest);
+        assert_eq!(root, manifest.parent().unwrap().parent().unwrap());
+        let fixtures = "tests/fixtures/TEST-ONLY-";
+        let (path, pem) = load_public_key(
+            &format!("{fixtures}product-key-v1-rsa3072.public.pem"),
+            &root,
+        )
+        .unwrap();
+        assert!(path.is_absolute() && path.starts_with(&root), "{path:?}");
+        assert_eq!(pem, KEY);
+        let absolute = path.display().to_string();
+        assert_eq!(
+            load_public_key(&absolute, Path::new("/nowhere")).unwrap().0,
+            path
         );
-        assert!(check_public_key_pem(pkcs1).is_ok());
-        let private =
-            include_bytes!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem");
-        assert!(check_public_key_pem(private)
-            .unwrap_err()
-            .contains("PRIVATE"));
-        let ec = include_bytes!("../../../tests/fixtures/TEST-ONLY-not-rsa-ec-p256.public.pem");
-        assert!(check_public_key_pem(ec).is_err());
-        let truncated = &KEY[..KEY.len() / 2];
-        assert!(check_public_key_pem(truncated).is_err());
-        assert!(check_public_key_pem(b"hello").is_err());
+        assert!(load_public_key(
+            &format!("{fixtures}product-key-v1-rsa3072.pkcs1-public.pem"),
+            &root
+        )
+        .is_ok());
+
+        let err = load_public_key("keys/missing.pem", &root).unwrap_err();
+        let tried = root.join("keys/missing.pem");
+        assert!(
+            err.contains(&format!("public key file {}:", tried.display())),
+            "{err}"
+        );
+        assert!(err.starts_with("ENTITLED_PUBLIC_KEY_FILE=keys/missing.pem (relative paths are resolved from the workspace root"), "{err}");
+
+        let cases = [
+            ("product-key-v1-rsa3072.private.pem", "a PKCS#8 private key"),
+            ("not-rsa-ec-p256.public.pem", "an EC public key"),
+            ("not-rsa-ec-p256.private.pem", "an EC private key"),
+            ("weak-key-rsa1024.public.pem", "1024 bits"),
+            ("product-key-v1-rsa3072.public.der", "not a PEM"),
+        ];
+        for (name, needle) in cases {
+            let err = load_public_key(&format!("{fixtures}{name}"), &root).unwrap_err();
+            assert!(err.contains(needle), "{name}: {err}");
+            // The run time says the same thing about the same file.
+            let run_time = PublicKey::from_file(root.join(format!("{fixtures}{name}")));
+            if let Err(run_time) = run_time {
+                assert!(err.ends_with(&run_time.to_string()), "{err} / {run_time}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_workspace_root_is_the_nearest_workspace_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let member = dir.path().join("crates/member");
+        std::fs::create_dir_all(&member).unwrap();
+        std::fs::write(member.join("Cargo.toml"), "[package]\nname = \"member\"\n").unwrap();
+        assert_eq!(crate::build_check::workspace_root(&member), member);
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/member\"]\n",
+        )
+        .unwrap();
+        assert_eq!(crate::build_check::workspace_root(&member), dir.path());
     }
 }

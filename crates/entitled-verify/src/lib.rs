@@ -25,6 +25,7 @@ mod nonce;
 pub mod pem;
 mod product_code;
 mod token;
+mod wrong_key;
 
 pub use handoff::{
     verify_handoff, verify_handoff_from_env, verify_handoff_from_file, Handoff, HandoffError,
@@ -35,3 +36,4 @@ pub use keys::{KeyError, KeySet, PublicKey, MAX_KEY_FILE_BYTES};
 pub use nonce::{Nonce, RandomError};
 pub use product_code::{ProductCode, ProductCodeError};
 pub use token::{verify, Expected, VerifiedToken, VerifyError, DEFAULT_MAX_SKEW, MAX_TOKEN_BYTES};
+pub use wrong_key::WrongKey;
