@@ -339,18 +339,14 @@ fn report_retry(logger: &Logger, event: &RetryEvent) {
     logger.log(
         Level::Warn,
         "retry",
-        &format!(
-            "attempt {} failed: {}; retrying in {} ms",
-            event.attempt,
-            event.reason,
-            event.delay.as_millis()
-        ),
+        &event.to_string(),
         &[
             ("attempt", Value::from(event.attempt)),
             ("reason", Value::from(event.reason.as_str())),
             ("cause", Value::from(event.cause.cause.code())),
             ("endpoint", Value::from(endpoint_code(event.cause.endpoint))),
             ("delay_ms", Value::from(event.delay.as_millis() as u64)),
+            ("no_time_left", Value::from(event.no_time_left)),
         ],
     );
 }
