@@ -125,9 +125,10 @@ fn run(args: Vec<OsString>) -> u8 {
         }
     };
     let logger = cli.logger;
+    let subject = product::subject(&cli, &compiled::COMPILED);
     match guard(cli, &mut signals) {
         Ok(()) => 0,
-        Err(failure) => report_failure(&logger, &failure),
+        Err(failure) => report_failure_of(&logger, &failure, &subject),
     }
 }
 
@@ -316,10 +317,9 @@ fn report_success(logger: &Logger, entitlement: &Entitlement, elapsed: Duration)
             ("elapsed_ms", Value::from(elapsed.as_millis() as u64)),
         ],
     );
-    if let Some(expired) = entitlement.key_rotation() {
-        let at = log::rfc3339(expired);
+    if let Some(at) = entitlement.key_rotation_rfc3339() {
         logger.log(
-            Level::Warn,
+            Level::Urgent,
             "key_rotation",
             &format!(
                 "public key version {} of product {} expired at {at} (PublicKeyRotationTimestamp); ship the new public key and key version from AWS Marketplace in your next release",
@@ -360,17 +360,31 @@ fn endpoint_code(endpoint: entitled::Endpoint) -> &'static str {
     }
 }
 
-/// Logs why the guard stops and returns the exit code.
+/// Logs why a run stops, naming the product and key version it checked as
+/// the success line does, and returns the exit code.
+fn report_failure_of(logger: &Logger, failure: &Failure, subject: &product::Subject) -> u8 {
+    let mut fields = Vec::new();
+    if let Some(code) = &subject.product_code {
+        fields.push(("product_code", Value::from(code.as_str())));
+    }
+    fields.push(("key_version", Value::from(subject.key_version)));
+    report_failure_with(logger, failure, fields)
+}
+
+/// Logs why the guard stops, before the command line named a product, and
+/// returns the exit code.
 fn report_failure(logger: &Logger, failure: &Failure) -> u8 {
+    report_failure_with(logger, failure, Vec::new())
+}
+
+fn report_failure_with(logger: &Logger, failure: &Failure, mut fields: Vec<(&str, Value)>) -> u8 {
     let code = failure.exit_code();
     let message = match failure.flag_note() {
         Some(note) => format!("{failure} ({note})"),
         None => failure.to_string(),
     };
-    let mut fields = vec![
-        ("class", Value::from(failure.class())),
-        ("exit_code", Value::from(code)),
-    ];
+    fields.push(("class", Value::from(failure.class())));
+    fields.push(("exit_code", Value::from(code)));
     // The typed cause, so that log pipelines can key failures by it.
     match failure {
         Failure::Check(entitled::CheckError::Rejected { reason, .. }) => {

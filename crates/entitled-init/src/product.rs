@@ -19,6 +19,34 @@ pub struct Product {
     pub key_version: KeyVersion,
 }
 
+/// The product and key version a run checks, as given (compiled in, else
+/// from the flags), before they are validated: what the failure line names,
+/// whatever step failed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Subject {
+    /// The product code, if one was given.
+    pub product_code: Option<String>,
+    /// The key version asked for (1 unless given).
+    pub key_version: u32,
+}
+
+/// What `cli` asks to check, for the log; compiled-in values win, as
+/// [`resolve`] refuses flags that contradict them.
+pub fn subject(cli: &Cli, compiled: &Compiled) -> Subject {
+    let product_code = compiled
+        .product_code
+        .map(str::to_owned)
+        .or_else(|| cli.product_code.clone());
+    let key_version = match compiled.public_key {
+        Some((version, _)) => version,
+        None => cli.public_key_version.unwrap_or(KeyVersion::FIRST).get(),
+    };
+    Subject {
+        product_code,
+        key_version,
+    }
+}
+
 fn usage(cli: &Cli, message: String) -> Failure {
     Failure::Usage(UsageError {
         message,
@@ -136,6 +164,32 @@ mod tests {
         .unwrap();
         assert_eq!(p.key_version.get(), 2);
         assert!(p.keys.get(p.key_version).is_some());
+    }
+
+    #[test]
+    fn the_subject_is_what_the_run_checks_compiled_in_first() {
+        let given = cli(&["--product-code", "prod-x", "--public-key-version", "2"]);
+        assert_eq!(
+            subject(&given, &NOTHING),
+            Subject {
+                product_code: Some("prod-x".into()),
+                key_version: 2
+            }
+        );
+        assert_eq!(
+            subject(&given, &BOUND),
+            Subject {
+                product_code: Some("prod-bound".into()),
+                key_version: 3
+            }
+        );
+        assert_eq!(
+            subject(&cli(&[]), &NOTHING),
+            Subject {
+                product_code: None,
+                key_version: 1
+            }
+        );
     }
 
     #[test]
