@@ -68,8 +68,15 @@ type WarningHook = Arc<dyn Fn(&Warning) + Send + Sync>;
 /// Configures an entitlement check.
 ///
 /// In production, set the product code, keys and key version only: the
-/// endpoint, Region and credentials come from the ECS task or EKS pod. Here
-/// the check runs against the local emulator instead:
+/// endpoint, Region and credentials come from the ECS task or EKS pod, and
+/// the program exits with [`CheckError::exit_code`] on failure (the crate
+/// documentation shows that whole program). To test an app against the
+/// local emulator, four builder methods replace the environment, so the test
+/// needs no `aws-config` or `aws-credential-types` dependency:
+/// [`endpoint_url`](Self::endpoint_url), [`region`](Self::region),
+/// [`static_credentials`](Self::static_credentials) and, for the emulator's
+/// HTTPS, [`extra_root_certificates`](Self::extra_root_certificates). This
+/// is such a test, not an app's `main`:
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]

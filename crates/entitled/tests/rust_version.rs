@@ -5,7 +5,10 @@ use std::process::Command;
 
 fn version(text: &str) -> Vec<u64> {
     text.split('.')
-        .map(|part| part.parse().unwrap_or_else(|_| panic!("rust-version {text}")))
+        .map(|part| {
+            part.parse()
+                .unwrap_or_else(|_| panic!("rust-version {text}"))
+        })
         .collect()
 }
 
