@@ -110,7 +110,7 @@ fn run(args: Vec<OsString>) -> u8 {
     // First, before any thread exists: what the program must inherit.
     let mut signals = match SignalState::capture() {
         Ok(state) => state,
-        Err(err) => return report_failure(&Logger::default(), &Failure::from(err)),
+        Err(err) => return report_failure(&Logger::default(), &Failure::from(err), None),
     };
     let cli = match cli::parse(args.into_iter().skip(1).collect()) {
         Ok(Parsed::Run(cli)) => cli,
@@ -121,14 +121,14 @@ fn run(args: Vec<OsString>) -> u8 {
                 format: err.format,
                 ..Logger::default()
             };
-            return report_failure(&logger, &Failure::Usage(err));
+            return report_failure(&logger, &Failure::Usage(err), None);
         }
     };
     let logger = cli.logger;
     let subject = product::subject(&cli, &compiled::COMPILED);
     match guard(cli, &mut signals) {
         Ok(()) => 0,
-        Err(failure) => report_failure_of(&logger, &failure, &subject),
+        Err(failure) => report_failure(&logger, &failure, Some(&subject)),
     }
 }
 
@@ -360,24 +360,17 @@ fn endpoint_code(endpoint: entitled::Endpoint) -> &'static str {
     }
 }
 
-/// Logs why a run stops, naming the product and key version it checked as
-/// the success line does, and returns the exit code.
-fn report_failure_of(logger: &Logger, failure: &Failure, subject: &product::Subject) -> u8 {
+/// Logs why the guard stops and returns the exit code. The line names the
+/// product and key version checked, as the success line does, once the
+/// command line has named them (`subject`).
+fn report_failure(logger: &Logger, failure: &Failure, subject: Option<&product::Subject>) -> u8 {
     let mut fields = Vec::new();
-    if let Some(code) = &subject.product_code {
-        fields.push(("product_code", Value::from(code.as_str())));
+    if let Some(subject) = subject {
+        if let Some(code) = &subject.product_code {
+            fields.push(("product_code", Value::from(code.as_str())));
+        }
+        fields.push(("key_version", Value::from(subject.key_version)));
     }
-    fields.push(("key_version", Value::from(subject.key_version)));
-    report_failure_with(logger, failure, fields)
-}
-
-/// Logs why the guard stops, before the command line named a product, and
-/// returns the exit code.
-fn report_failure(logger: &Logger, failure: &Failure) -> u8 {
-    report_failure_with(logger, failure, Vec::new())
-}
-
-fn report_failure_with(logger: &Logger, failure: &Failure, mut fields: Vec<(&str, Value)>) -> u8 {
     let code = failure.exit_code();
     let message = match failure.flag_note() {
         Some(note) => format!("{failure} ({note})"),
