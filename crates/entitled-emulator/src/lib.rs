@@ -59,3 +59,4 @@ pub use config::{
 pub use error::EmulatorError;
 pub use faults::{Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET};
 pub use server::Emulator;
+pub use state::meter_hours::UsageTotal;

@@ -3,6 +3,7 @@
 //! pipeline and the operations, so it depends on none of them.
 
 pub(crate) mod ledger;
+pub(crate) mod meter_hours;
 pub(crate) mod registrations;
 
 use std::collections::BTreeSet;
@@ -17,6 +18,7 @@ use crate::sigv4::{Credential, CredentialStore};
 use crate::throttle::TokenBucket;
 use crate::Config;
 use ledger::Ledger;
+use meter_hours::MeterHours;
 use registrations::Registry;
 
 /// A request with its body read.
@@ -41,6 +43,8 @@ pub(crate) struct State {
     pub faults: FaultQueues,
     pub calls: CallLog,
     pub ledger: Ledger,
+    /// MeterUsage records, one per caller, product, dimension and hour.
+    pub meter_hours: MeterHours,
     pub registrations: Registry,
     pub ca_pem: Option<String>,
 }
@@ -77,6 +81,7 @@ impl State {
             faults,
             calls: CallLog::default(),
             ledger: Ledger::default(),
+            meter_hours: MeterHours::default(),
             registrations: Registry::default(),
             ca_pem,
         }
