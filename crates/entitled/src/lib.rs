@@ -31,6 +31,7 @@ mod connection;
 mod credentials;
 mod entitlement;
 mod error;
+pub mod meter;
 mod region;
 mod transport;
 
