@@ -14,6 +14,10 @@ fi
 rustup target add x86_64-unknown-linux-musl >/dev/null
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init
 export ENTITLED_STATIC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-musl/release/entitled"
+# The metering sidecar ships the same way; its end-to-end, crash and disk-full tests drive
+# that build (the disk-full test mounts a small tmpfs, so it needs root).
+cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-meter
+export ENTITLED_METER_STATIC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-musl/release/entitled-meter"
 
 # Unit, integration and doc tests of every crate. Benchmarks are not tests:
 # they print figures (see BENCHMARKS.md).
