@@ -8,9 +8,12 @@ last finish against N/R and calls per guard (means over --trials runs).
 
     python3 scripts/backoff_sim.py 300 5
     python3 scripts/backoff_sim.py 40 20 --spawn 0.17
+    python3 scripts/backoff_sim.py 20 5 --policies full:1:20 decorr:1:10
 
-Policies: full(first, cap)  = the library's: uniform [0, min(cap, first*2^(n-1))]
-          decorr(base, cap) = AWS "decorrelated jitter": min(cap, uniform(base, 3*prev))
+Policies: full(first, cap)  = the library's until issue 8: uniform [0, min(cap, first*2^(n-1))]
+          decorr(base, cap) = AWS "decorrelated jitter", the library's default
+                              (base 1 s, cap 10 s): min(cap, uniform(base, 3*prev)),
+                              prev = base before the first retry
 The lower bound on calls/guard when all start at once is 2 - burst/N: every
 guard's first call lands in the same instant and only `burst` of them pass.
 """
@@ -54,15 +57,23 @@ def decorr(base, cap):
     return delay
 
 
+def parse_policy(text):
+    kind, a, b = text.split(":")
+    return {"full": full, "decorr": decorr}[kind](float(a), float(b))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int)
     ap.add_argument("rate", type=float)
-    ap.add_argument("--spawn", type=float, default=1.2, help="seconds to start all N")
-    ap.add_argument("--trials", type=int, default=20)
+    ap.add_argument("--spawn", type=float, default=0.5, help="seconds to start all N")
+    ap.add_argument("--trials", type=int, default=40)
+    ap.add_argument("--policies", nargs="+", metavar="KIND:A:B", type=parse_policy,
+                    help="policies to compare, e.g. full:1:20 decorr:1:10 (default: a sweep)")
     args = ap.parse_args()
-    policies = [full(1, 20), full(1, 60), full(2, 60), full(5, 60), full(2, 120),
-                full(5, 120), full(10, 120), decorr(1, 20), decorr(1, 60), decorr(2, 120)]
+    policies = args.policies or [
+        full(1, 20), full(1, 60), full(2, 60), full(5, 60), full(2, 120), full(5, 120),
+        full(10, 120), decorr(1, 10), decorr(1, 20), decorr(1, 60), decorr(2, 120)]
     ideal = args.n / args.rate
     print(f"N={args.n} R={args.rate:g}: ideal {ideal:.1f} s; "
           f"lower bound {2 - max(1, args.rate) / args.n:.2f} calls/guard")

@@ -4,20 +4,68 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Prerequisites on a fresh Debian machine (as root): file, for the static-binary
+# checks; gcc-aarch64-linux-gnu, for ring's C in the arm64 guard;
+# qemu-user-static, to run that guard; python3, for the licence and module
+# checks; curl, for the README's CI snippet. Then the two musl targets.
+missing=()
+command -v file >/dev/null 2>&1 || missing+=(file)
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
+command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The examples are validated with pinned Python packages in a venv.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl >/dev/null
+target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+
 # One crypto stack: ring. Neither aws-lc-sys nor openssl-sys may enter the tree.
 if cargo tree --locked --workspace -e normal --prefix none | grep -E '^(aws-lc-sys|aws-lc-rs|openssl-sys) '; then
   echo "error: a second crypto stack entered the dependency tree (see above); keep aws-* default features off" >&2
   exit 1
 fi
 
+# Each crate's modules form a tree: no module imports another that imports it back.
+python3 scripts/module_tree.py crates/*/src
+
 # The guard ships as a static musl binary, and the chroot test runs that build.
-rustup target add x86_64-unknown-linux-musl >/dev/null
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init
-export ENTITLED_STATIC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-musl/release/entitled"
+export ENTITLED_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitled"
 # The metering sidecar ships the same way; its end-to-end, crash and disk-full tests drive
 # that build (the disk-full test mounts a small tmpfs, so it needs root).
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-meter
-export ENTITLED_METER_STATIC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-musl/release/entitled-meter"
+export ENTITLED_METER_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitled-meter"
+
+# --- Release checks (issue 13): the arm64 (Graviton) guard and licences. ---
+# The aarch64 release guard, run under qemu-aarch64-static by
+# crates/entitled-init/tests/arm64_qemu.rs; the cross set-up is shared with
+# scripts/release.sh. Missing tools fail here with the install command.
+source scripts/lib/musl_build.sh
+musl_check aarch64-unknown-linux-musl
+(musl_env aarch64-unknown-linux-musl &&
+  cargo build --locked --release --target aarch64-unknown-linux-musl -p entitled-init)
+export ENTITLED_AARCH64_GUARD=$target_dir/aarch64-unknown-linux-musl/release/entitled
+# Every dependency's licence is on deny.toml's allow-list; the checker's own
+# tests prove it fails on one that is not.
+python3 scripts/test_licenses.py
+python3 scripts/licenses.py check
+# --- end of release checks ---
+
+# The deployment examples (Kubernetes manifests, ECS task definitions, IAM
+# policies), validated offline against the kubernetes client's models and
+# botocore's ECS model. The packages are pinned and installed into a venv under
+# target/; a failed install fails the run, it never skips the check.
+examples_venv="${CARGO_TARGET_DIR:-$PWD/target}/examples-venv"
+if [[ ! -x $examples_venv/bin/python ]] || ! "$examples_venv/bin/python" -c 'import kubernetes, botocore, yaml' 2>/dev/null; then
+  python3 -m venv "$examples_venv"
+  "$examples_venv/bin/pip" install --quiet --disable-pip-version-check \
+    'kubernetes==31.0.0' 'botocore==1.44.8' 'PyYAML==6.0.4'
+fi
+"$examples_venv/bin/python" scripts/validate_examples.py examples
 
 # Unit, integration and doc tests of every crate. Benchmarks are not tests:
 # they print figures (see BENCHMARKS.md).

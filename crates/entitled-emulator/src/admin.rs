@@ -1,18 +1,19 @@
-//! The admin API under `/_emulator/`: ECS credentials, public keys, the call log, faults and
-//! registration tokens. No SigV4 here; it is a test tool on loopback.
+//! The admin API under `/_emulator/`: ECS and Pod Identity credentials, web identity tokens,
+//! public keys, the call log, faults and registration tokens. No SigV4 here; it is a test tool
+//! on loopback.
 
 use bytes::Bytes;
+use entitled_verify::{KeyVersion, ProductCode};
 use http::{Method, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::faults::{self, Effect, Endpoint, ScheduledFault, CREDENTIALS_TARGET};
+use crate::container_credentials::{self, Agent};
+use crate::faults::ScheduledFault;
 use crate::state::{Received, State};
+use crate::web_identity::TokenRequest;
 use crate::wire::DropConnection;
-use crate::wire::{self, admin_response, Body};
-
-/// How long served session credentials claim to be valid.
-const CREDENTIALS_LIFETIME_SECONDS: u64 = 6 * 3600;
+use crate::wire::{admin_response, Body};
 
 /// The admin routes, for `--help` and `GET /_emulator/`.
 pub const ADMIN_HELP: &str = "\
@@ -24,6 +25,15 @@ Admin API (no signing):
                                              with --container-authorization, a missing
                                              Authorization header gets 401, a wrong one 403;
                                              fault target \"@credentials\"
+  GET    /_emulator/pod-identity/credentials the EKS Pod Identity agent: the same JSON with
+                                             credentials AWS Marketplace refuses (platform
+                                             rule); same Authorization rule; \"@pod-identity\"
+  POST   /_emulator/web-identity-tokens      {\"namespace\": NS, \"service_account\": NAME,
+                                             \"expires_in\"?: seconds, \"audience\"?: AUD}
+                                             -> {\"token\": JWT}, an EKS-shaped projected
+                                             service-account token for STS
+                                             AssumeRoleWithWebIdentity (POST / awsQuery,
+                                             fault target \"@sts\")
   GET    /_emulator/public-key?product=CODE&version=N
                                              SPKI PEM public key (version defaults to 1)
   GET    /_emulator/ca                       the CA certificate PEM (with --tls)
@@ -33,12 +43,21 @@ Admin API (no signing):
   GET    /_emulator/usage                    MeterUsage totals: JSON array of {product_code,
                                              caller, dimension, hour, tags, quantity}
   GET    /_emulator/faults                   queued faults
-  POST   /_emulator/faults                   queue {\"target\": CODE|\"*\"|\"@credentials\",
-                                             \"fault\": {\"kind\": ...}, \"times\": N} (or an array)
+  POST   /_emulator/faults                   queue {\"target\": CODE|\"*\"|\"@credentials\"|\"@sts\"|\"@pod-identity\",
+                                             \"fault\": {\"kind\": ...}, \"times\": N,
+                                             \"operation\"?: RegisterUsage|MeterUsage|
+                                             BatchMeterUsage|ResolveCustomer} (or an array);
+                                             a call uses the first fault that applies to it
   DELETE /_emulator/faults                   drop every queued fault
   POST   /_emulator/registration-tokens      {\"product_code\": CODE, \"customer_identifier\"?,
-                                             \"customer_aws_account_id\"?, \"expired\"?: bool}
+                                             \"customer_aws_account_id\"?, \"license_arn\"?,
+                                             \"expired\"?: bool}
                                              -> {\"registration_token\": ..., ...} for ResolveCustomer
+Instance metadata (IMDSv2, node role; AWS_EC2_METADATA_SERVICE_ENDPOINT=this address):
+  PUT    /latest/api/token                   the session token
+  GET    /latest/meta-data/iam/security-credentials/[ROLE]
+                                             with X-aws-ec2-metadata-token: the role name, then
+                                             its credentials, which the platform rule refuses
 Fault kinds: error{code,message?} status{status,body} latency{millis} stall drop
   drop_mid_response malformed{body} oversized{bytes} trickle{bytes_per_second}
   token{variant: wrong_nonce|wrong_product|wrong_key_version|other_key|future_iat|no_nonce|
@@ -71,7 +90,15 @@ pub(crate) async fn handle(state: &State, req: Received) -> Result<Response<Body
     Ok(match (method, path) {
         (&Method::GET, "/_emulator") => text(StatusCode::OK, ADMIN_HELP),
         (&Method::GET, "/_emulator/health") => text(StatusCode::OK, "ok\n"),
-        (&Method::GET, "/_emulator/credentials") => return credentials(state, &req).await,
+        (&Method::GET, "/_emulator/credentials") => {
+            return container_credentials::serve(state, &req, Agent::Ecs).await
+        }
+        (&Method::GET, "/_emulator/pod-identity/credentials") => {
+            return container_credentials::serve(state, &req, Agent::PodIdentity).await
+        }
+        (&Method::POST, "/_emulator/web-identity-tokens") => {
+            web_identity_token(state, &req.body).await
+        }
         (&Method::GET, "/_emulator/public-key") => public_key(state, query).await,
         (&Method::GET, "/_emulator/ca") => match &state.ca_pem {
             Some(pem) => admin_response(StatusCode::OK, "application/x-pem-file", pem.clone()),
@@ -104,17 +131,18 @@ async fn public_key(state: &State, query: &str) -> Response<Body> {
             "query parameter product=CODE is required\n",
         );
     };
-    let version = match query_param(query, "version").map(|v| v.parse::<u32>()) {
-        None => 1,
-        Some(Ok(v)) => v,
-        Some(Err(_)) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "version must be a positive integer\n",
-            )
-        }
+    // Refused before any lookup: an unconfigured code would otherwise get a key generated
+    // for it, though no call could ever name it.
+    let product = match ProductCode::try_from(product) {
+        Ok(code) => code,
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
-    match state.keys.resolve(&product, version).await {
+    let version = match query_param(query, "version").map(|v| v.parse::<KeyVersion>()) {
+        None => KeyVersion::FIRST,
+        Some(Ok(v)) => v,
+        Some(Err(e)) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
+    };
+    match state.keys.resolve(product.as_str(), version.get()).await {
         Ok(k) => admin_response(
             StatusCode::OK,
             "application/x-pem-file",
@@ -135,21 +163,44 @@ fn push_faults(state: &State, body: &[u8]) -> Response<Body> {
         Many(Vec<ScheduledFault>),
     }
     match serde_json::from_slice::<OneOrMany>(body) {
-        Ok(OneOrMany::One(f)) => {
-            state.faults.push(&f.target, f.fault, f.times);
-            json_ok(StatusCode::OK, &state.faults.snapshot())
-        }
-        Ok(OneOrMany::Many(v)) => {
-            for f in v {
-                state.faults.push(&f.target, f.fault, f.times);
-            }
-            json_ok(StatusCode::OK, &state.faults.snapshot())
-        }
+        Ok(OneOrMany::One(f)) => push_checked(state, vec![f]),
+        Ok(OneOrMany::Many(v)) => push_checked(state, v),
         Err(e) => text(
             StatusCode::BAD_REQUEST,
             format!(
                 "expected {{\"target\": ..., \"fault\": {{\"kind\": ...}}, \"times\": N}}: {e}\n"
             ),
+        ),
+    }
+}
+
+/// Queues every fault, or none if one of them can never apply.
+fn push_checked(state: &State, faults: Vec<ScheduledFault>) -> Response<Body> {
+    if let Some(problem) = faults.iter().find_map(|f| f.check().err()) {
+        return text(StatusCode::BAD_REQUEST, format!("{problem}\n"));
+    }
+    for f in faults {
+        state.faults.push(&f.target, f.fault, f.times, f.operation);
+    }
+    json_ok(StatusCode::OK, &state.faults.snapshot())
+}
+
+async fn web_identity_token(state: &State, body: &[u8]) -> Response<Body> {
+    let request = match serde_json::from_slice::<TokenRequest>(body) {
+        Ok(r) => r,
+        Err(e) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"namespace\": NS, \"service_account\": NAME}}: {e}\n"),
+            )
+        }
+    };
+    let now = crate::clock::now_epoch() as i64;
+    match state.oidc.issue(&request, now).await {
+        Ok(token) => json_ok(StatusCode::OK, &json!({ "token": token })),
+        Err(e) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the OIDC key could not be generated: {e}\n"),
         ),
     }
 }
@@ -160,15 +211,20 @@ fn registration(state: &State, body: &[u8]) -> Response<Body> {
         product_code: String,
         customer_identifier: Option<String>,
         customer_aws_account_id: Option<String>,
+        license_arn: Option<String>,
         #[serde(default)]
         expired: bool,
     }
     match serde_json::from_slice::<Req>(body) {
         Ok(r) => {
+            if let Some(problem) = r.license_arn.as_deref().and_then(license_arn_problem) {
+                return text(StatusCode::BAD_REQUEST, format!("{problem}\n"));
+            }
             let reg = state.registrations.issue(
                 &r.product_code,
                 r.customer_identifier,
                 r.customer_aws_account_id,
+                r.license_arn,
                 r.expired,
             );
             json_ok(StatusCode::CREATED, &reg)
@@ -180,56 +236,12 @@ fn registration(state: &State, body: &[u8]) -> Response<Body> {
     }
 }
 
-/// The ECS container-credentials endpoint, as the ECS agent serves it.
-async fn credentials(state: &State, req: &Received) -> Result<Response<Body>, DropConnection> {
-    if let Some(expected) = &state.container_authorization {
-        match req.parts.headers.get("authorization") {
-            None => {
-                return Ok(text(
-                    StatusCode::UNAUTHORIZED,
-                    "Authorization header required\n",
-                ))
-            }
-            Some(got) if got.as_bytes() != expected.as_bytes() => {
-                return Ok(text(
-                    StatusCode::FORBIDDEN,
-                    "Authorization token does not match\n",
-                ))
-            }
-            Some(_) => {}
-        }
-    }
-    let request_id = wire::request_id();
-    let s = &state.session;
-    let endpoint = Endpoint {
-        request_id: &request_id,
-        content_type: "application/json",
-        sample_body: Bytes::from(
-            json!({
-                "AccessKeyId": s.access_key_id,
-                "SecretAccessKey": s.secret_access_key,
-                "Token": s.session_token,
-                "Expiration": crate::clock::rfc3339(crate::clock::now_epoch() + CREDENTIALS_LIFETIME_SECONDS),
-                "RoleArn": "arn:aws:iam::123456789012:role/entitled-emulator-task-role",
-            })
-            .to_string(),
-        ),
-    };
-    let effect = match state.faults.take(CREDENTIALS_TARGET) {
-        Some(fault) => faults::apply(fault, &endpoint).await,
-        None => Effect::Answer {
-            change: None,
-            trickle: None,
-        },
-    };
-    Ok(match effect {
-        Effect::Replace(response) => response,
-        Effect::Drop => return Err(DropConnection),
-        Effect::Stall => std::future::pending().await,
-        // No change applies to credentials: they are answered normally.
-        Effect::Answer { trickle, .. } => endpoint.respond(
-            StatusCode::OK,
-            faults::paced(endpoint.sample_body.clone(), trickle),
-        ),
+/// Why `arn` cannot be a licence ARN, if it cannot: AWS License Manager ARNs start with
+/// `arn:aws` (any partition) and the model allows at most 510 characters.
+fn license_arn_problem(arn: &str) -> Option<String> {
+    (!arn.starts_with("arn:aws") || arn.len() > 510).then(|| {
+        format!(
+            "license_arn {arn:?} is not a licence ARN; use one like arn:aws:license-manager::123456789012:license:l-0123456789abcdef"
+        )
     })
 }

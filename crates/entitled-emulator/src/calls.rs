@@ -1,4 +1,4 @@
-//! The call log: one record per metering call, for tests to assert on.
+//! The call log: one record per metering or STS call, for tests to assert on.
 
 use std::sync::Mutex;
 
@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {
-    /// `RegisterUsage`, `MeterUsage`, `BatchMeterUsage`, `ResolveCustomer`, or the raw target
-    /// operation name when unknown.
+    /// `RegisterUsage`, `MeterUsage`, `BatchMeterUsage`, `ResolveCustomer`,
+    /// `AssumeRoleWithWebIdentity` (STS), or the raw target operation name when unknown.
     pub operation: String,
     /// `ProductCode` from the request body, when it had one.
     pub product_code: Option<String>,
@@ -30,6 +30,13 @@ pub struct CallRecord {
     /// The access key id the call was signed with, once the signature checked out (before
     /// that, the claimed one, if any).
     pub caller: Option<String>,
+    /// For calls signed with IRSA session credentials, and STS calls: the role ARN assumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// For calls signed with IRSA session credentials, and STS calls whose token named one:
+    /// the service account, `NAMESPACE:NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
     /// `ok`, an AWS error code (e.g. `ThrottlingException`), or a fault name (e.g. `Stall`,
     /// `Token:WrongNonce`, `Status:503`).
     pub outcome: String,

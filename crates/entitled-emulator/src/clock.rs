@@ -1,6 +1,6 @@
 //! Wall-clock helpers: epoch seconds, SigV4 `X-Amz-Date` parsing and RFC 3339 formatting.
 //!
-//! Hand-written so the emulator needs no date crate; only UTC and the Gregorian calendar matter.
+//! The calendar arithmetic is `entitled_verify::calendar`'s, the one copy in the workspace.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,30 +20,7 @@ pub(crate) fn now_epoch_f64() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Civil date for days since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+use entitled_verify::calendar::days_from_civil;
 
 /// Parses a SigV4 basic-format timestamp such as `20240102T030405Z`.
 pub(crate) fn parse_amz_date(s: &str) -> Option<u64> {
@@ -70,15 +47,7 @@ pub(crate) fn parse_amz_date(s: &str) -> Option<u64> {
 
 /// Formats epoch seconds as RFC 3339 UTC, e.g. `2030-01-01T00:00:00Z`.
 pub(crate) fn rfc3339(epoch: u64) -> String {
-    let days = (epoch / 86_400) as i64;
-    let rem = epoch % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    entitled_verify::calendar::rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(epoch))
 }
 
 #[cfg(test)]

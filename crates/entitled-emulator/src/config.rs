@@ -4,10 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use entitled_verify::ProductCode;
 use serde::Deserialize;
 
 use crate::faults::{Fault, ScheduledFault};
 use crate::sigv4::Credential;
+use crate::sts::roles::Role;
 use crate::token::SigningKey;
 use crate::EmulatorError;
 
@@ -46,6 +48,7 @@ pub struct Config {
     pub(crate) products: Vec<Product>,
     pub(crate) credentials: Vec<Credential>,
     pub(crate) container_authorization: Option<String>,
+    pub(crate) roles: Vec<Role>,
     pub(crate) deny: BTreeSet<String>,
     pub(crate) deny_callers: BTreeSet<String>,
     pub(crate) deny_customers: BTreeSet<String>,
@@ -69,6 +72,7 @@ impl Default for Config {
                 session_token: None,
             }],
             container_authorization: None,
+            roles: Vec::new(),
             deny: BTreeSet::new(),
             deny_callers: BTreeSet::new(),
             deny_customers: BTreeSet::new(),
@@ -152,6 +156,14 @@ impl Config {
         self
     }
 
+    /// Restrict STS `AssumeRoleWithWebIdentity` to the roles added this way (by default any
+    /// role ARN is accepted); a role with a service account admits only that one, as an IAM
+    /// trust policy's `sub` condition does.
+    pub fn role(mut self, role: Role) -> Self {
+        self.roles.push(role);
+        self
+    }
+
     /// Make a product not entitled: RegisterUsage and MeterUsage get
     /// `CustomerNotEntitledException`, BatchMeterUsage records `CustomerNotSubscribed`.
     pub fn deny(mut self, product_code: impl Into<String>) -> Self {
@@ -192,6 +204,7 @@ impl Config {
             target: target.into(),
             fault,
             times,
+            operation: None,
         });
         self
     }
@@ -254,6 +267,7 @@ impl Config {
         if let Some(token) = file.container_authorization {
             self.container_authorization = Some(token);
         }
+        self.roles.extend(file.roles);
         for c in file.credentials {
             self.add_credential(c.access_key_id, c.secret_access_key, c.session_token);
         }
@@ -262,6 +276,9 @@ impl Config {
         self.deny_customers.extend(file.deny_customers);
         for spec in file.products {
             self = self.product(spec.into_product(base_dir)?);
+        }
+        if let Some(problem) = file.faults.iter().find_map(|f| f.check().err()) {
+            return Err(EmulatorError::Config(format!("faults: {problem}")));
         }
         self.faults.extend(file.faults);
         Ok(self)
@@ -295,6 +312,8 @@ struct FileConfig {
     container_authorization: Option<String>,
     #[serde(default)]
     credentials: Vec<FileCredential>,
+    #[serde(default)]
+    roles: Vec<Role>,
     #[serde(default)]
     deny: Vec<String>,
     #[serde(default)]
@@ -361,13 +380,24 @@ impl ProductSpec {
         }
     }
 
-    /// The product: key files read (relative paths against `base_dir`), other keys generated.
+    /// The product: code checked, key files read (relative paths against `base_dir`), other
+    /// keys generated.
     ///
     /// # Errors
+    /// [`EmulatorError::Config`] for a code that is not a valid [`ProductCode`] (empty, too
+    /// long, or outside the model's pattern: no call could ever name it),
     /// [`EmulatorError::File`] for an unreadable key file, [`EmulatorError::Key`] (naming the
     /// file) for one that is not a usable RSA PKCS#8 key.
+    ///
+    /// ```
+    /// use entitled_emulator::{EmulatorError, ProductSpec};
+    /// let err = ProductSpec::new("").into_product(".".as_ref()).unwrap_err();
+    /// assert!(matches!(&err, EmulatorError::Config(m) if m.contains("1-255 characters")), "{err}");
+    /// ```
     pub fn into_product(self, base_dir: &Path) -> Result<Product, EmulatorError> {
-        let mut product = Product::new(self.code);
+        let code = ProductCode::try_from(self.code)
+            .map_err(|e| EmulatorError::Config(format!("products: {e}")))?;
+        let mut product = Product::new(code.as_str());
         for k in self.keys {
             product = match k.key_file {
                 Some(file) => {

@@ -1,5 +1,5 @@
-//! Byte encodings shared by SigV4, the admin API and the ids the emulator makes: hexadecimal
-//! and URL percent-decoding.
+//! Byte encodings shared by SigV4, the admin API and the ids the emulator makes: hexadecimal,
+//! URL percent-decoding, form bodies and XML escaping.
 
 /// Decodes `%XX` escapes (query strings); a `%` not followed by two hex digits stays as is,
 /// and invalid UTF-8 becomes U+FFFD.
@@ -22,6 +22,36 @@ pub(crate) fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body (awsQuery requests): `&`-separated
+/// `name=value` pairs, `+` for a space, `%XX` escapes.
+pub(crate) fn form_decode(body: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| percent_decode(&s.replace('+', " "));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// Escapes text for an XML element or attribute value.
+pub(crate) fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Lower-case hexadecimal, as SigV4 and the ids the emulator makes spell bytes.
@@ -50,6 +80,18 @@ mod tests {
         assert_eq!(unhex("00ABff"), Some(vec![0x00, 0xab, 0xff]));
         assert_eq!(unhex("abc"), None);
         assert_eq!(unhex("zz"), None);
+    }
+
+    #[test]
+    fn form_bodies_decode_plus_and_escapes() {
+        let pairs = form_decode(b"Action=AssumeRoleWithWebIdentity&RoleSessionName=a+b%2Fc&Empty=");
+        assert_eq!(
+            pairs[0],
+            ("Action".into(), "AssumeRoleWithWebIdentity".into())
+        );
+        assert_eq!(pairs[1], ("RoleSessionName".into(), "a b/c".into()));
+        assert_eq!(pairs[2], ("Empty".into(), String::new()));
+        assert_eq!(xml_escape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;");
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! It speaks the real wire protocol (awsJson1.1 over HTTP or HTTPS, SigV4 checked on every
 //! call), so unmodified AWS SDKs and the AWS CLI work against it. RegisterUsage returns real
 //! PS256 tokens signed with per-product RSA keys; MeterUsage, BatchMeterUsage and
-//! ResolveCustomer are implemented against the service model too. Faults (errors, throttling,
+//! ResolveCustomer are implemented against the service model too. STS
+//! `AssumeRoleWithWebIdentity` (awsQuery, XML) on the same listener, with an OIDC provider
+//! issuing EKS-shaped service-account tokens, lets IRSA run end to end; an EKS Pod Identity
+//! agent endpoint serves credentials AWS Marketplace refuses. Faults (errors, throttling,
 //! latency, stalls, dropped connections, malformed bodies, wrong tokens) can be scripted per
-//! product code.
+//! product code, and for the credential endpoints and STS.
 //!
 //! Defaults worth knowing:
 //! - every product code valid per the model is served; a code that was never configured gets a
@@ -28,17 +31,21 @@ mod admin;
 mod calls;
 mod clock;
 mod config;
+mod container_credentials;
 mod encoding;
 mod error;
 mod faults;
+mod instance_metadata;
 mod keys;
 mod ops;
 mod server;
 mod service;
 mod sigv4;
 mod state;
+mod sts;
 mod throttle;
 mod tls;
+mod web_identity;
 mod wire;
 
 pub mod token;
@@ -57,6 +64,11 @@ pub use config::{
     Config, KeySpec, Product, ProductSpec, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY,
 };
 pub use error::EmulatorError;
-pub use faults::{Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET};
+pub use faults::{
+    Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET, POD_IDENTITY_TARGET,
+    STS_TARGET,
+};
+pub use ops::Operation;
 pub use server::Emulator;
 pub use state::meter_hours::UsageTotal;
+pub use sts::roles::Role;

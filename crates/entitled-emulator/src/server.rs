@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use crate::calls::CallRecord;
 use crate::faults::Fault;
 use crate::keys::KeyStore;
+use crate::ops::Operation;
 use crate::state::{Received, State};
 use crate::wire::{admin_response, Body, DropConnection};
 use crate::{Config, EmulatorError};
@@ -130,6 +131,43 @@ impl Emulator {
         format!("{}/_emulator/credentials", self.endpoint_url())
     }
 
+    /// The EKS Pod Identity agent URL (`AWS_CONTAINER_CREDENTIALS_FULL_URI` on a pod using EKS
+    /// Pod Identity), whose credentials the platform rule refuses.
+    pub fn pod_identity_url(&self) -> String {
+        format!("{}/_emulator/pod-identity/credentials", self.endpoint_url())
+    }
+
+    /// A web identity token for service account `namespace:name`, as EKS projects it into a
+    /// pod (`AWS_WEB_IDENTITY_TOKEN_FILE`), valid for `expires_in_seconds` (negative: already
+    /// expired). STS at [`Emulator::endpoint_url`] (`AWS_ENDPOINT_URL_STS`) accepts it.
+    /// The first call generates the OIDC key (a fraction of a second).
+    ///
+    /// # Errors
+    /// [`EmulatorError::KeyGeneration`] if the OIDC key cannot be generated.
+    pub fn web_identity_token(
+        &self,
+        namespace: &str,
+        service_account: &str,
+        expires_in_seconds: i64,
+    ) -> Result<String, EmulatorError> {
+        let request = crate::web_identity::TokenRequest {
+            namespace: namespace.to_owned(),
+            service_account: service_account.to_owned(),
+            expires_in: Some(expires_in_seconds),
+            audience: None,
+        };
+        self.state
+            .oidc
+            .issue_blocking(&request, crate::clock::now_epoch() as i64)
+            .map_err(EmulatorError::KeyGeneration)
+    }
+
+    /// The instance metadata endpoint (`AWS_EC2_METADATA_SERVICE_ENDPOINT`), serving a node
+    /// role's credentials (IMDSv2), which the platform rule refuses.
+    pub fn instance_metadata_url(&self) -> String {
+        self.endpoint_url()
+    }
+
     /// The generated CA certificate (PEM) when serving TLS.
     pub fn ca_pem(&self) -> Option<String> {
         self.state.ca_pem.clone()
@@ -147,9 +185,18 @@ impl Emulator {
     }
 
     /// Queues `fault` for `times` calls to `target`: a product code, `*` (any metering call
-    /// without a fault of its own) or `@credentials`. Faults run first in, first out.
+    /// without a fault of its own), `@credentials`, `@pod-identity` or `@sts`. Faults run first in, first out.
     pub fn push_fault(&self, target: &str, fault: Fault, times: u32) {
-        self.state.faults.push(target, fault, times);
+        self.state.faults.push(target, fault, times, None);
+    }
+
+    /// As [`Emulator::push_fault`], for calls of `operation` only: calls of other operations
+    /// pass the fault over and leave its uses intact. `target` is a product code or `*`; a
+    /// fault aimed at an operation never applies to `@credentials`.
+    pub fn push_fault_for(&self, target: &str, operation: Operation, fault: Fault, times: u32) {
+        self.state
+            .faults
+            .push(target, fault, times, Some(operation));
     }
 
     /// Removes every queued fault.
@@ -189,7 +236,7 @@ impl Emulator {
     pub fn registration_token(&self, product_code: &str) -> String {
         self.state
             .registrations
-            .issue(product_code, None, None, false)
+            .issue(product_code, None, None, None, false)
             .registration_token
     }
 
@@ -346,6 +393,12 @@ async fn handle(
     let path = req.parts.uri.path();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
         return crate::admin::handle(&state, req).await;
+    }
+    if path.starts_with(crate::instance_metadata::PREFIX) {
+        return Ok(crate::instance_metadata::handle(&state, &req));
+    }
+    if req.parts.method == http::Method::POST && crate::sts::is_query_call(&req) {
+        return crate::sts::handle(&state, req).await;
     }
     if req.parts.method == http::Method::POST {
         return crate::service::handle(&state, req).await;

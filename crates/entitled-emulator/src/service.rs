@@ -19,6 +19,7 @@ use crate::calls::CallRecord;
 use crate::faults::{self, Effect, Endpoint};
 use crate::ops::{self, Operation, TARGET_PREFIX};
 use crate::sigv4::{self, AuthError, SignedRequest};
+use crate::state::origins::Origin;
 use crate::state::{Received, State};
 use crate::wire::DropConnection;
 use crate::wire::{self, error_response, json_response, Body, ServiceError, AWS_JSON};
@@ -108,6 +109,8 @@ fn peek_record(op_name: &str, req: &Received) -> CallRecord {
             .and_then(|v| v.as_u64())
             .and_then(|v| u32::try_from(v).ok()),
         caller: claimed_key,
+        role: None,
+        service_account: None,
         outcome: String::new(),
     }
 }
@@ -139,6 +142,14 @@ async fn pipeline(
         Err(e) => return error(auth_error(e), request_id),
     };
     record.caller = Some(caller.access_key_id.clone());
+    if let Origin::Irsa {
+        role_arn,
+        service_account,
+    } = state.origins.of(&caller.access_key_id, caller.session)
+    {
+        record.role = Some(role_arn);
+        record.service_account = Some(service_account);
+    }
     if let Some(pinned) = &state.region {
         if *pinned != caller.region {
             return error(
@@ -160,7 +171,7 @@ async fn pipeline(
     let mut change = None;
     let mut trickle = None;
     let mut fault_name = None;
-    if let Some(fault) = state.faults.take_for_product(input.product_code()) {
+    if let Some(fault) = state.faults.take_for_product(input.product_code(), op) {
         let name = fault.name();
         let endpoint = Endpoint {
             request_id,

@@ -9,6 +9,7 @@
 //! signature matches.
 
 use std::collections::HashMap;
+use std::sync::RwLock;
 
 use http::HeaderMap;
 use ring::{digest, hmac};
@@ -30,16 +31,27 @@ pub(crate) struct Credential {
     pub session_token: Option<String>,
 }
 
-/// The credentials the emulator knows, by access key id.
+/// The credentials the emulator knows, by access key id. STS adds the session credentials it
+/// issues while the emulator runs, hence the lock.
 #[derive(Debug, Default)]
 pub(crate) struct CredentialStore {
-    by_key: HashMap<String, Credential>,
+    by_key: RwLock<HashMap<String, Credential>>,
 }
 
 impl CredentialStore {
-    pub fn insert(&mut self, credential: Credential) {
+    pub fn insert(&self, credential: Credential) {
         self.by_key
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
             .insert(credential.access_key_id.clone(), credential);
+    }
+
+    fn get(&self, access_key_id: &str) -> Option<Credential> {
+        self.by_key
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(access_key_id)
+            .cloned()
     }
 }
 
@@ -205,10 +217,7 @@ pub(crate) fn verify(
             &amz_date[..8]
         )));
     }
-    let credential = store
-        .by_key
-        .get(auth.access_key_id)
-        .ok_or(AuthError::UnknownKey)?;
+    let credential = store.get(auth.access_key_id).ok_or(AuthError::UnknownKey)?;
     let token = header_str(req.headers, "x-amz-security-token");
     match (&credential.session_token, token) {
         (Some(expected), Some(got)) if expected == got => {}
@@ -437,7 +446,7 @@ mod tests {
             secret_access_key: "secret".into(),
             session_token: None,
         };
-        let mut s = CredentialStore::default();
+        let s = CredentialStore::default();
         s.insert(cred.clone());
         (s, cred)
     }

@@ -6,8 +6,9 @@
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use entitled_verify::pem::{self, PemError};
 use ring::rand::SystemRandom;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256, RSA_PSS_SHA256};
 
@@ -53,7 +54,7 @@ impl SigningKey {
     /// [`EmulatorError::Key`] when the text is not such a PEM block, or ring refuses the key
     /// (not RSA, or outside 2048..=4096 bits).
     pub fn from_pkcs8_pem(pem: &str) -> Result<SigningKey, EmulatorError> {
-        let der = pem_decode(pem, "PRIVATE KEY").map_err(|reason| EmulatorError::Key { reason })?;
+        let der = private_key_der(pem).map_err(|reason| EmulatorError::Key { reason })?;
         Self::from_pkcs8_der(&der)
     }
 
@@ -65,8 +66,9 @@ impl SigningKey {
         let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| EmulatorError::Key {
             reason: format!("ring rejected the PKCS#8 key: {e}"),
         })?;
-        let spki = spki_from_pkcs1(pair.public().as_ref());
-        let public_pem = pem_encode("PUBLIC KEY", &spki);
+        let spki = spki_from_pkcs1(pair.public().as_ref())
+            .map_err(|reason| EmulatorError::Key { reason })?;
+        let public_pem = pem::encode("PUBLIC KEY", &spki);
         Ok(SigningKey {
             inner: Arc::new(KeyInner { pair, public_pem }),
         })
@@ -77,8 +79,13 @@ impl SigningKey {
     /// # Errors
     /// [`EmulatorError::KeyGeneration`] if the `rsa` crate fails.
     pub fn generate_rsa3072() -> Result<SigningKey, EmulatorError> {
+        Self::generate_rsa(3072)
+    }
+
+    /// Generates a fresh RSA key of `bits` bits.
+    pub(crate) fn generate_rsa(bits: usize) -> Result<SigningKey, EmulatorError> {
         use rsa::pkcs8::EncodePrivateKey as _;
-        let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 3072)
+        let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
             .map_err(|e| EmulatorError::KeyGeneration(e.to_string()))?;
         let der = key
             .to_pkcs8_der()
@@ -90,6 +97,16 @@ impl SigningKey {
     /// hands to sellers.
     pub fn public_key_pem(&self) -> String {
         self.inner.public_pem.clone()
+    }
+
+    /// True when `signature` is this key's RSASSA-PKCS1-v1_5 SHA-256 (RS256) signature of
+    /// `message`: how the emulator's STS checks the web identity tokens its OIDC key signed.
+    pub(crate) fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> bool {
+        let public = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            self.inner.pair.public().as_ref(),
+        );
+        public.verify(message, signature).is_ok()
     }
 
     fn sign(&self, scheme: Scheme, message: &[u8]) -> Vec<u8> {
@@ -159,70 +176,33 @@ pub(crate) fn unsigned_none(claims_json: &str) -> String {
     )
 }
 
-/// Extracts the base64 body of the first `-----BEGIN {label}-----` block.
-fn pem_decode(pem: &str, label: &str) -> Result<Vec<u8>, String> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let Some(start) = pem.find(&begin) else {
-        let found = pem
-            .lines()
-            .find(|l| l.starts_with("-----BEGIN "))
-            .map(|l| format!("found `{}`", l.trim()))
-            .unwrap_or_else(|| "no PEM block found".to_owned());
-        return Err(format!("expected a PEM \"{label}\" block, {found}"));
-    };
-    let body = &pem[start + begin.len()..];
-    let Some(stop) = body.find(&end) else {
-        return Err(format!("PEM \"{label}\" block has no END line"));
-    };
-    let b64: String = body[..stop].split_whitespace().collect();
-    STANDARD
-        .decode(b64)
-        .map_err(|e| format!("PEM \"{label}\" block is not valid base64: {e}"))
+/// The DER of the first `-----BEGIN PRIVATE KEY-----` block, or why there is none; a block
+/// with another label (`RSA PRIVATE KEY`, `EC PRIVATE KEY`) is named, as it is the usual mistake.
+fn private_key_der(text: &str) -> Result<Vec<u8>, String> {
+    const LABEL: &str = "PRIVATE KEY";
+    pem::decode_labelled(text.as_bytes(), LABEL).map_err(|e| {
+        match (e, pem::decode_first(text.as_bytes())) {
+            (PemError::NoBlock, Ok(other)) => {
+                format!(
+                    "expected a PEM \"{LABEL}\" block, found \"{}\"",
+                    other.label
+                )
+            }
+            (e, _) => format!("PEM \"{LABEL}\" block: {e}"),
+        }
+    })
 }
 
-/// Formats DER as a PEM block with 64-column lines.
-pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
-
-/// DER length octets.
-fn der_len(len: usize, out: &mut Vec<u8>) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
-
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    der_len(content.len(), &mut out);
-    out.extend_from_slice(content);
-    out
-}
-
-/// Wraps a PKCS#1 `RSAPublicKey` in an X.509 `SubjectPublicKeyInfo`.
-fn spki_from_pkcs1(pkcs1: &[u8]) -> Vec<u8> {
-    // AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }
-    const RSA_ALG_ID: &[u8] = &[
-        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-    ];
-    let mut bit_string = vec![0u8];
-    bit_string.extend_from_slice(pkcs1);
-    let mut content = RSA_ALG_ID.to_vec();
-    content.extend(der_tlv(0x03, &bit_string));
-    der_tlv(0x30, &content)
+/// The X.509 `SubjectPublicKeyInfo` DER of a PKCS#1 `RSAPublicKey`: the form AWS Marketplace
+/// hands to sellers. ring exports only PKCS#1; the `rsa` crate, already here for key
+/// generation, writes the SPKI wrapper, so the rsaEncryption OID has no copy in this crate.
+fn spki_from_pkcs1(pkcs1: &[u8]) -> Result<Vec<u8>, String> {
+    use rsa::pkcs1::DecodeRsaPublicKey as _;
+    use rsa::pkcs8::EncodePublicKey as _;
+    rsa::RsaPublicKey::from_pkcs1_der(pkcs1)
+        .and_then(|key| key.to_public_key_der().map_err(Into::into))
+        .map(|der| der.into_vec())
+        .map_err(|e| format!("re-encoding the public key as SPKI: {e}"))
 }
 
 #[cfg(test)]
@@ -251,6 +231,25 @@ mod tests {
         let (input, sig) = rs.rsplit_once('.').unwrap();
         let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
         assert!(public.verify(input.as_bytes(), &sig).is_err());
+    }
+
+    #[test]
+    fn a_pkcs1_private_key_is_refused_naming_its_label() {
+        let pkcs8 = fixture(V1_KEY);
+        let pkcs1_labelled = pkcs8.replace("PRIVATE KEY", "RSA PRIVATE KEY");
+        let Err(EmulatorError::Key { reason }) = SigningKey::from_pkcs8_pem(&pkcs1_labelled) else {
+            panic!("accepted a block labelled RSA PRIVATE KEY");
+        };
+        assert_eq!(
+            reason,
+            "expected a PEM \"PRIVATE KEY\" block, found \"RSA PRIVATE KEY\""
+        );
+        let Err(EmulatorError::Key { reason }) = SigningKey::from_pkcs8_pem("no armour") else {
+            panic!("accepted text without PEM armour");
+        };
+        assert!(reason.contains("no complete PEM block"), "{reason}");
+        let truncated = &pkcs8[..pkcs8.len() / 2];
+        assert!(SigningKey::from_pkcs8_pem(truncated).is_err());
     }
 
     #[test]

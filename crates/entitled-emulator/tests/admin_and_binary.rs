@@ -189,6 +189,18 @@ fn admin_routes() {
         raw_http(addr, "GET", "/_emulator/public-key", &[], "").0,
         400
     );
+    // Codes and versions no call could name are refused by the same rules as calls.
+    for query in ["product=", "product=a%20b", "product=prod-1&version=0"] {
+        let (status, _, body) = raw_http(
+            addr,
+            "GET",
+            &format!("/_emulator/public-key?{query}"),
+            &[],
+            "",
+        );
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(body.contains(" is invalid"), "{query}: {body}");
+    }
     assert_eq!(
         raw_http(addr, "GET", "/_emulator/health", &[], "").2,
         "ok\n"
@@ -340,6 +352,51 @@ fn binary_help_and_version() {
         .starts_with("entitled-emulator "));
     let out = binary().arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// An empty or invalid product code never reaches a listening emulator: from `--product` it is
+/// a usage error (exit 2), from the config file a start-up error (exit 1), and either message
+/// names where the code came from and the rule.
+#[test]
+fn binary_refuses_invalid_product_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Should a code get through, `--ca-out` without `--tls` still stops the process (with
+    // another message), so a regression fails the assertions instead of hanging the test.
+    let ca_out = dir.path().join("ca.pem");
+    let rule = "AWS Marketplace product codes are 1-255 characters of letters, digits and -/=:_.@";
+    let long = "x".repeat(256);
+    for code in ["", "has space", "semi;colon", &long] {
+        let out = binary()
+            .args(["--product", code, "--ca-out"])
+            .arg(&ca_out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "--product {code:?}: {stderr}");
+        let named =
+            format!("entitled-emulator: --product: product code {code:?} is invalid: {rule}");
+        assert!(stderr.starts_with(&named), "{stderr}");
+        assert!(out.stdout.is_empty());
+
+        let config = dir.path().join("emulator.json");
+        let json = serde_json::json!({"products": [{"code": code}]});
+        std::fs::write(&config, json.to_string()).unwrap();
+        let out = binary()
+            .arg("--config")
+            .arg(&config)
+            .arg("--ca-out")
+            .arg(&ca_out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "config code {code:?}: {stderr}");
+        let named = format!(
+            "entitled-emulator: configuration: {}: products: product code {code:?} is invalid: {rule}",
+            config.display()
+        );
+        assert!(stderr.starts_with(&named), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
 }
 
 #[test]

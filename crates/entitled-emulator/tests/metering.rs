@@ -214,7 +214,7 @@ async fn batch_meter_usage_per_record_results() {
     let err = client
         .batch_meter_usage()
         .product_code("prod-1")
-        .usage_records(record("cust-a", 1, now() - 8 * 3600))
+        .usage_records(record("cust-a", 1, now() - 25 * 3600))
         .send()
         .await
         .unwrap_err()

@@ -8,7 +8,8 @@ use entitled::KeyVersion;
 
 use crate::exit::EXIT_CODES;
 use crate::flags::{self, Action, Options, FLAGS};
-use crate::log::{Format, Logger, Verbosity};
+use crate::log::{Logger, Verbosity};
+pub use crate::usage::UsageError;
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -36,21 +37,12 @@ pub struct Cli {
     pub attempt_timeout: Duration,
     /// `--check`: verify, then exit 0.
     pub check_only: bool,
+    /// `--handoff-file`: with `--check`, where to write the hand-off after a passed check.
+    pub handoff_file: Option<PathBuf>,
     /// `--log-format`, `-q`, `-v`.
     pub logger: Logger,
     /// COMMAND and its arguments, exactly as given.
     pub command: Vec<OsString>,
-}
-
-/// A bad command line. Exit 64; no call is made.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}; see `entitled --help`")]
-pub struct UsageError {
-    /// What is wrong and how to fix it.
-    pub message: String,
-    /// The log format asked for before the error, so the error line is
-    /// written in it.
-    pub format: Format,
 }
 
 /// The default `--deadline`: AWS advises retrying for up to 30 minutes.
@@ -118,6 +110,9 @@ fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, Strin
     if options.check_only && !command.is_empty() {
         return Err("--check runs no COMMAND; drop the COMMAND or --check".into());
     }
+    if options.handoff_file.is_some() && !options.check_only {
+        return Err("--handoff-file needs --check: with a COMMAND the guard hands the token to it in ENTITLED_TOKEN and ENTITLED_NONCE; use `entitled --check --handoff-file PATH` in an init container".into());
+    }
     if !options.check_only && command.is_empty() {
         return Err("no COMMAND given; put the program to run after `--`, or pass --check".into());
     }
@@ -134,6 +129,7 @@ fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, Strin
         deadline: options.deadline.unwrap_or(DEFAULT_DEADLINE),
         attempt_timeout: options.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
         check_only: options.check_only,
+        handoff_file: options.handoff_file.take(),
         logger: Logger {
             format: options.format,
             verbosity,
@@ -153,6 +149,8 @@ Each flag may be given once.
 On success the process execs COMMAND (PATH lookup) with the same PID, its
 arguments exactly as given and the environment plus ENTITLED_TOKEN and
 ENTITLED_NONCE, which the program can re-verify with entitled::verify_handoff.
+With --check --handoff-file PATH (an init container) it writes the same two
+variables to PATH instead, for entitled::verify_handoff_from_file.
 
 The environment is read only for AWS's standard variables: credentials
 (ECS task role, EKS IRSA), AWS_REGION, AWS_ENDPOINT_URL_MARKETPLACE_METERING
@@ -178,6 +176,7 @@ values compiled into this binary.
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::Format;
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
@@ -274,6 +273,14 @@ mod tests {
             (&[], "no COMMAND"),
             (&["--product-code", "p"], "no COMMAND"),
             (&["--check", "--", "app"], "--check runs no COMMAND"),
+            (
+                &["--handoff-file", "/tmp/h", "--", "app"],
+                "--handoff-file needs --check",
+            ),
+            (
+                &["--handoff-file", "a", "--handoff-file", "a", "--check"],
+                "twice",
+            ),
             (&["--bogus", "--", "x"], "--bogus"),
             (&["-x", "--", "x"], "-x"),
             (&["--check=yes"], "--check"),

@@ -3,8 +3,8 @@
 
 use entitled::CheckError;
 
-use crate::cli::UsageError;
 use crate::exec::ExecError;
+use crate::usage::UsageError;
 
 /// Every way the guard can end other than by becoming the program.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +22,9 @@ pub enum Failure {
     /// The check passed, but COMMAND could not be exec'd.
     #[error(transparent)]
     Exec(#[from] ExecError),
+    /// The check passed, but `--handoff-file` could not be written.
+    #[error(transparent)]
+    Handoff(#[from] crate::handoff_file::HandoffFileError),
     /// The process could not be set up (signals, async runtime). Treated as
     /// a configuration error: nothing was called.
     #[error("start-up failed: {0}")]
@@ -42,6 +45,8 @@ impl From<crate::signals::SignalError> for Failure {
 
 /// Usage or configuration error (sysexits EX_USAGE).
 pub const USAGE: u8 = 64;
+/// `--handoff-file` could not be written (sysexits EX_CANTCREAT).
+pub const CANT_CREATE: u8 = 73;
 /// COMMAND exists but cannot be executed (as in sh, tini and Docker).
 pub const NOT_EXECUTABLE: u8 = 126;
 /// COMMAND was not found.
@@ -54,6 +59,7 @@ impl Failure {
         match self {
             Failure::Usage(_) | Failure::Setup(_) => USAGE,
             Failure::Check(err) => err.exit_code(),
+            Failure::Handoff(_) => CANT_CREATE,
             // 128 + n, as shells report a process ended by signal n.
             Failure::Signal(sig) => 128u8.saturating_add(*sig as u8),
             Failure::Exec(ExecError::NotFound { .. }) => NOT_FOUND,
@@ -68,6 +74,7 @@ impl Failure {
             Failure::Setup(_) => "config",
             Failure::Check(err) => err.class(),
             Failure::Signal(_) => "signal",
+            Failure::Handoff(_) => "handoff",
             Failure::Exec(_) => "exec",
         }
     }
@@ -79,6 +86,7 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
     ("0", "--check: the check passed"),
     ("64", "usage or configuration: a missing or invalid flag, an unreadable or invalid key, no COMMAND without --check; no call is made"),
     ("65", "the token failed verification: signature, algorithm, nonce, product code, key version, iat, malformed"),
+    ("73", "--check --handoff-file: the check passed, but the hand-off file could not be written"),
     ("75", "the service stayed unavailable until the deadline: throttling, 5xx, network, TLS, timeouts"),
     ("77", "customer not entitled"),
     ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, no credentials"),

@@ -29,6 +29,8 @@ pub struct Options {
     pub format: Format,
     /// `--check`.
     pub check_only: bool,
+    /// `--handoff-file`.
+    pub handoff_file: Option<PathBuf>,
     /// `-q`/`--quiet`.
     pub quiet: bool,
     /// `-v`/`--verbose`.
@@ -144,6 +146,16 @@ pub const FLAGS: &[Flag] = &[
         value_name: "",
         help: "verify, then exit 0 without running a command",
         action: Action::Switch(Switch::CheckOnly),
+    },
+    Flag {
+        long: "handoff-file",
+        short: None,
+        value_name: "PATH",
+        help: "with --check: after a passed check, write the token and nonce to PATH (mode 0600, atomically) for an app container",
+        action: Action::Value(|o, v| {
+            o.handoff_file = Some(PathBuf::from(v));
+            Ok(())
+        }),
     },
     Flag {
         long: "log-format",

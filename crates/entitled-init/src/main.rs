@@ -27,9 +27,11 @@ mod duration;
 mod exec;
 mod exit;
 mod flags;
+mod handoff_file;
 mod log;
 mod product;
 mod signals;
+mod usage;
 
 use std::ffi::{CStr, OsStr, OsString};
 use std::io::Write as _;
@@ -127,12 +129,25 @@ fn run(args: Vec<OsString>) -> u8 {
 fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
     let started = Instant::now();
     let product = product::resolve(&cli, &compiled::COMPILED)?;
+    if let Some(path) = &cli.handoff_file {
+        // Before any call: a hand-off that cannot be written is a configuration error, and
+        // an earlier run's file goes, so a failed check leaves none behind.
+        handoff_file::prepare(path).map_err(|e| {
+            Failure::Usage(cli::UsageError {
+                message: e.to_string(),
+                format: cli.logger.format,
+            })
+        })?;
+    }
     let check = build_check(&cli, product)?;
     let stop_fd = signals.install()?;
     let entitlement = run_check(&check, stop_fd)?;
     report_success(&cli.logger, &entitlement, started.elapsed());
     if cli.check_only {
-        return Ok(());
+        return match &cli.handoff_file {
+            Some(path) => write_handoff_file(&cli.logger, path, &entitlement),
+            None => Ok(()),
+        };
     }
     hand_off(&cli, signals, &entitlement)
 }
@@ -216,6 +231,26 @@ fn hand_off(
         (ENV_NONCE, entitlement.nonce()),
     ];
     Err(exec::exec(&cli.command, &handoff).into())
+}
+
+/// `--check --handoff-file`: the passed check's token and nonce, for an app container.
+fn write_handoff_file(
+    logger: &Logger,
+    path: &std::path::Path,
+    entitlement: &Entitlement,
+) -> Result<(), Failure> {
+    let handoff = entitled::Handoff {
+        token: entitlement.token().to_owned(),
+        nonce: entitlement.nonce().to_owned(),
+    };
+    handoff_file::write(path, &handoff)?;
+    logger.log(
+        Level::Debug,
+        "handoff_file",
+        &format!("wrote the hand-off to {}", path.display()),
+        &[("path", Value::from(path.display().to_string()))],
+    );
+    Ok(())
 }
 
 fn report_success(logger: &Logger, entitlement: &Entitlement, elapsed: Duration) {

@@ -3,9 +3,10 @@
 
 use entitled::{ConfigError, KeySet, KeyVersion, ProductCode, PublicKey};
 
-use crate::cli::{Cli, UsageError};
+use crate::cli::Cli;
 use crate::compiled::Compiled;
 use crate::exit::Failure;
+use crate::usage::UsageError;
 
 /// The product this run checks.
 #[derive(Debug)]

@@ -19,25 +19,6 @@ const MUSL: &str = "x86_64-unknown-linux-musl";
 /// The contract's size limit.
 const MAX_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The variable through which `scripts/test.sh` names the static guard it
-/// built. A test does not run cargo itself: the test command says, in one
-/// place, how the binary under test is built.
-const STATIC_BIN: &str = "ENTITLED_STATIC_BIN";
-
-/// The static release guard built by `scripts/test.sh`.
-fn musl_guard() -> PathBuf {
-    let how = "run the tests with ./scripts/test.sh, which builds the static guard and sets it";
-    let path = std::env::var_os(STATIC_BIN)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("{STATIC_BIN} is not set; {how}"));
-    assert!(
-        path.is_file(),
-        "{STATIC_BIN}={} is not a file; {how}",
-        path.display()
-    );
-    path
-}
-
 /// A static program that reports what it sees.
 const PROGRAM: &str = r#"
 fn main() {
@@ -238,4 +219,59 @@ fn an_endpoint_host_that_does_not_resolve_ends_with_75_at_the_deadline() {
         describe(&out)
     );
     assert!(emu.calls().is_empty(), "nothing reached the emulator");
+}
+
+/// EKS IRSA from an empty root: the static guard, the key and the projected service-account
+/// token, nothing else. The guard exchanges the token at the emulator's STS and signs
+/// RegisterUsage with the session credentials; the emulator's platform rule, which refuses
+/// everything but the ECS task role and IRSA, lets it through.
+#[test]
+fn the_static_guard_passes_with_irsa_in_an_empty_root() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test needs root, for chroot"
+    );
+    const ROLE: &str = "arn:aws:iam::123456789012:role/shop-app";
+    let emu = entitled_emulator::Emulator::spawn(
+        config()
+            .platform_rule(true)
+            .role(format!("{ROLE}=shop:app").parse().unwrap()),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    copy_executable(&musl_guard(), &root.join("entitled"));
+    std::fs::copy(public_key(), root.join("key.pem")).unwrap();
+    let token = emu.web_identity_token("shop", "app", 3600).unwrap();
+    std::fs::write(root.join("token"), token).unwrap();
+
+    let mut cmd = Command::new("/entitled");
+    cmd.env_clear()
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", "/token")
+        .env("AWS_ROLE_ARN", ROLE)
+        .env("AWS_ENDPOINT_URL_STS", emu.endpoint_url())
+        .env("AWS_ENDPOINT_URL_MARKETPLACE_METERING", emu.endpoint_url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "--product-code",
+            PRODUCT,
+            "--public-key",
+            "/key.pem",
+            "--check",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    in_root(&mut cmd, &root);
+    let out = wait_output(cmd.spawn().unwrap(), PATIENCE);
+    assert_eq!(code(out.status), 0, "{}", describe(&out));
+    let calls = emu.calls();
+    let operations: Vec<&str> = calls.iter().map(|c| c.operation.as_str()).collect();
+    assert_eq!(operations, ["AssumeRoleWithWebIdentity", "RegisterUsage"]);
+    assert_eq!(calls[1].outcome, "ok");
+    assert_eq!(calls[1].role.as_deref(), Some(ROLE));
+    assert_eq!(calls[1].service_account.as_deref(), Some("shop:app"));
 }

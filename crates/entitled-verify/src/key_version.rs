@@ -40,9 +40,33 @@ impl KeyVersion {
     /// Version 1, the version of every product's first key.
     pub const FIRST: KeyVersion = KeyVersion(NonZeroU32::MIN);
 
+    /// The largest version RegisterUsage can be asked for, `i32::MAX`.
+    ///
+    /// ```
+    /// use entitled_verify::KeyVersion;
+    /// assert_eq!(KeyVersion::MAX.get(), 2_147_483_647);
+    /// assert!(KeyVersion::try_from(i64::from(KeyVersion::MAX.get()) + 1).is_err());
+    /// ```
+    pub const MAX: KeyVersion = match NonZeroU32::new(MAX) {
+        Some(max) => KeyVersion(max),
+        // Never taken (MAX is not zero); a const item has no `?` or fallible result.
+        None => Self::FIRST,
+    };
+
     /// The version number.
     pub fn get(self) -> u32 {
         self.0.get()
+    }
+
+    /// Any other integer type, through `u32` so the range is checked in one place.
+    fn from_integer<T>(value: T) -> Result<Self, KeyVersionError>
+    where
+        T: Copy + fmt::Display,
+        u32: TryFrom<T>,
+    {
+        u32::try_from(value)
+            .map_err(|_| KeyVersionError(value.to_string()))
+            .and_then(Self::try_from)
     }
 }
 
@@ -65,18 +89,22 @@ impl TryFrom<u32> for KeyVersion {
 impl TryFrom<i32> for KeyVersion {
     type Error = KeyVersionError;
     fn try_from(value: i32) -> Result<Self, Self::Error> {
-        u32::try_from(value)
-            .map_err(|_| KeyVersionError(value.to_string()))
-            .and_then(Self::try_from)
+        Self::from_integer(value)
+    }
+}
+
+/// For JSON integers, which `serde_json` reads as `i64`.
+impl TryFrom<i64> for KeyVersion {
+    type Error = KeyVersionError;
+    fn try_from(value: i64) -> Result<Self, Self::Error> {
+        Self::from_integer(value)
     }
 }
 
 impl TryFrom<u64> for KeyVersion {
     type Error = KeyVersionError;
     fn try_from(value: u64) -> Result<Self, Self::Error> {
-        u32::try_from(value)
-            .map_err(|_| KeyVersionError(value.to_string()))
-            .and_then(Self::try_from)
+        Self::from_integer(value)
     }
 }
 
@@ -129,6 +157,13 @@ mod tests {
         assert!(KeyVersion::try_from(-1i32).is_err());
         assert!(KeyVersion::try_from(0i32).is_err());
         assert!(KeyVersion::try_from(u64::from(u32::MAX) + 1).is_err());
+        assert_eq!(
+            KeyVersion::try_from(i64::from(MAX)).unwrap(),
+            KeyVersion::MAX
+        );
+        assert!(KeyVersion::try_from(i64::from(MAX) + 1).is_err());
+        assert!(KeyVersion::try_from(0i64).is_err());
+        assert!(KeyVersion::try_from(i64::MIN).is_err());
         assert_eq!("2147483647".parse::<KeyVersion>().unwrap().get(), MAX);
         for bad in ["", "0", "v1", " 1", "-1", "2147483648", "1.0"] {
             assert!(bad.parse::<KeyVersion>().is_err(), "{bad:?}");

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod calendar;
 mod der;
 mod handoff;
 mod key_version;
@@ -25,8 +26,8 @@ mod product_code;
 mod token;
 
 pub use handoff::{
-    verify_handoff, verify_handoff_from_env, Handoff, HandoffError, DEFAULT_HANDOFF_MAX_AGE,
-    ENV_NONCE, ENV_TOKEN,
+    verify_handoff, verify_handoff_from_env, verify_handoff_from_file, Handoff, HandoffError,
+    DEFAULT_HANDOFF_MAX_AGE, ENV_NONCE, ENV_TOKEN,
 };
 pub use key_version::{KeyVersion, KeyVersionError};
 pub use keys::{KeyError, KeySet, PublicKey};

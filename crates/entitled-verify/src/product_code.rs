@@ -4,9 +4,6 @@ use std::convert::Infallible;
 use std::fmt;
 use std::str::FromStr;
 
-/// RegisterUsage's `ProductCode` limit.
-const MAX_LEN: usize = 255;
-
 /// The text was not a product code AWS Marketplace would accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("product code {0:?} is invalid: AWS Marketplace product codes are 1-255 characters of letters, digits and -/=:_.@; copy it from the AWS Marketplace Management Portal")]
@@ -19,7 +16,7 @@ impl From<Infallible> for ProductCodeError {
 }
 
 /// An AWS Marketplace product code: 1-255 characters matching the service
-/// model's pattern `^[-a-zA-Z0-9/=:_.@]*$`.
+/// model's pattern [`ProductCode::PATTERN`].
 ///
 /// This type is the only place that rule lives; once built, a `ProductCode`
 /// cannot be invalid.
@@ -35,6 +32,25 @@ impl From<Infallible> for ProductCodeError {
 pub struct ProductCode(String);
 
 impl ProductCode {
+    /// The most characters a product code has: RegisterUsage's `ProductCode`
+    /// length limit.
+    ///
+    /// ```
+    /// use entitled_verify::ProductCode;
+    /// assert!(ProductCode::try_from("x".repeat(ProductCode::MAX_LEN)).is_ok());
+    /// ```
+    pub const MAX_LEN: usize = 255;
+
+    /// The service model's pattern for `ProductCode`, as AWS quotes it in a
+    /// `ValidationException`. [`ProductCode::try_from`] decides by it; the
+    /// text is for messages that must quote the rule.
+    ///
+    /// ```
+    /// use entitled_verify::ProductCode;
+    /// assert_eq!(ProductCode::PATTERN, "^[-a-zA-Z0-9/=:_.@]*$");
+    /// ```
+    pub const PATTERN: &'static str = "^[-a-zA-Z0-9/=:_.@]*$";
+
     /// The product code text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -42,7 +58,7 @@ impl ProductCode {
 
     fn is_valid(text: &str) -> bool {
         let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-/=:_.@".contains(&b);
-        !text.is_empty() && text.len() <= MAX_LEN && text.bytes().all(allowed)
+        !text.is_empty() && text.len() <= Self::MAX_LEN && text.bytes().all(allowed)
     }
 }
 

@@ -12,6 +12,7 @@ use aws_sdk_marketplacemetering::Client;
 use crate::backoff::Backoff;
 use crate::classify::{classify_call, classify_credentials, AttemptError};
 use crate::connection::{metering_client, Connection, StaticCredentials};
+use crate::credential_source::{AnsweredBy, CredentialSource};
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
 use entitled_verify::Nonce;
@@ -157,7 +158,8 @@ impl CheckBuilder {
         self.attempt_timeout = timeout;
         self
     }
-    /// The wait between attempts.
+    /// The waits between attempts (default [`Backoff::default`]: AWS's
+    /// decorrelated jitter, base 1 s, cap 10 s).
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
@@ -270,9 +272,10 @@ impl Check {
     pub async fn run(&self) -> Result<Entitlement, CheckError> {
         let started = Instant::now();
         let deadline_at = started + self.deadline;
+        let answered_by = AnsweredBy::default();
         let sdk_config = tokio::time::timeout_at(
             deadline_at.into(),
-            self.connection.load(self.attempt_timeout),
+            self.connection.load(self.attempt_timeout, &answered_by),
         )
         .await
         .map_err(|_| {
@@ -296,9 +299,11 @@ impl Check {
             client,
             provider: credentials,
             cached: None,
+            answered_by,
         };
 
         let mut attempts = 0u32;
+        let mut waits = self.backoff.waits();
         let mut last = String::from("no attempt finished before the deadline");
         loop {
             let remaining = deadline_at.saturating_duration_since(Instant::now());
@@ -310,13 +315,14 @@ impl Check {
             let budget = self.attempt_timeout.min(remaining);
             let reason = match tokio::time::timeout(budget, session.attempt(self, &nonce)).await {
                 Ok(Ok(answer)) => return self.accept(answer, &nonce, attempts),
-                Ok(Err(AttemptError::Fatal(err))) => return Err(err),
+                Ok(Err(AttemptError::Fatal(err))) => {
+                    return Err(err.with_credential_source(session.answered_by.get()))
+                }
                 Ok(Err(AttemptError::Transient(reason))) => reason,
                 Err(_) => format!("attempt timed out after {} ms", budget.as_millis()),
             };
-            let delay = self
-                .backoff
-                .delay(attempts)
+            let delay = waits
+                .next_wait()
                 .min(deadline_at.saturating_duration_since(Instant::now()));
             if let Some(hook) = &self.on_retry {
                 hook(&RetryEvent {
@@ -356,6 +362,8 @@ struct Session {
     client: Client,
     provider: SharedCredentialsProvider,
     cached: Option<Credentials>,
+    /// Which credential source answered.
+    answered_by: AnsweredBy,
 }
 
 impl Session {
@@ -401,9 +409,28 @@ impl Session {
             .provider
             .provide_credentials()
             .await
-            .map_err(classify_credentials)?;
+            .map_err(|e| irsa_refusal(classify_credentials(e), self.answered_by.get()))?;
         self.cached = Some(creds.clone());
         Ok(creds)
+    }
+}
+
+/// A credential refusal from the IRSA provider (token file missing, unreadable or expired;
+/// STS AccessDenied) gets the IRSA hint: the service account and the role's trust policy.
+fn irsa_refusal(err: AttemptError, source: Option<CredentialSource>) -> AttemptError {
+    match err {
+        AttemptError::Fatal(CheckError::Rejected { message, .. })
+            if source == Some(CredentialSource::Irsa) =>
+        {
+            let var = |name| std::env::var(name).unwrap_or_else(|_| "(unset)".into());
+            let message = format!(
+                "{message} (token file AWS_WEB_IDENTITY_TOKEN_FILE={}, role AWS_ROLE_ARN={})",
+                var("AWS_WEB_IDENTITY_TOKEN_FILE"),
+                var("AWS_ROLE_ARN")
+            );
+            AttemptError::Fatal(CheckError::rejected("WebIdentityRefused", message))
+        }
+        other => other,
     }
 }
 

@@ -15,6 +15,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_marketplacemetering::config::{retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_marketplacemetering::Client;
 
+use crate::credential_source::{AnsweredBy, CredentialSource, Tagged};
 use crate::credentials::credentials_chain;
 use crate::error::CheckError;
 use crate::region::region_chain;
@@ -64,7 +65,12 @@ impl Connection {
     /// aws-config's defaults with our HTTP client, our Region chain, and SDK
     /// retries off: the check owns its retry loop, because the SDK's shared
     /// retry-token bucket drains during a long throttling episode.
-    pub async fn load(&self, attempt_timeout: Duration) -> Result<SdkConfig, CheckError> {
+    /// The credential provider records in `answered_by` which source answered.
+    pub async fn load(
+        &self,
+        attempt_timeout: Duration,
+        answered_by: &AnsweredBy,
+    ) -> Result<SdkConfig, CheckError> {
         // The same precedence aws-config applies, needed here to decide
         // whether the system trust store must be read at all.
         let endpoint = self.endpoint_url.clone().or_else(|| {
@@ -86,18 +92,26 @@ impl Connection {
             }
         };
         let credentials = match &self.credentials {
-            Some(c) => SharedCredentialsProvider::new(Credentials::new(
-                c.access_key_id.clone(),
-                c.secret_access_key.clone(),
-                c.session_token.clone(),
-                None,
-                "entitled-static",
+            Some(c) => SharedCredentialsProvider::new(Tagged::new(
+                Credentials::new(
+                    c.access_key_id.clone(),
+                    c.secret_access_key.clone(),
+                    c.session_token.clone(),
+                    None,
+                    "entitled-static",
+                ),
+                CredentialSource::Static,
+                answered_by,
             )),
             None => {
+                // No retries inside the providers either (STS for IRSA): the
+                // check's own loop retries what is transient, so one check
+                // makes exactly the credential calls it needs.
                 let provider_config = ProviderConfig::default()
                     .with_http_client(http.clone())
-                    .with_region(region.clone());
-                SharedCredentialsProvider::new(credentials_chain(&provider_config))
+                    .with_region(region.clone())
+                    .with_retry_config(RetryConfig::disabled());
+                SharedCredentialsProvider::new(credentials_chain(&provider_config, answered_by))
             }
         };
         let mut loader = aws_config::defaults(BehaviorVersion::latest())

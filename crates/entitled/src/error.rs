@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::credential_source::CredentialSource;
 use entitled_verify::{KeyError, KeyVersion, KeyVersionError, ProductCodeError, VerifyError};
 
 /// Bad input to the check, found before any call is made.
@@ -72,7 +73,7 @@ pub enum CheckError {
         message: String,
     },
     /// Refused as unsupported or misconfigured. Exit 78.
-    #[error("RegisterUsage refused ({code}: {message}); {hint}")]
+    #[error("RegisterUsage refused ({code}: {message}){}; {hint}", source_note(*.credential_source, .code))]
     Rejected {
         /// The AWS error code, or a local code such as `NoCredentials`.
         code: String,
@@ -80,6 +81,9 @@ pub enum CheckError {
         message: String,
         /// The likely fix.
         hint: &'static str,
+        /// The credential source that signed the refused call, or that failed to provide
+        /// credentials, when one did.
+        credential_source: Option<CredentialSource>,
     },
 }
 
@@ -113,7 +117,48 @@ impl CheckError {
             code,
             message: message.into(),
             hint,
+            credential_source: None,
         }
+    }
+
+    /// The credential source the check used, for refusals that involved one: which source
+    /// signed a call AWS refused (`PlatformNotSupportedException` above all), or which one
+    /// failed to provide credentials.
+    ///
+    /// ```
+    /// let err = entitled::CheckError::from(entitled::ConfigError::NoProductCode);
+    /// assert_eq!(err.credential_source(), None, "nothing was signed");
+    /// ```
+    pub fn credential_source(&self) -> Option<CredentialSource> {
+        match self {
+            CheckError::Rejected {
+                credential_source, ..
+            } => *credential_source,
+            _ => None,
+        }
+    }
+
+    /// Records the credential source on a refusal; other classes are returned unchanged.
+    pub(crate) fn with_credential_source(mut self, source: Option<CredentialSource>) -> Self {
+        if let CheckError::Rejected {
+            credential_source, ..
+        } = &mut self
+        {
+            *credential_source = source;
+        }
+        self
+    }
+}
+
+/// For a refusal that names its credential source: which one, and for a platform refusal of
+/// a source AWS Marketplace does not accept, that only the ECS task role and IRSA are.
+fn source_note(source: Option<CredentialSource>, code: &str) -> String {
+    match source {
+        None => String::new(),
+        Some(s) if code == "PlatformNotSupportedException" && !s.marketplace_accepts() => format!(
+            "; signed with {s}, which AWS Marketplace does not accept: only the ECS task role, or IRSA on EKS"
+        ),
+        Some(s) => format!("; credentials from {s}"),
     }
 }
 
@@ -126,6 +171,7 @@ fn hint_for(code: &str) -> &'static str {
         "InvalidRegionException" => "call from the task's own Region (set AWS_REGION to it); products are tested in us-east-1 before they go live",
         "DisabledApiException" => "the RegisterUsage API is disabled for this product or account; contact AWS Marketplace seller operations",
         "AccessDeniedException" => "grant aws-marketplace:RegisterUsage to the task role or IRSA role (managed policy AWSMarketplaceMeteringRegisterUsage)",
+        "WebIdentityRefused" => "IRSA credentials were refused: check the pod's service account (its eks.amazonaws.com/role-arn annotation, and that the projected token at AWS_WEB_IDENTITY_TOKEN_FILE exists, is readable and current) and the role's trust policy (the cluster's OIDC provider, sub system:serviceaccount:NAMESPACE:NAME, aud sts.amazonaws.com)",
         "NoCredentials" => "run with an ECS task role or EKS IRSA role; no AWS credentials were found",
         "CredentialsConfiguration" => "fix the credential environment (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)",
         "NoRegion" => "set AWS_REGION to the task's Region; none was found in the environment, the profile, ECS task metadata or instance metadata",

@@ -28,6 +28,7 @@ mod body_limit;
 mod check;
 mod classify;
 mod connection;
+mod credential_source;
 mod credentials;
 mod entitlement;
 mod error;
@@ -35,16 +36,18 @@ pub mod meter;
 mod region;
 mod transport;
 
-pub use backoff::Backoff;
+pub use backoff::{Backoff, Waits};
 pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
+pub use credential_source::CredentialSource;
 pub use entitlement::Entitlement;
 pub use error::{CheckError, ConfigError};
 // Token verification lives in `entitled-verify`, which has no network or AWS
 // dependency; re-exported so `use entitled::{KeySet, verify, ..}` works.
 pub use connection::StaticCredentials;
+pub use entitled_verify::calendar;
 pub use entitled_verify::{
-    verify, verify_handoff, verify_handoff_from_env, Expected, Handoff, HandoffError, KeyError,
-    KeySet, KeyVersion, KeyVersionError, Nonce, ProductCode, ProductCodeError, PublicKey,
-    RandomError, VerifiedToken, VerifyError, DEFAULT_HANDOFF_MAX_AGE, DEFAULT_MAX_SKEW, ENV_NONCE,
-    ENV_TOKEN, MAX_TOKEN_BYTES,
+    verify, verify_handoff, verify_handoff_from_env, verify_handoff_from_file, Expected, Handoff,
+    HandoffError, KeyError, KeySet, KeyVersion, KeyVersionError, Nonce, ProductCode,
+    ProductCodeError, PublicKey, RandomError, VerifiedToken, VerifyError, DEFAULT_HANDOFF_MAX_AGE,
+    DEFAULT_MAX_SKEW, ENV_NONCE, ENV_TOKEN, MAX_TOKEN_BYTES,
 };

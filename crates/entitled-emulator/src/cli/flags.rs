@@ -3,6 +3,7 @@
 //! holds the README to it.
 
 use entitled_emulator::KeySpec;
+use entitled_verify::ProductCode;
 
 use super::Args;
 
@@ -71,7 +72,9 @@ pub const FLAGS: &[Flag] = &[
         value: Some("CODE"),
         help: "configure a product (repeatable); --key-file, --generate-key,\n--expired and --dimension apply to the last one (to `demo-product`\nbefore any). Without --key-file its version 1 key is RSA-3072,\ngenerated. Unconfigured product codes are served too, with a\nversion-1 key generated on first use.",
         apply: |a, v| {
-            a.products.push(entitled_emulator::ProductSpec::new(v));
+            // Refused here, not at start-up, so the message names the flag.
+            let code = v.parse::<ProductCode>().map_err(|e| e.to_string())?;
+            a.products.push(entitled_emulator::ProductSpec::new(code.as_str()));
             Ok(())
         },
     },
@@ -187,6 +190,16 @@ pub const FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        long: "--role",
+        short: None,
+        value: Some("ARN[=NS:NAME]"),
+        help: "STS AssumeRoleWithWebIdentity admits only the roles given (repeatable;\nby default any role ARN); with =NS:NAME only that service account",
+        apply: |a, v| {
+            a.roles.push(v.parse()?);
+            Ok(())
+        },
+    },
+    Flag {
         long: "--region",
         short: None,
         value: Some("REGION"),
@@ -200,7 +213,7 @@ pub const FLAGS: &[Flag] = &[
         long: "--platform-rule",
         short: None,
         value: None,
-        help: "RegisterUsage signed with long-term keys (no session token) gets\nPlatformNotSupportedException, as outside ECS/EKS",
+        help: "RegisterUsage signed with long-term keys, EKS Pod Identity or node-role\n(instance metadata) credentials gets PlatformNotSupportedException, as\nAWS Marketplace answers them; the ECS task role and IRSA (STS) pass",
         apply: |a, _| {
             a.platform_rule = true;
             Ok(())

@@ -6,7 +6,7 @@ mod flags;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use entitled_emulator::{Config, EmulatorError, KeySpec, ProductSpec};
+use entitled_emulator::{Config, EmulatorError, KeySpec, ProductSpec, Role};
 
 /// The product `--public-key-out` and product flags refer to when no `--product` is given.
 pub const DEFAULT_PRODUCT_CODE: &str = "demo-product";
@@ -27,20 +27,23 @@ OPTIONS:
 const HELP_TAIL: &str = "
 Order of checks on every metering call: SigV4 (403 InvalidSignatureException /
 UnrecognizedClientException), pinned Region, input validation (400 ValidationException /
-SerializationException), the next queued fault, the RegisterUsage throttle, then the operation
-(RegisterUsage: platform rule, product and key version, entitlement).
+SerializationException), the first queued fault that applies, the RegisterUsage throttle,
+then the operation (RegisterUsage: platform rule, product and key version, entitlement).
+STS: POST / with Content-Type application/x-www-form-urlencoded and Action=
+AssumeRoleWithWebIdentity (awsQuery, unsigned, XML answers; point AWS_ENDPOINT_URL_STS here).
 
 CONFIG FILE (all keys optional):
   {\"listen\": \"127.0.0.1:8080\", \"tls\": false, \"region\": \"us-east-1\",
    \"platform_rule\": false, \"throttle\": 5.0, \"known_products_only\": false,
    \"container_authorization\": \"Bearer x\",
    \"credentials\": [{\"access_key_id\": \"AKID\", \"secret_access_key\": \"S\", \"session_token\": null}],
+   \"roles\": [{\"arn\": \"arn:aws:iam::123456789012:role/app\", \"service_account\": \"NS:NAME\"}],
    \"deny\": [\"CODE\"], \"deny_callers\": [\"AKID\"], \"deny_customers\": [\"cust-1\"],
    \"products\": [{\"code\": \"CODE\", \"dimensions\": [\"users\"],
                  \"keys\": [{\"version\": 1, \"key_file\": \"v1.pem\", \"expired_at\": 1700000000},
                           {\"version\": 2}]}],
    \"faults\": [{\"target\": \"CODE\", \"fault\": {\"kind\": \"error\", \"code\": \"ThrottlingException\"},
-               \"times\": 3}]}
+               \"times\": 3, \"operation\": \"RegisterUsage\"}]}
   A key without key_file is generated. Relative paths are relative to the file.
 
 ";
@@ -62,6 +65,7 @@ pub struct Args {
     deny_callers: Vec<String>,
     credentials: Vec<(String, String, Option<String>)>,
     container_authorization: Option<String>,
+    roles: Vec<Role>,
     region: Option<String>,
     platform_rule: bool,
     throttle: Option<f64>,
@@ -186,6 +190,9 @@ pub fn to_config(a: &Args) -> Result<Config, EmulatorError> {
     }
     if let Some(t) = &a.container_authorization {
         config = config.container_authorization(t.clone());
+    }
+    for role in &a.roles {
+        config = config.role(role.clone());
     }
     if let Some(r) = &a.region {
         config = config.region(r.clone());

@@ -88,8 +88,7 @@ pub(crate) async fn apply(fault: Fault, endpoint: &Endpoint<'_>) -> Effect {
             answer(None, None)
         }
         Fault::Trickle { bytes_per_second } => answer(None, Some(bytes_per_second)),
-        Fault::Token(variant) => answer(Some(Change::Token(variant)), None),
-        Fault::Unprocessed => answer(Some(Change::Unprocessed), None),
+        changing @ (Fault::Token(_) | Fault::Unprocessed) => answer(changing.change(), None),
     }
 }
 

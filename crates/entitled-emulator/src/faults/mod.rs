@@ -2,8 +2,14 @@
 //!
 //! Faults queue per target, first in first out; each entry is used `times` times before the
 //! next one takes over. A target is a product code, `*` (any call that finds no fault queued
-//! for its own product code, and ResolveCustomer, which has none), or `@credentials` (the ECS
-//! credentials endpoint).
+//! for its own product code, and ResolveCustomer, which has none), `@credentials` (the ECS
+//! credentials endpoint), `@pod-identity` (the EKS Pod Identity agent endpoint) or `@sts`
+//! (STS `AssumeRoleWithWebIdentity`).
+//!
+//! A call uses the first fault in its queue that applies to it and passes over the others,
+//! which stay queued: a fault aimed at one operation applies to that operation only, and a
+//! fault that changes an answer applies only where that answer exists (`token` to
+//! RegisterUsage, `unprocessed` to BatchMeterUsage).
 
 mod apply;
 
@@ -14,8 +20,19 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ops::Operation;
+
 /// The fault target of the ECS credentials endpoint `GET /_emulator/credentials`.
 pub const CREDENTIALS_TARGET: &str = "@credentials";
+/// The fault target of STS `AssumeRoleWithWebIdentity` (`POST /`, awsQuery). An `error` fault
+/// there answers in STS's XML error shape.
+pub const STS_TARGET: &str = "@sts";
+/// The fault target of the EKS Pod Identity agent endpoint
+/// `GET /_emulator/pod-identity/credentials`.
+pub const POD_IDENTITY_TARGET: &str = "@pod-identity";
+/// Targets that name a credentials endpoint rather than metering calls: an operation
+/// cannot be aimed at them.
+const ENDPOINT_TARGETS: [&str; 3] = [CREDENTIALS_TARGET, STS_TARGET, POD_IDENTITY_TARGET];
 /// The fault target that matches any metering call without a fault for its own product code.
 pub const ANY_TARGET: &str = "*";
 
@@ -100,6 +117,21 @@ impl Fault {
         }
     }
 
+    /// The change this fault makes to a normal answer, for the kinds that change one.
+    pub(crate) fn change(&self) -> Option<Change> {
+        match self {
+            Fault::Token(variant) => Some(Change::Token(*variant)),
+            Fault::Unprocessed => Some(Change::Unprocessed),
+            _ => None,
+        }
+    }
+
+    /// True when a call of `operation` (`None`: the credentials endpoint) can use this fault.
+    fn applies_to(&self, operation: Option<Operation>) -> bool {
+        self.change()
+            .is_none_or(|change| operation.is_some_and(|op| op.takes(change)))
+    }
+
     /// A short name for the call log, e.g. `Stall` or `Token:WrongNonce`.
     pub fn name(&self) -> String {
         match self {
@@ -172,41 +204,83 @@ pub enum TokenVariant {
 ///
 /// # Example
 /// ```
-/// use entitled_emulator::{Fault, ScheduledFault};
+/// use entitled_emulator::{Fault, Operation, ScheduledFault};
 /// let s: ScheduledFault =
 ///     serde_json::from_str(r#"{"target":"prod","fault":{"kind":"drop"}}"#).unwrap();
-/// assert_eq!(s, ScheduledFault { target: "prod".into(), fault: Fault::Drop, times: 1 });
+/// assert_eq!(s, ScheduledFault { target: "prod".into(), fault: Fault::Drop, times: 1, operation: None });
+///
+/// let batch: ScheduledFault = serde_json::from_str(
+///     r#"{"target":"*","operation":"BatchMeterUsage","fault":{"kind":"error","code":"ThrottlingException"}}"#,
+/// ).unwrap();
+/// assert_eq!(batch.operation, Some(Operation::BatchMeterUsage));
+/// assert!(batch.check().is_ok());
+/// let credentials = ScheduledFault { target: "@credentials".into(), ..batch };
+/// assert!(credentials.check().unwrap_err().contains("@credentials"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduledFault {
-    /// A product code, `*` or `@credentials`.
+    /// A product code, `*`, `@credentials`, `@pod-identity` or `@sts`.
     pub target: String,
     /// What to do.
     pub fault: Fault,
     /// How many calls it applies to (default 1).
     #[serde(default = "one")]
     pub times: u32,
+    /// Only calls of this operation use it; calls of other operations pass it over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Operation>,
+}
+
+impl ScheduledFault {
+    /// Refuses what can never apply: an operation on the credentials endpoint's target.
+    pub fn check(&self) -> Result<(), String> {
+        match self.operation {
+            Some(op) if ENDPOINT_TARGETS.contains(&self.target.as_str()) => Err(format!(
+                "operation {op:?} cannot apply to {}, which serves credentials, not metering calls; drop \"operation\" or target a product code or *",
+                self.target
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn one() -> u32 {
     1
 }
 
+/// One queued fault with the uses it has left.
+#[derive(Debug)]
+struct Queued {
+    fault: Fault,
+    times: u32,
+    operation: Option<Operation>,
+}
+
+impl Queued {
+    fn applies_to(&self, operation: Option<Operation>) -> bool {
+        self.operation.is_none_or(|aimed| Some(aimed) == operation)
+            && self.fault.applies_to(operation)
+    }
+}
+
 /// The fault queues, per target.
 #[derive(Debug, Default)]
 pub(crate) struct FaultQueues {
-    queues: Mutex<HashMap<String, VecDeque<(Fault, u32)>>>,
+    queues: Mutex<HashMap<String, VecDeque<Queued>>>,
 }
 
 impl FaultQueues {
-    pub fn push(&self, target: &str, fault: Fault, times: u32) {
+    /// Queues `fault` for `times` calls to `target`, of `operation` only when given.
+    pub fn push(&self, target: &str, fault: Fault, times: u32, operation: Option<Operation>) {
         if times == 0 {
             return;
         }
         let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
-        q.entry(target.to_owned())
-            .or_default()
-            .push_back((fault, times));
+        q.entry(target.to_owned()).or_default().push_back(Queued {
+            fault,
+            times,
+            operation,
+        });
     }
 
     pub fn clear(&self) {
@@ -216,24 +290,32 @@ impl FaultQueues {
             .clear();
     }
 
-    /// Takes one use of the first fault queued for `target`.
-    pub fn take(&self, target: &str) -> Option<Fault> {
+    /// Takes one use of the first fault queued for `target` that applies to a call of
+    /// `operation` (`None`: a credentials endpoint: ECS, Pod Identity or STS). The others stay
+    /// queued, uses intact.
+    pub fn take(&self, target: &str, operation: Option<Operation>) -> Option<Fault> {
         let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         let queue = q.get_mut(target)?;
-        let (fault, left) = queue.front_mut()?;
-        let fault = fault.clone();
-        *left -= 1;
-        if *left == 0 {
-            queue.pop_front();
+        let at = queue.iter().position(|f| f.applies_to(operation))?;
+        let entry = &mut queue[at];
+        let fault = entry.fault.clone();
+        entry.times -= 1;
+        if entry.times == 0 {
+            queue.remove(at);
         }
         Some(fault)
     }
 
-    /// Takes a fault for a metering call: the product's own queue first, then `*`.
-    pub fn take_for_product(&self, product_code: Option<&str>) -> Option<Fault> {
+    /// Takes a fault for a metering call of `operation`: the product's own queue first,
+    /// then `*`.
+    pub fn take_for_product(
+        &self,
+        product_code: Option<&str>,
+        operation: Operation,
+    ) -> Option<Fault> {
         product_code
-            .and_then(|p| self.take(p))
-            .or_else(|| self.take(ANY_TARGET))
+            .and_then(|p| self.take(p, Some(operation)))
+            .or_else(|| self.take(ANY_TARGET, Some(operation)))
     }
 
     /// What is queued, for `GET /_emulator/faults`.
@@ -242,10 +324,11 @@ impl FaultQueues {
         let mut out: Vec<ScheduledFault> = q
             .iter()
             .flat_map(|(target, queue)| {
-                queue.iter().map(|(fault, times)| ScheduledFault {
+                queue.iter().map(|q| ScheduledFault {
                     target: target.clone(),
-                    fault: fault.clone(),
-                    times: *times,
+                    fault: q.fault.clone(),
+                    times: q.times,
+                    operation: q.operation,
                 })
             })
             .collect();
@@ -378,13 +461,52 @@ mod tests {
     #[test]
     fn fifo_with_times() {
         let q = FaultQueues::default();
-        q.push("p", Fault::Drop, 2);
-        q.push("p", Fault::Stall, 1);
-        q.push("*", Fault::Unprocessed, 1);
-        assert_eq!(q.take_for_product(Some("p")), Some(Fault::Drop));
-        assert_eq!(q.take_for_product(Some("p")), Some(Fault::Drop));
-        assert_eq!(q.take_for_product(Some("p")), Some(Fault::Stall));
-        assert_eq!(q.take_for_product(Some("p")), Some(Fault::Unprocessed));
-        assert_eq!(q.take_for_product(Some("p")), None);
+        let batch = Operation::BatchMeterUsage;
+        q.push("p", Fault::Drop, 2, None);
+        q.push("p", Fault::Stall, 1, None);
+        q.push("*", Fault::Unprocessed, 1, None);
+        assert_eq!(q.take_for_product(Some("p"), batch), Some(Fault::Drop));
+        assert_eq!(q.take_for_product(Some("p"), batch), Some(Fault::Drop));
+        assert_eq!(q.take_for_product(Some("p"), batch), Some(Fault::Stall));
+        assert_eq!(
+            q.take_for_product(Some("p"), batch),
+            Some(Fault::Unprocessed)
+        );
+        assert_eq!(q.take_for_product(Some("p"), batch), None);
+    }
+
+    #[test]
+    fn a_fault_aimed_at_one_operation_is_passed_over_by_the_others() {
+        let q = FaultQueues::default();
+        let stall = Fault::Stall;
+        q.push("p", stall.clone(), 1, Some(Operation::BatchMeterUsage));
+        q.push("p", Fault::Drop, 1, None);
+        assert_eq!(
+            q.take_for_product(Some("p"), Operation::RegisterUsage),
+            Some(Fault::Drop)
+        );
+        assert_eq!(q.take_for_product(Some("p"), Operation::MeterUsage), None);
+        assert_eq!(
+            q.take_for_product(Some("p"), Operation::BatchMeterUsage),
+            Some(stall)
+        );
+        assert!(q.snapshot().is_empty());
+    }
+
+    #[test]
+    fn answer_changes_are_used_only_where_the_answer_exists() {
+        let q = FaultQueues::default();
+        q.push("*", Fault::Token(TokenVariant::AlgNone), 1, None);
+        q.push("*", Fault::Unprocessed, 1, None);
+        assert_eq!(q.take(ANY_TARGET, Some(Operation::MeterUsage)), None);
+        assert_eq!(q.take(ANY_TARGET, None), None, "credentials");
+        assert_eq!(
+            q.take(ANY_TARGET, Some(Operation::BatchMeterUsage)),
+            Some(Fault::Unprocessed)
+        );
+        assert_eq!(
+            q.take(ANY_TARGET, Some(Operation::RegisterUsage)),
+            Some(Fault::Token(TokenVariant::AlgNone))
+        );
     }
 }

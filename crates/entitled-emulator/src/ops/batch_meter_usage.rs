@@ -1,7 +1,7 @@
 //! BatchMeterUsage: up to 25 usage records for SaaS customers.
 //!
 //! Request-level checks after validation and faults: dimensions
-//! (`InvalidUsageDimensionException`), every timestamp in the window
+//! (`InvalidUsageDimensionException`), every timestamp in the window of the last 24 hours
 //! (`TimestampOutOfBoundsException`), allocations. Then per record: `CustomerNotSubscribed` if
 //! the product is denied or the customer is denied; `DuplicateRecord` for the same product,
 //! customer, dimension and timestamp with another quantity; else `Success` (the same record id
@@ -151,7 +151,7 @@ pub(crate) fn run(
     let now = crate::clock::now_epoch_f64();
     for r in &input.records {
         usage::check_dimension(state.keys.dimensions(product), product, &r.dimension)?;
-        usage::check_timestamp(r.timestamp, now)?;
+        usage::check_timestamp(r.timestamp, now, usage::BATCH_METER_USAGE_MAX_AGE_HOURS)?;
         usage::check_allocations(r.allocations.as_deref(), &r.quantity)?;
     }
     if unprocessed {

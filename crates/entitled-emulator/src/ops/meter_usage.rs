@@ -2,7 +2,7 @@
 //!
 //! Checks after validation and faults, in order: entitlement (`CustomerNotEntitledException`),
 //! dimension (`InvalidUsageDimensionException`, only for products with dimensions configured),
-//! timestamp window (`TimestampOutOfBoundsException`), allocations
+//! timestamp window of the last 6 hours (`TimestampOutOfBoundsException`), allocations
 //! (`InvalidUsageAllocationsException`, `InvalidTagException`), client token
 //! (`IdempotencyConflictException`), `DryRun` (a 400 `DryRunOperation`, nothing recorded), and
 //! the once-per-hour rule ([`crate::state::meter_hours`]): the same caller, product, dimension
@@ -85,7 +85,11 @@ pub(crate) fn run(state: &State, input: Input, caller: &Verified) -> Result<Valu
         ));
     }
     usage::check_dimension(state.keys.dimensions(product), product, &input.dimension)?;
-    usage::check_timestamp(input.timestamp, crate::clock::now_epoch_f64())?;
+    usage::check_timestamp(
+        input.timestamp,
+        crate::clock::now_epoch_f64(),
+        usage::METER_USAGE_MAX_AGE_HOURS,
+    )?;
     let allocations = usage::check_allocations(input.allocations.as_deref(), &input.quantity)?;
     let fingerprint = format!(
         "{product}\n{}\n{}\n{}\n{allocations:?}",

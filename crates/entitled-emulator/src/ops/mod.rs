@@ -7,7 +7,9 @@ pub(crate) mod register_usage;
 pub(crate) mod resolve_customer;
 pub(crate) mod usage;
 
+use entitled_verify::ProductCode;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::faults::Change;
 use crate::sigv4::Verified;
@@ -17,16 +19,27 @@ use crate::wire::ServiceError;
 /// The `X-Amz-Target` prefix of the service.
 pub(crate) const TARGET_PREFIX: &str = "AWSMPMeteringService.";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation {
+/// A Metering Service operation, named as in `X-Amz-Target` (and in JSON).
+///
+/// ```
+/// use entitled_emulator::Operation;
+/// let op: Operation = serde_json::from_str(r#""BatchMeterUsage""#).unwrap();
+/// assert_eq!(op, Operation::BatchMeterUsage);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Operation {
+    /// `RegisterUsage`, the container entitlement check.
     RegisterUsage,
+    /// `MeterUsage`, one usage record from the buyer's account.
     MeterUsage,
+    /// `BatchMeterUsage`, up to 25 SaaS usage records.
     BatchMeterUsage,
+    /// `ResolveCustomer`, a SaaS registration token to a customer.
     ResolveCustomer,
 }
 
 impl Operation {
-    pub fn from_name(name: &str) -> Option<Operation> {
+    pub(crate) fn from_name(name: &str) -> Option<Operation> {
         Some(match name {
             "RegisterUsage" => Operation::RegisterUsage,
             "MeterUsage" => Operation::MeterUsage,
@@ -39,7 +52,7 @@ impl Operation {
     /// The error a call signed for the wrong Region gets. MeterUsage models
     /// `InvalidEndpointRegionException`; RegisterUsage models `InvalidRegionException`, which the
     /// other two (which model neither) get as well.
-    pub fn region_error(self) -> &'static str {
+    pub(crate) fn region_error(self) -> &'static str {
         match self {
             Operation::MeterUsage => "InvalidEndpointRegionException",
             _ => "InvalidRegionException",
@@ -47,7 +60,7 @@ impl Operation {
     }
 
     /// True when this operation has an answer `change` alters; the others answer normally.
-    pub fn takes(self, change: Change) -> bool {
+    pub(crate) fn takes(self, change: Change) -> bool {
         matches!(
             (self, change),
             (Operation::RegisterUsage, Change::Token(_))
@@ -55,7 +68,7 @@ impl Operation {
         )
     }
 
-    pub fn parse(self, body: &[u8]) -> Result<Input, ServiceError> {
+    pub(crate) fn parse(self, body: &[u8]) -> Result<Input, ServiceError> {
         Ok(match self {
             Operation::RegisterUsage => Input::Register(register_usage::parse(body)?),
             Operation::MeterUsage => Input::Meter(meter_usage::parse(body)?),
@@ -137,36 +150,37 @@ pub(crate) fn check_len(member: &str, s: &str, min: usize, max: usize) -> Result
     Ok(())
 }
 
-/// `ProductCode`: 1–255 characters matching `^[-a-zA-Z0-9/=:_.@]*$`.
+/// `ProductCode`, decided by [`ProductCode`] alone. A refused code gets the constraint AWS
+/// names for it: the length first, then the pattern.
 pub(crate) fn check_product_code(s: &str) -> Result<(), ServiceError> {
-    check_len("productCode", s, 1, 255)?;
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-/=:_.@".contains(c))
-    {
-        return Err(ServiceError::validation(
-            "productCode",
-            s,
-            "Member must satisfy regular expression pattern: ^[-a-zA-Z0-9/=:_.@]*$",
-        ));
+    if ProductCode::try_from(s).is_ok() {
+        return Ok(());
     }
-    Ok(())
+    check_len("productCode", s, 1, ProductCode::MAX_LEN)?;
+    Err(ServiceError::validation(
+        "productCode",
+        s,
+        &format!(
+            "Member must satisfy regular expression pattern: {}",
+            ProductCode::PATTERN
+        ),
+    ))
 }
 
 pub(crate) fn check_range(member: &str, v: i64, min: i64, max: i64) -> Result<(), ServiceError> {
-    if v < min {
-        return Err(ServiceError::validation(
-            member,
-            &v.to_string(),
-            &format!("Member must have value greater than or equal to {min}"),
-        ));
+    if (min..=max).contains(&v) {
+        Ok(())
+    } else {
+        Err(range_error(member, v, min, max))
     }
-    if v > max {
-        return Err(ServiceError::validation(
-            member,
-            &v.to_string(),
-            &format!("Member must have value less than or equal to {max}"),
-        ));
-    }
-    Ok(())
+}
+
+/// The `ValidationException` for `v` outside `min..=max`, naming the bound it broke as AWS does.
+pub(crate) fn range_error(member: &str, v: i64, min: i64, max: i64) -> ServiceError {
+    let constraint = if v < min {
+        format!("Member must have value greater than or equal to {min}")
+    } else {
+        format!("Member must have value less than or equal to {max}")
+    };
+    ServiceError::validation(member, &v.to_string(), &constraint)
 }

@@ -4,10 +4,11 @@
 //! product and key version (`InvalidProductCodeException`, `InvalidPublicKeyVersionException`),
 //! entitlement (`CustomerNotEntitledException`).
 
+use entitled_verify::KeyVersion;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{check_len, check_product_code, check_range, from_json, required};
+use super::{check_len, check_product_code, from_json, range_error, required};
 use crate::faults::TokenVariant;
 use crate::keys::KeyError;
 use crate::sigv4::Verified;
@@ -37,13 +38,16 @@ pub(crate) fn parse(body: &[u8]) -> Result<Input, ServiceError> {
     let product_code = required("productCode", raw.product_code)?;
     check_product_code(&product_code)?;
     let version = required("publicKeyVersion", raw.public_key_version)?;
-    check_range("publicKeyVersion", version, 1, i64::from(i32::MAX))?;
+    let key_version = KeyVersion::try_from(version).map_err(|_| {
+        let (first, max) = (KeyVersion::FIRST.get(), KeyVersion::MAX.get());
+        range_error("publicKeyVersion", version, first.into(), max.into())
+    })?;
     if let Some(n) = &raw.nonce {
         check_len("nonce", n, 0, 255)?;
     }
     Ok(Input {
         product_code,
-        key_version: version as u32,
+        key_version: key_version.get(),
         nonce: raw.nonce,
     })
 }
@@ -54,7 +58,7 @@ pub(crate) async fn run(
     caller: &Verified,
     variant: Option<TokenVariant>,
 ) -> Result<Value, ServiceError> {
-    if state.platform_rule && !caller.session {
+    if state.platform_refuses(caller) {
         return Err(ServiceError::new(
             "PlatformNotSupportedException",
             "This operation can only be called from within an ECS task or an EKS pod",
@@ -193,5 +197,41 @@ mod tests {
             parse(long_nonce.as_bytes()).unwrap_err().code,
             "ValidationException"
         );
+    }
+
+    /// The decision is `ProductCode`'s and `KeyVersion`'s; the wording stays AWS's, naming the
+    /// constraint broken.
+    #[test]
+    fn refusals_name_the_constraint_in_aws_words() {
+        const PATTERN: &str =
+            "Member must satisfy regular expression pattern: ^[-a-zA-Z0-9/=:_.@]*$";
+        const SHORT: &str = "Member must have length greater than or equal to 1";
+        const LONG: &str = "Member must have length less than or equal to 255";
+        const LOW: &str = "Member must have value greater than or equal to 1";
+        const HIGH: &str = "Member must have value less than or equal to 2147483647";
+        let long = "x".repeat(256);
+        let cases = [
+            ("", 1_i64, "productCode", SHORT),
+            (&long, 1, "productCode", LONG),
+            ("p p", 1, "productCode", PATTERN),
+            ("ünï", 1, "productCode", PATTERN),
+            ("p", 0, "publicKeyVersion", LOW),
+            ("p", -5, "publicKeyVersion", LOW),
+            ("p", 2_147_483_648, "publicKeyVersion", HIGH),
+        ];
+        for (code, version, member, constraint) in cases {
+            let body = json!({"ProductCode": code, "PublicKeyVersion": version}).to_string();
+            let err = parse(body.as_bytes()).unwrap_err();
+            assert_eq!(err.code, "ValidationException", "{body}");
+            assert!(
+                err.message.contains(&format!(
+                    "' at '{member}' failed to satisfy constraint: {constraint}"
+                )),
+                "{body}: {}",
+                err.message
+            );
+        }
+        let max = parse(br#"{"ProductCode":"p","PublicKeyVersion":2147483647}"#).unwrap();
+        assert_eq!(max.key_version, 2_147_483_647);
     }
 }

@@ -1,6 +1,7 @@
 //! ResolveCustomer: a registration token (issued through the admin API) resolves, once, to a
-//! customer of a product. Unknown tokens get `InvalidTokenException`; used tokens, and tokens
-//! issued already expired, get `ExpiredTokenException`.
+//! customer of a product, with `LicenseArn` when the token was issued with one. Unknown tokens
+//! get `InvalidTokenException`; used tokens, and tokens issued already expired, get
+//! `ExpiredTokenException`.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -35,9 +36,13 @@ pub(crate) fn parse(body: &[u8]) -> Result<Input, ServiceError> {
 
 pub(crate) fn run(state: &State, input: Input) -> Result<Value, ServiceError> {
     let reg = state.registrations.resolve(&input.token)?;
-    Ok(json!({
+    let mut answer = json!({
         "CustomerIdentifier": reg.customer_identifier,
         "CustomerAWSAccountId": reg.customer_aws_account_id,
         "ProductCode": reg.product_code,
-    }))
+    });
+    if let Some(arn) = reg.license_arn {
+        answer["LicenseArn"] = Value::String(arn);
+    }
+    Ok(answer)
 }

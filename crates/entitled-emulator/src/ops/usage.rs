@@ -8,8 +8,10 @@ use serde::Deserialize;
 use super::{check_len, check_range};
 use crate::wire::ServiceError;
 
-/// AWS accepts usage up to 6 hours after the event.
-pub(crate) const MAX_AGE_SECONDS: f64 = 6.0 * 3600.0;
+/// MeterUsage accepts usage up to 6 hours after the event (AWS's MeterUsage reference).
+pub(crate) const METER_USAGE_MAX_AGE_HOURS: u32 = 6;
+/// BatchMeterUsage accepts records up to 24 hours old (AWS's BatchMeterUsage reference).
+pub(crate) const BATCH_METER_USAGE_MAX_AGE_HOURS: u32 = 24;
 /// How far in the future a timestamp may be (clock skew).
 pub(crate) const MAX_FUTURE_SECONDS: f64 = 5.0 * 60.0;
 
@@ -172,12 +174,14 @@ pub(crate) fn check_allocations(
     Ok(checked)
 }
 
-/// `TimestampOutOfBoundsException` unless within the last 6 hours (5 minutes of skew allowed).
-pub(crate) fn check_timestamp(ts: f64, now: f64) -> Result<(), ServiceError> {
-    if ts < now - MAX_AGE_SECONDS || ts > now + MAX_FUTURE_SECONDS {
+/// `TimestampOutOfBoundsException` unless within the last `max_age_hours` (5 minutes of skew
+/// allowed); the message states the window, since it differs between the operations.
+pub(crate) fn check_timestamp(ts: f64, now: f64, max_age_hours: u32) -> Result<(), ServiceError> {
+    let max_age_seconds = f64::from(max_age_hours) * 3600.0;
+    if ts < now - max_age_seconds || ts > now + MAX_FUTURE_SECONDS {
         return Err(ServiceError::new(
             "TimestampOutOfBoundsException",
-            format!("Timestamp {ts} is outside the allowed window: no more than 6 hours in the past and not in the future"),
+            format!("Timestamp {ts} is outside the allowed window: no more than {max_age_hours} hours in the past and not in the future"),
         ));
     }
     Ok(())

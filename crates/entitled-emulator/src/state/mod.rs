@@ -4,9 +4,11 @@
 
 pub(crate) mod ledger;
 pub(crate) mod meter_hours;
+pub(crate) mod origins;
 pub(crate) mod registrations;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -14,11 +16,14 @@ use crate::calls::CallLog;
 use crate::encoding::hex;
 use crate::faults::FaultQueues;
 use crate::keys::KeyStore;
-use crate::sigv4::{Credential, CredentialStore};
+use crate::sigv4::{Credential, CredentialStore, Verified};
+use crate::sts::roles::Role;
 use crate::throttle::TokenBucket;
+use crate::web_identity::OidcProvider;
 use crate::Config;
 use ledger::Ledger;
 use meter_hours::MeterHours;
+use origins::{Origin, Origins};
 use registrations::Registry;
 
 /// A request with its body read.
@@ -33,6 +38,18 @@ pub(crate) struct State {
     pub credentials: CredentialStore,
     /// The session credentials served by `/_emulator/credentials`.
     pub session: Credential,
+    /// The session credentials served by `/_emulator/pod-identity/credentials`.
+    pub pod_identity: Credential,
+    /// The node (instance) role's session credentials, served by instance metadata.
+    pub node_role: Credential,
+    /// The IMDSv2 session token `PUT /latest/api/token` hands out.
+    pub imds_token: String,
+    /// Where credentials came from, for the platform rule and the call log.
+    pub origins: Origins,
+    /// The OIDC provider whose tokens STS accepts.
+    pub oidc: Arc<OidcProvider>,
+    /// The roles STS lets web identities assume; any when empty.
+    pub roles: Vec<Role>,
     pub container_authorization: Option<String>,
     pub deny: BTreeSet<String>,
     pub deny_callers: BTreeSet<String>,
@@ -50,6 +67,16 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// True when the platform rule is on and the caller's credentials are not ones AWS
+    /// Marketplace accepts (the ECS task role or IRSA).
+    pub fn platform_refuses(&self, caller: &Verified) -> bool {
+        self.platform_rule
+            && !self
+                .origins
+                .of(&caller.access_key_id, caller.session)
+                .marketplace_accepts()
+    }
+
     /// True when the caller may use the product.
     pub fn entitled(&self, product_code: &str, caller: &str) -> bool {
         !self.deny.contains(product_code) && !self.deny_callers.contains(caller)
@@ -58,19 +85,33 @@ impl State {
     /// The state a configuration describes, with its keys loaded and the TLS CA, if any.
     pub fn new(config: &Config, keys: KeyStore, ca_pem: Option<String>) -> State {
         let session = new_session_credential();
-        let mut credentials = CredentialStore::default();
+        let credentials = CredentialStore::default();
         for c in &config.credentials {
             credentials.insert(c.clone());
         }
         credentials.insert(session.clone());
+        let pod_identity = new_session_credential();
+        credentials.insert(pod_identity.clone());
+        let origins = Origins::default();
+        origins.record(&pod_identity.access_key_id, Origin::PodIdentity);
+        let node_role = new_session_credential();
+        credentials.insert(node_role.clone());
+        origins.record(&node_role.access_key_id, Origin::NodeRole);
+        let imds_token: [u8; 16] = rand::random();
         let faults = FaultQueues::default();
         for f in &config.faults {
-            faults.push(&f.target, f.fault.clone(), f.times);
+            faults.push(&f.target, f.fault.clone(), f.times, f.operation);
         }
         State {
             region: config.region.clone(),
             credentials,
             session,
+            pod_identity,
+            node_role,
+            imds_token: hex(&imds_token),
+            origins,
+            oidc: Arc::new(OidcProvider::default()),
+            roles: config.roles.clone(),
             container_authorization: config.container_authorization.clone(),
             deny: config.deny.clone(),
             deny_callers: config.deny_callers.clone(),
@@ -89,7 +130,7 @@ impl State {
 }
 
 /// Random session credentials shaped like STS's.
-fn new_session_credential() -> Credential {
+pub(crate) fn new_session_credential() -> Credential {
     let id: [u8; 8] = rand::random();
     let secret: [u8; 20] = rand::random();
     let token: [u8; 32] = rand::random();

@@ -16,6 +16,9 @@ pub(crate) struct Registration {
     pub product_code: String,
     pub customer_identifier: String,
     pub customer_aws_account_id: String,
+    /// The buyer's licence, which ResolveCustomer returns as `LicenseArn` when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_arn: Option<String>,
     #[serde(default)]
     pub expired: bool,
     #[serde(default)]
@@ -35,6 +38,7 @@ impl Registry {
         product_code: &str,
         customer_identifier: Option<String>,
         customer_aws_account_id: Option<String>,
+        license_arn: Option<String>,
         expired: bool,
     ) -> Registration {
         let token: [u8; 24] = rand::random();
@@ -48,6 +52,7 @@ impl Registry {
                 .unwrap_or_else(|| format!("cust-{}", hex(&cust))),
             customer_aws_account_id: customer_aws_account_id
                 .unwrap_or_else(|| format!("{account:012}")),
+            license_arn,
             expired,
             used: false,
         };

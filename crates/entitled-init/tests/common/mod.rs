@@ -122,6 +122,25 @@ pub fn product_flags(product: &str) -> Vec<String> {
     ]
 }
 
+/// The variable through which `scripts/test.sh` names the static guard it
+/// built. A test does not run cargo itself: the test command says, in one
+/// place, how the binary under test is built.
+pub const STATIC_BIN: &str = "ENTITLED_STATIC_BIN";
+
+/// The static release guard built by `scripts/test.sh`.
+pub fn musl_guard() -> PathBuf {
+    let how = "run the tests with ./scripts/test.sh, which builds the static guard and sets it";
+    let path = std::env::var_os(STATIC_BIN)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("{STATIC_BIN} is not set; {how}"));
+    assert!(
+        path.is_file(),
+        "{STATIC_BIN}={} is not a file; {how}",
+        path.display()
+    );
+    path
+}
+
 /// Runs to completion, failing the test if it takes longer than `limit`.
 pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
     let child = cmd

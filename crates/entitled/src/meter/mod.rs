@@ -120,7 +120,7 @@ impl Default for MeterBuilder {
             identity: None,
             clock: Arc::new(SystemClock),
             report_delay_max: DEFAULT_REPORT_DELAY_MAX,
-            backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(5 * 60)),
+            backoff: Backoff::full_jitter(Duration::from_secs(1), Duration::from_secs(5 * 60)),
             attempt_timeout: crate::DEFAULT_ATTEMPT_TIMEOUT,
             poll: Duration::from_secs(5),
             connection: Connection::default(),
@@ -246,7 +246,10 @@ impl MeterBuilder {
         }
         let sdk_config = self
             .connection
-            .load(self.attempt_timeout)
+            .load(
+                self.attempt_timeout,
+                &crate::credential_source::AnsweredBy::default(),
+            )
             .await
             .map_err(|e| MeterError::Config(e.to_string()))?;
         if sdk_config.region().is_none() {
@@ -272,8 +275,10 @@ impl MeterBuilder {
         let delay_seconds = if delay_max == 0 {
             0
         } else {
-            (Backoff::new(self.report_delay_max, self.report_delay_max)
-                .delay(1)
+            // Uniform in [0, max]: the first wait of full jitter.
+            (Backoff::full_jitter(self.report_delay_max, self.report_delay_max)
+                .waits()
+                .next_wait()
                 .as_secs())
             .min(delay_max)
         };

@@ -19,7 +19,7 @@ use super::outcome::{classify, Outcome};
 use super::status::{Board, LastError};
 use super::writer::{Command, Shared};
 use super::{client_token, rfc3339, MeterRefusal, WriterHandle};
-use crate::Backoff;
+use crate::{Backoff, Waits};
 
 /// AWS takes usage up to 6 hours old.
 pub(crate) const WINDOW_SECONDS: u64 = 6 * 3600;
@@ -46,7 +46,7 @@ pub(crate) struct Reporter {
     pub wake: Arc<Notify>,
     /// Set when a flush round finds nothing left it can send.
     pub flushed: Arc<Notify>,
-    pub retries: HashMap<SlotKey, (u32, Instant)>,
+    pub retries: HashMap<SlotKey, (Waits, Instant)>,
     pub refused_dimensions: BTreeSet<String>,
     pub stopped: bool,
 }
@@ -254,12 +254,12 @@ impl Reporter {
     }
 
     fn schedule_retry(&mut self, key: &SlotKey) {
+        let backoff = self.backoff;
         let entry = self
             .retries
             .entry(key.clone())
-            .or_insert((0, Instant::now()));
-        entry.0 += 1;
-        entry.1 = Instant::now() + self.backoff.delay(entry.0);
+            .or_insert_with(|| (backoff.waits(), Instant::now()));
+        entry.1 = Instant::now() + entry.0.next_wait();
     }
 
     fn note_error(&self, now: u64, class: &str, message: &str) {
