@@ -424,3 +424,71 @@ async fn a_journal_that_cannot_be_opened_is_a_clear_error() {
     .unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
 }
+
+#[tokio::test]
+async fn an_invalid_dimension_stops_only_that_dimension() {
+    let emulator = emulator().await;
+    // Dimensions are sent in name order: "hosts" first gets the refusal.
+    emulator.push_fault(PRODUCT, Fault::error("InvalidUsageDimensionException"), 1);
+    let journal = tempfile::tempdir().unwrap();
+    let h = hour_ago(1);
+    let clock = ManualClock::new(h + 10);
+    let meter = builder(&emulator, journal.path(), &clock)
+        .build()
+        .await
+        .unwrap();
+    meter
+        .record_all(vec![
+            UsageRecord::new("hosts", 2),
+            UsageRecord::new("users", 3),
+        ])
+        .await
+        .unwrap();
+    clock.set(h + 3600);
+    until(&meter, "users reported", |m| {
+        m.metrics().quantity_reported.contains_key("users")
+    })
+    .await;
+    let status = meter.status();
+    assert!(
+        status.refused_dimensions.contains_key("hosts"),
+        "{status:?}"
+    );
+    assert!(status.stopped.is_none());
+    assert_eq!(status.pending.len(), 1, "hosts is kept, not dropped");
+    assert_eq!(rows(&emulator), vec![("users".into(), h, vec![], 3.0)]);
+}
+
+#[tokio::test]
+async fn usage_after_a_reported_partial_hour_is_reported_lost() {
+    let emulator = emulator().await;
+    let journal = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(real_now());
+    let meter = builder(&emulator, journal.path(), &clock)
+        .build()
+        .await
+        .unwrap();
+    meter.record(UsageRecord::new("users", 5)).await.unwrap();
+    assert!(meter.shutdown(Duration::from_secs(10)).await.is_empty());
+    drop(meter);
+    // Restarted in the same hour, on the same journal: AWS takes one report per hour.
+    let meter = builder(&emulator, journal.path(), &clock)
+        .build()
+        .await
+        .unwrap();
+    meter.record(UsageRecord::new("users", 3)).await.unwrap();
+    until(&meter, "the rest written off", |m| {
+        m.metrics().lost_quantity.get("users") == Some(&3)
+    })
+    .await;
+    assert!(meter.status().pending.is_empty());
+    assert_eq!(
+        emulator.usage().iter().map(|t| t.quantity).sum::<f64>(),
+        5.0
+    );
+    assert_eq!(
+        meter_calls(&emulator),
+        ["ok"],
+        "no second report for the hour"
+    );
+}
