@@ -22,3 +22,36 @@ pub fn after_shutdown(status: &MeterStatus, left: &[PendingUsage]) -> u8 {
         (None, true, true) => OK,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_table() {
+        let pending = [PendingUsage {
+            hour: 0,
+            dimension: "users".into(),
+            quantity: 1,
+        }];
+        let ok = MeterStatus::default();
+        let not_entitled = MeterStatus {
+            entitled: false,
+            ..MeterStatus::default()
+        };
+        let rejected = MeterStatus {
+            stopped: Some((MeterRefusal::PlatformNotSupported, "no".into())),
+            ..MeterStatus::default()
+        };
+        let cases = [
+            (&ok, &[][..], OK),
+            (&ok, &pending[..], TEMPFAIL),
+            (&not_entitled, &pending[..], NOT_ENTITLED),
+            (&not_entitled, &[][..], NOT_ENTITLED),
+            (&rejected, &pending[..], REJECTED),
+        ];
+        for (status, left, code) in cases {
+            assert_eq!(after_shutdown(status, left), code, "{status:?} {left:?}");
+        }
+    }
+}
