@@ -3,19 +3,20 @@
 //! 1,000 records/s, the sidecar's peak RSS, and in-process `Meter::record_all` throughput.
 //!
 //! `scripts/bench-meter.sh` builds the static sidecar and runs this with
-//! `ENTITLED_METER_STATIC_BIN` set.
+//! `ENTITLED_METER_STATIC_BIN` set; the sidecar is started as the tests start it.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use entitled_emulator::{Config, Emulator};
+use entitled_emulator::Config;
 
-const PRODUCT: &str = "prod-bench-meter";
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+const PRODUCT: &str = common::PRODUCT;
 const RECORD: &str = r#"{"dimension":"users","quantity":1,"tags":{"team":"a"}}"#;
 
 /// One keep-alive HTTP/1.1 connection to the sidecar.
@@ -63,12 +64,6 @@ impl Client {
     }
 }
 
-fn binary() -> PathBuf {
-    std::env::var_os("ENTITLED_METER_STATIC_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_entitled-meter")))
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -83,50 +78,16 @@ fn peak_rss_kib(pid: u32) -> u64 {
 }
 
 fn main() {
-    let emulator = Emulator::spawn(Config::new()).unwrap();
+    let emulator = common::emulator(Config::new());
     let journal = tempfile::tempdir().unwrap();
-    let bin = binary();
+    let bin = common::binary();
     println!(
         "sidecar: {} ({} bytes)",
         bin.display(),
         std::fs::metadata(&bin).unwrap().len()
     );
-    let mut child = Command::new(&bin)
-        .env_clear()
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .env(
-            "AWS_ACCESS_KEY_ID",
-            entitled_emulator::DEFAULT_ACCESS_KEY_ID,
-        )
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            entitled_emulator::DEFAULT_SECRET_ACCESS_KEY,
-        )
-        .env(
-            "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
-            emulator.endpoint_url(),
-        )
-        .args([
-            "--product-code",
-            PRODUCT,
-            "--dimension",
-            "users",
-            "--journal",
-        ])
-        .arg(journal.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .to_owned();
+    let sidecar = common::start(&emulator, journal.path(), common::PRODUCT, &[]);
+    let addr = sidecar.address.strip_prefix("http://").unwrap().to_owned();
 
     // 1. Throughput: concurrent keep-alive clients, each waiting for its 202.
     for clients in [1, 16, 64] {
@@ -196,16 +157,12 @@ fn main() {
     );
     println!(
         "sidecar peak RSS: {:.2} MiB",
-        peak_rss_kib(child.id()) as f64 / 1024.0
+        peak_rss_kib(sidecar.child.id()) as f64 / 1024.0
     );
-    // SAFETY-free shutdown: SIGTERM through kill(1) reports the partial hour.
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let status = child.wait().unwrap();
+    // SIGTERM reports the partial hour.
+    let (code, _) = sidecar.terminate();
     let reported: f64 = emulator.usage().iter().map(|t| t.quantity).sum();
-    println!("sidecar exit {status}; emulator total {reported}");
+    println!("sidecar exit {code}; emulator total {reported}");
 
     // 3. In process: Meter::record from 64 concurrent tasks on one runtime thread.
     let runtime = tokio::runtime::Builder::new_current_thread()
