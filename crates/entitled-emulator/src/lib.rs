@@ -73,3 +73,4 @@ pub use faults::{
 pub use operation::Operation;
 pub use roles::Role;
 pub use server::Emulator;
+pub use state::meter_hours::UsageTotal;
