@@ -108,6 +108,7 @@ mod credentials;
 mod entitlement;
 mod env_files;
 mod error;
+pub mod meter;
 mod reason;
 mod region;
 mod transport;
