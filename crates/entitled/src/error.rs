@@ -180,6 +180,38 @@ impl CheckError {
     }
 }
 
+/// The common path's inputs convert with `?` straight into a [`CheckError`]:
+/// loading a key, or parsing a product code or key version, in a function
+/// that returns `Result<_, CheckError>`.
+///
+/// ```
+/// use entitled::{CheckError, KeyVersion, ProductCode, PublicKey};
+/// fn load(path: &str) -> Result<(ProductCode, KeyVersion, PublicKey), CheckError> {
+///     let code: ProductCode = "prod-abc123".parse()?;
+///     let version = KeyVersion::try_from(1u32)?;
+///     Ok((code, version, PublicKey::from_file(path)?))
+/// }
+/// let err = load("/nonexistent/key.pem").unwrap_err();
+/// assert_eq!(err.exit_code(), 64, "a missing key file is bad input: {err}");
+/// ```
+impl From<KeyError> for CheckError {
+    fn from(err: KeyError) -> Self {
+        CheckError::Config(ConfigError::Key(err))
+    }
+}
+
+impl From<ProductCodeError> for CheckError {
+    fn from(err: ProductCodeError) -> Self {
+        CheckError::Config(ConfigError::ProductCode(err))
+    }
+}
+
+impl From<KeyVersionError> for CheckError {
+    fn from(err: KeyVersionError) -> Self {
+        CheckError::Config(ConfigError::KeyVersion(err))
+    }
+}
+
 /// For a refusal that names its credential source: which one, and for a platform refusal of
 /// a source AWS Marketplace does not accept, that only the ECS task role and IRSA are.
 fn source_note(source: Option<CredentialSource>, reason: &RejectReason) -> String {
