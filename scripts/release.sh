@@ -19,10 +19,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 source scripts/lib/musl_build.sh
 
-# What ships: PACKAGE:BINARY. Adding the meter is one line here:
-# entitled-meter's package and binary, e.g. "entitled-meter:entitled-meter".
+# What ships: PACKAGE:BINARY, one line each.
 BINARIES=(
   entitled-init:entitled
+  entitled-meter:entitled-meter
 )
 # The contract's size limit for the guard, in bytes.
 GUARD_LIMIT=$((4 * 1024 * 1024))
