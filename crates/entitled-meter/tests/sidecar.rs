@@ -207,3 +207,44 @@ fn usage_errors_exit_64_with_one_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_resend_with_the_same_idempotency_key_is_acknowledged_without_adding_usage() {
+    let emulator = emulator(Config::new());
+    let journal = tempfile::tempdir().unwrap();
+    let sidecar = start(&emulator, journal.path(), PRODUCT, &[]);
+    let batch =
+        r#"[{"dimension": "users", "quantity": 3}, {"dimension": "gb_scanned", "quantity": 5}]"#;
+    assert_eq!(sidecar.post_once("req-1", batch).0, 202);
+    assert_eq!(sidecar.post_once("req-1", batch).0, 202, "same run");
+    // Bad keys get 400 with one line, and nothing is kept.
+    for key in ["has space", &"k".repeat(129), "caf\u{e9}"] {
+        let (status, text) = sidecar.post_once(key, batch);
+        assert_eq!(status, 400, "{key:?}: {text}");
+        assert!(
+            text.contains("bad idempotency key") && text.trim().lines().count() == 1,
+            "{key:?}: {text}"
+        );
+    }
+    // A restart on the same journal remembers the key.
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(sidecar.child.id() as i32, libc::SIGKILL) };
+    let _ = sidecar.wait();
+    let sidecar = start(&emulator, journal.path(), PRODUCT, &[]);
+    assert_eq!(sidecar.post_once("req-1", batch).0, 202, "after a restart");
+    assert_eq!(
+        sidecar
+            .post_once("req-2", r#"{"dimension": "users", "quantity": 1}"#)
+            .0,
+        202
+    );
+    let (code, stderr) = sidecar.terminate();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        totals(&emulator),
+        vec![
+            ("gb_scanned".into(), "{}".into(), 5.0),
+            ("users".into(), "{}".into(), 4.0)
+        ]
+    );
+}

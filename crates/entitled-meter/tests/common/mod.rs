@@ -91,19 +91,40 @@ pub fn start(emulator: &Emulator, journal: &Path, product: &str, extra: &[&str])
 impl Sidecar {
     /// One request; returns status and body.
     pub fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        self.request_with(method, path, "", body)
+    }
+
+    /// One request with extra header lines (each ending in `\r\n`).
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> (u16, String) {
         if let Some(addr) = self.address.strip_prefix("http://") {
             let stream = std::net::TcpStream::connect(addr).expect("connect");
-            exchange(stream, method, path, body)
+            exchange(stream, method, path, headers, body)
         } else {
             let path_on_disk = self.address.strip_prefix("unix:").unwrap();
             let stream =
                 std::os::unix::net::UnixStream::connect(path_on_disk).expect("connect unix");
-            exchange(stream, method, path, body)
+            exchange(stream, method, path, headers, body)
         }
     }
 
     pub fn post(&self, body: &str) -> (u16, String) {
         self.request("POST", "/v1/usage", body)
+    }
+
+    /// `POST /v1/usage` with an `Idempotency-Key`.
+    pub fn post_once(&self, key: &str, body: &str) -> (u16, String) {
+        self.request_with(
+            "POST",
+            "/v1/usage",
+            &format!("Idempotency-Key: {key}\r\n"),
+            body,
+        )
     }
 
     /// SIGTERM, then the exit code and stderr.
@@ -127,9 +148,15 @@ impl Sidecar {
     }
 }
 
-fn exchange<S: Read + Write>(mut stream: S, method: &str, path: &str, body: &str) -> (u16, String) {
+fn exchange<S: Read + Write>(
+    mut stream: S,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String) {
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: meter\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: meter\r\nConnection: close\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(req.as_bytes()).unwrap();

@@ -22,6 +22,7 @@ mod book;
 mod clock;
 mod error;
 mod events;
+mod idempotency;
 mod identity;
 mod journal;
 mod outcome;
@@ -40,6 +41,7 @@ use tokio::sync::{oneshot, Notify};
 pub use clock::{rfc3339, Clock, ManualClock, SystemClock};
 pub use error::MeterError;
 pub use events::{EventLevel, MeterEvent};
+pub use idempotency::{IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN};
 pub use identity::{client_token, POD_UID_ENV};
 pub use journal::JOURNAL_FILE;
 pub use outcome::MeterRefusal;
@@ -377,6 +379,31 @@ impl Meter {
     /// # Errors
     /// As [`Meter::record`], for any record of the batch.
     pub async fn record_all(&self, records: Vec<UsageRecord>) -> Result<(), MeterError> {
+        self.record_batch(None, records).await
+    }
+
+    /// Records a batch once per `key`, all or nothing; returns once it is durable. A batch
+    /// whose key the journal already holds is acknowledged again without adding usage, so a
+    /// client that lost an acknowledgement (a crash between the journal write and the reply)
+    /// resends with the same key safely. Keys are remembered with their hour's usage: until
+    /// that hour is reported and has aged out of the journal (7 hours after it closed); a key
+    /// resent later is recorded as new usage.
+    ///
+    /// # Errors
+    /// As [`Meter::record`], for any record of the batch.
+    pub async fn record_once(
+        &self,
+        key: IdempotencyKey,
+        records: Vec<UsageRecord>,
+    ) -> Result<(), MeterError> {
+        self.record_batch(Some(key), records).await
+    }
+
+    async fn record_batch(
+        &self,
+        key: Option<IdempotencyKey>,
+        records: Vec<UsageRecord>,
+    ) -> Result<(), MeterError> {
         if self.closing.load(Ordering::SeqCst) {
             return Err(MeterError::ShuttingDown);
         }
@@ -387,6 +414,7 @@ impl Meter {
         let (reply, rx) = oneshot::channel();
         self.writer.send(Command::Record {
             hour: clock::hour_of(self.clock.now()),
+            key,
             records,
             reply,
         });
