@@ -248,3 +248,62 @@ fn a_resend_with_the_same_idempotency_key_is_acknowledged_without_adding_usage()
         ]
     );
 }
+
+/// ECS container credentials from the emulator's credentials endpoint, with this token.
+fn container_credentials(
+    emulator: &entitled_emulator::Emulator,
+    token: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            emulator.credentials_url(),
+        ),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.to_owned()),
+    ]
+}
+
+#[test]
+fn refused_credentials_stop_reporting_with_their_reason_and_exit_78() {
+    let emulator = emulator(Config::new().container_authorization("Bearer task-token"));
+    let journal = tempfile::tempdir().unwrap();
+    let sidecar = start_with(
+        &emulator,
+        journal.path(),
+        PRODUCT,
+        &["--shutdown-timeout", "5s"],
+        &container_credentials(&emulator, "Bearer wrong-token"),
+    );
+    assert_eq!(
+        sidecar.post(r#"{"dimension": "users", "quantity": 2}"#).0,
+        202
+    );
+    let (code, stderr) = sidecar.terminate();
+    assert_eq!(code, 78, "{stderr}");
+    assert!(stderr.contains("CredentialsRefused"), "{stderr}");
+    assert!(
+        emulator.calls().iter().all(|c| c.operation != "MeterUsage"),
+        "nothing was sent unsigned"
+    );
+
+    // The right token on the same journal: a credentials endpoint that fails twice with
+    // a 503 is retried, not refused, and the kept usage is reported.
+    emulator.push_fault(
+        "@credentials",
+        Fault::Status {
+            status: 503,
+            body: "agent busy".into(),
+        },
+        2,
+    );
+    let sidecar = start_with(
+        &emulator,
+        journal.path(),
+        PRODUCT,
+        &["--shutdown-timeout", "20s"],
+        &container_credentials(&emulator, "Bearer task-token"),
+    );
+    let (code, stderr) = sidecar.terminate();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(totals(&emulator), vec![("users".into(), "{}".into(), 2.0)]);
+}

@@ -45,18 +45,38 @@ pub struct Sidecar {
 /// Starts the sidecar with `args` after the defaults, in a hermetic environment pointed at
 /// the emulator, and waits for its `listening on` line.
 pub fn start(emulator: &Emulator, journal: &Path, product: &str, extra: &[&str]) -> Sidecar {
+    start_with(
+        emulator,
+        journal,
+        product,
+        extra,
+        &[
+            (
+                "AWS_ACCESS_KEY_ID",
+                entitled_emulator::DEFAULT_ACCESS_KEY_ID.into(),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                entitled_emulator::DEFAULT_SECRET_ACCESS_KEY.into(),
+            ),
+        ],
+    )
+}
+
+/// As [`start`], with `credentials` (environment variables) instead of the emulator's
+/// static keys.
+pub fn start_with(
+    emulator: &Emulator,
+    journal: &Path,
+    product: &str,
+    extra: &[&str],
+    credentials: &[(&str, String)],
+) -> Sidecar {
     let mut child = Command::new(binary())
         .env_clear()
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_REGION", "us-east-1")
-        .env(
-            "AWS_ACCESS_KEY_ID",
-            entitled_emulator::DEFAULT_ACCESS_KEY_ID,
-        )
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            entitled_emulator::DEFAULT_SECRET_ACCESS_KEY,
-        )
+        .envs(credentials.iter().map(|(k, v)| (k, v)))
         .env(
             "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
             emulator.endpoint_url(),

@@ -14,7 +14,10 @@
 //! - Throttling, 5xx, network errors and timeouts are retried with backoff while the hour is
 //!   inside AWS's 6-hour window; usage that can no longer be sent is written off loudly
 //!   ([`MeterEvent`]) and counted ([`MeterMetrics::lost_quantity`]).
-//! - Refusals are typed ([`MeterRefusal`]) and visible in [`MeterStatus`].
+//! - Refusals carry the check's typed reasons ([`RejectReason`](crate::RejectReason), and
+//!   [`TransientCause`](crate::TransientCause) for what is retried), classified next to
+//!   RegisterUsage's, and are visible in [`MeterStatus`]. Credentials are resolved as the
+//!   check resolves them, so a refused or missing credential is a typed refusal too.
 //!
 //! [`MeterBuilder`] shows a meter against the local emulator.
 
@@ -44,11 +47,11 @@ pub use events::{EventLevel, MeterEvent};
 pub use idempotency::{IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN};
 pub use identity::{client_token, POD_UID_ENV};
 pub use journal::JOURNAL_FILE;
-pub use outcome::MeterRefusal;
 pub use status::{LastError, MeterMetrics, MeterStatus, PendingUsage};
 pub use usage::{Tags, UsageRecord, MAX_QUANTITY, MAX_TAGS};
 
 use crate::connection::{metering_client, Connection};
+use crate::signing_credentials::SigningCredentials;
 use crate::{Backoff, StaticCredentials};
 use events::EventHook;
 use status::Board;
@@ -246,12 +249,10 @@ impl MeterBuilder {
         if journal.len() == 0 {
             journal.append(journal::identity_line(&identity).as_bytes())?;
         }
+        let answered_by = crate::credential_source::AnsweredBy::default();
         let (sdk_config, skipped) = self
             .connection
-            .load(
-                self.attempt_timeout,
-                &crate::credential_source::AnsweredBy::default(),
-            )
+            .load(self.attempt_timeout, &answered_by)
             .await
             .map_err(|e| MeterError::Config(e.to_string()))?;
         // A CA file skipped on the way must reach the operator, as the
@@ -264,6 +265,9 @@ impl MeterBuilder {
                 "no AWS Region is configured; set AWS_REGION or run in an ECS task".into(),
             ));
         }
+        let provider = sdk_config
+            .credentials_provider()
+            .ok_or_else(|| MeterError::Config("no credentials provider is configured".into()))?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
 
         let shared = Arc::new(Shared::new(identity, replayed.book, journal.len()));
@@ -291,6 +295,7 @@ impl MeterBuilder {
         };
         let reporter = sender::Reporter {
             client,
+            credentials: SigningCredentials::new(provider, answered_by),
             product_code: product_code.clone(),
             shared: shared.clone(),
             writer: writer.clone(),
