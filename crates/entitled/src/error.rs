@@ -1,5 +1,6 @@
 //! The one error type of the check, its classes and their exit codes.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::credential_source::CredentialSource;
@@ -150,6 +151,21 @@ impl CheckError {
             } => *credential_source,
             _ => None,
         }
+    }
+
+    /// IRSA credentials refused, named with the token file and role the pod was given, so the
+    /// hint (service account, trust policy) can be acted on.
+    pub(crate) fn web_identity_refused(message: impl fmt::Display) -> Self {
+        let var = |name| std::env::var(name).unwrap_or_else(|_| "(unset)".into());
+        CheckError::rejected(
+            RejectReason::WebIdentityRefused,
+            format!(
+                "{message} (token file AWS_WEB_IDENTITY_TOKEN_FILE={}, role AWS_ROLE_ARN={})",
+                var("AWS_WEB_IDENTITY_TOKEN_FILE"),
+                var("AWS_ROLE_ARN")
+            ),
+        )
+        .with_credential_source(Some(CredentialSource::Irsa))
     }
 
     /// Records the credential source on a refusal; other classes are returned unchanged.

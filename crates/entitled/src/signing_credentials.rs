@@ -77,16 +77,7 @@ fn irsa_refusal(err: AttemptError, source: Option<CredentialSource>) -> AttemptE
                 | RejectReason::NoCredentials,
             ..
         }) if source == Some(CredentialSource::Irsa) => {
-            let var = |name| std::env::var(name).unwrap_or_else(|_| "(unset)".into());
-            let message = format!(
-                "{message} (token file AWS_WEB_IDENTITY_TOKEN_FILE={}, role AWS_ROLE_ARN={})",
-                var("AWS_WEB_IDENTITY_TOKEN_FILE"),
-                var("AWS_ROLE_ARN")
-            );
-            AttemptError::Fatal(CheckError::rejected(
-                RejectReason::WebIdentityRefused,
-                message,
-            ))
+            AttemptError::Fatal(CheckError::web_identity_refused(message))
         }
         other => other,
     }
