@@ -1,6 +1,6 @@
 //! Exit codes, from the guard's table.
 
-use entitled::meter::{MeterRefusal, MeterStatus, PendingUsage};
+use entitled::meter::{MeterStatus, PendingUsage};
 
 /// Clean shutdown, nothing pending.
 pub const OK: u8 = 0;
@@ -10,13 +10,13 @@ pub const USAGE: u8 = 64;
 pub const TEMPFAIL: u8 = 75;
 /// `CustomerNotEntitledException`.
 pub const NOT_ENTITLED: u8 = 77;
-/// Reporting refused (product code, platform, access, Region).
+/// Reporting refused (product code, platform, access, Region, credentials).
 pub const REJECTED: u8 = 78;
 
 /// The exit code after shutdown.
 pub fn after_shutdown(status: &MeterStatus, left: &[PendingUsage]) -> u8 {
     match (&status.stopped, status.entitled, left.is_empty()) {
-        (Some((MeterRefusal::NotEntitled, _)), _, _) | (None, false, _) => NOT_ENTITLED,
+        (None, false, _) => NOT_ENTITLED,
         (Some(_), _, _) => REJECTED,
         (None, true, false) => TEMPFAIL,
         (None, true, true) => OK,
@@ -40,7 +40,7 @@ mod tests {
             ..MeterStatus::default()
         };
         let rejected = MeterStatus {
-            stopped: Some((MeterRefusal::PlatformNotSupported, "no".into())),
+            stopped: Some((entitled::RejectReason::PlatformNotSupported, "no".into())),
             ..MeterStatus::default()
         };
         let cases = [

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use entitled::meter::{Meter, MeterError};
+use entitled::meter::{IdempotencyKey, Meter, MeterError};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
@@ -14,6 +14,9 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::log::Logger;
+
+/// The header naming a request so that a resend is acknowledged without adding usage.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
 /// Bodies over 1 MiB get `413`.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -90,6 +93,10 @@ async fn usage(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Respons
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return too_large();
     }
+    let key = match idempotency_key(req.headers()) {
+        Ok(k) => k,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
     let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
         .collect()
         .await
@@ -108,7 +115,11 @@ async fn usage(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Respons
         Err(reason) => return error(StatusCode::BAD_REQUEST, &reason),
     };
     let n = records.len();
-    match meter.record_all(records).await {
+    let recorded = match key {
+        Some(key) => meter.record_once(key, records).await,
+        None => meter.record_all(records).await,
+    };
+    match recorded {
         Ok(()) => reply(
             StatusCode::ACCEPTED,
             "application/json",
@@ -122,4 +133,15 @@ async fn usage(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Respons
         }
         Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
     }
+}
+
+/// The request's `Idempotency-Key`, if it has one.
+fn idempotency_key(headers: &http::HeaderMap) -> Result<Option<IdempotencyKey>, MeterError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY_HEADER) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| {
+        MeterError::BadIdempotencyKey("the Idempotency-Key header is not visible ASCII".into())
+    })?;
+    IdempotencyKey::new(text).map(Some)
 }

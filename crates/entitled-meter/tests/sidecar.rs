@@ -207,3 +207,103 @@ fn usage_errors_exit_64_with_one_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_resend_with_the_same_idempotency_key_is_acknowledged_without_adding_usage() {
+    let emulator = emulator(Config::new());
+    let journal = tempfile::tempdir().unwrap();
+    let sidecar = start(&emulator, journal.path(), PRODUCT, &[]);
+    let batch =
+        r#"[{"dimension": "users", "quantity": 3}, {"dimension": "gb_scanned", "quantity": 5}]"#;
+    assert_eq!(sidecar.post_once("req-1", batch).0, 202);
+    assert_eq!(sidecar.post_once("req-1", batch).0, 202, "same run");
+    // Bad keys get 400 with one line, and nothing is kept.
+    for key in ["has space", &"k".repeat(129), "caf\u{e9}"] {
+        let (status, text) = sidecar.post_once(key, batch);
+        assert_eq!(status, 400, "{key:?}: {text}");
+        assert!(
+            text.contains("bad idempotency key") && text.trim().lines().count() == 1,
+            "{key:?}: {text}"
+        );
+    }
+    // A restart on the same journal remembers the key.
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(sidecar.child.id() as i32, libc::SIGKILL) };
+    let _ = sidecar.wait();
+    let sidecar = start(&emulator, journal.path(), PRODUCT, &[]);
+    assert_eq!(sidecar.post_once("req-1", batch).0, 202, "after a restart");
+    assert_eq!(
+        sidecar
+            .post_once("req-2", r#"{"dimension": "users", "quantity": 1}"#)
+            .0,
+        202
+    );
+    let (code, stderr) = sidecar.terminate();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        totals(&emulator),
+        vec![
+            ("gb_scanned".into(), "{}".into(), 5.0),
+            ("users".into(), "{}".into(), 4.0)
+        ]
+    );
+}
+
+/// ECS container credentials from the emulator's credentials endpoint, with this token.
+fn container_credentials(
+    emulator: &entitled_emulator::Emulator,
+    token: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            emulator.credentials_url(),
+        ),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.to_owned()),
+    ]
+}
+
+#[test]
+fn refused_credentials_stop_reporting_with_their_reason_and_exit_78() {
+    let emulator = emulator(Config::new().container_authorization("Bearer task-token"));
+    let journal = tempfile::tempdir().unwrap();
+    let sidecar = start_with(
+        &emulator,
+        journal.path(),
+        PRODUCT,
+        &["--shutdown-timeout", "5s"],
+        &container_credentials(&emulator, "Bearer wrong-token"),
+    );
+    assert_eq!(
+        sidecar.post(r#"{"dimension": "users", "quantity": 2}"#).0,
+        202
+    );
+    let (code, stderr) = sidecar.terminate();
+    assert_eq!(code, 78, "{stderr}");
+    assert!(stderr.contains("CredentialsRefused"), "{stderr}");
+    assert!(
+        emulator.calls().iter().all(|c| c.operation != "MeterUsage"),
+        "nothing was sent unsigned"
+    );
+
+    // The right token on the same journal: a credentials endpoint that fails twice with
+    // a 503 is retried, not refused, and the kept usage is reported.
+    emulator.push_fault(
+        "@credentials",
+        Fault::Status {
+            status: 503,
+            body: "agent busy".into(),
+        },
+        2,
+    );
+    let sidecar = start_with(
+        &emulator,
+        journal.path(),
+        PRODUCT,
+        &["--shutdown-timeout", "20s"],
+        &container_credentials(&emulator, "Bearer task-token"),
+    );
+    let (code, stderr) = sidecar.terminate();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(totals(&emulator), vec![("users".into(), "{}".into(), 2.0)]);
+}

@@ -5,17 +5,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_credential_types::Credentials;
 use aws_sdk_marketplacemetering::Client;
 
 use crate::backoff::Backoff;
-use crate::classify::{classify_call, classify_credentials, AttemptError};
+use crate::classify::{classify_call, AttemptError};
 use crate::connection::{metering_client, Connection, StaticCredentials};
-use crate::credential_source::{AnsweredBy, CredentialSource};
+use crate::credential_source::AnsweredBy;
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
 use crate::reason::{Endpoint, RejectReason, Transient, TransientCause};
+use crate::signing_credentials::SigningCredentials;
 use crate::transport::Warning;
 use entitled_verify::Nonce;
 use entitled_verify::{verify, Expected, VerifyError};
@@ -26,8 +25,6 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30 * 60);
 /// Long enough for a cold TLS handshake and credential fetch, short enough to
 /// notice a stalled connection.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Session credentials this close to expiry are fetched again.
-const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// Told after each transient failure, so callers can log progress: before
 /// each retry, and once more when the deadline leaves no time for another
@@ -351,9 +348,7 @@ impl Check {
         let client = metering_client(&sdk_config, self.attempt_timeout);
         let mut session = Session {
             client,
-            provider: credentials,
-            cached: None,
-            answered_by,
+            credentials: SigningCredentials::new(credentials, answered_by),
         };
 
         let mut attempts = 0u32;
@@ -374,11 +369,11 @@ impl Check {
             let cause = match tokio::time::timeout(budget, session.attempt(self, &nonce)).await {
                 Ok(Ok(answer)) => return self.accept(answer, &nonce, attempts),
                 Ok(Err(AttemptError::Fatal(err))) => {
-                    return Err(err.with_credential_source(session.answered_by.get()))
+                    return Err(err.with_credential_source(session.credentials.answered_by.get()))
                 }
                 Ok(Err(AttemptError::Transient(cause))) => cause,
                 Err(_) => Transient {
-                    endpoint: session.waiting_on(),
+                    endpoint: session.credentials.waiting_on(),
                     cause: TransientCause::Timeout,
                     detail: format!("attempt timed out after {} ms", budget.as_millis()),
                 },
@@ -427,25 +422,12 @@ fn unavailable(attempts: u32, started: Instant, last: Transient) -> CheckError {
 /// The client and the credentials it signs with across attempts.
 struct Session {
     client: Client,
-    provider: SharedCredentialsProvider,
-    cached: Option<Credentials>,
-    /// Which credential source answered.
-    answered_by: AnsweredBy,
+    credentials: SigningCredentials,
 }
 
 impl Session {
-    /// Which endpoint an attempt that timed out was waiting on: the
-    /// credentials endpoint until credentials are held.
-    fn waiting_on(&self) -> Endpoint {
-        if self.cached.is_some() {
-            Endpoint::Metering
-        } else {
-            Endpoint::Credentials
-        }
-    }
-
     async fn attempt(&mut self, check: &Check, nonce: &Nonce) -> Result<Answer, AttemptError> {
-        let credentials = self.credentials().await?;
+        let credentials = self.credentials.get().await?;
         let result = self
             .client
             .register_usage()
@@ -468,47 +450,6 @@ impl Session {
             }),
             Err(err) => Err(classify_call(err, check.product_code.as_str())),
         }
-    }
-
-    /// Resolves credentials ourselves, once, rather than inside the SDK call,
-    /// so that a credential failure keeps its type (missing, refused or
-    /// transient) instead of surfacing as a dispatch failure.
-    async fn credentials(&mut self) -> Result<Credentials, AttemptError> {
-        if let Some(creds) = &self.cached {
-            let fresh = creds
-                .expiry()
-                .is_none_or(|exp| exp > SystemTime::now() + CREDENTIALS_REFRESH_MARGIN);
-            if fresh {
-                return Ok(creds.clone());
-            }
-        }
-        let creds = self
-            .provider
-            .provide_credentials()
-            .await
-            .map_err(|e| irsa_refusal(classify_credentials(e), self.answered_by.get()))?;
-        self.cached = Some(creds.clone());
-        Ok(creds)
-    }
-}
-
-/// A credential refusal from the IRSA provider (token file missing, unreadable or expired;
-/// STS AccessDenied) gets the IRSA hint: the service account and the role's trust policy.
-fn irsa_refusal(err: AttemptError, source: Option<CredentialSource>) -> AttemptError {
-    match err {
-        // Only refusals of the credentials themselves: an untrusted STS
-        // certificate, say, keeps its own reason and hint.
-        AttemptError::Fatal(CheckError::Rejected {
-            message,
-            reason:
-                RejectReason::CredentialsRefused
-                | RejectReason::CredentialsConfiguration
-                | RejectReason::NoCredentials,
-            ..
-        }) if source == Some(CredentialSource::Irsa) => {
-            AttemptError::Fatal(CheckError::web_identity_refused(message))
-        }
-        other => other,
     }
 }
 

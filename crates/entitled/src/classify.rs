@@ -6,6 +6,7 @@
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_marketplacemetering::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_marketplacemetering::operation::meter_usage::MeterUsageError;
 use aws_sdk_marketplacemetering::operation::register_usage::RegisterUsageError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
@@ -55,31 +56,77 @@ pub(crate) fn classify_call(
     err: SdkError<RegisterUsageError, HttpResponse>,
     product_code: &str,
 ) -> AttemptError {
-    if let Some(detail) = untrusted_certificate(&err) {
-        return AttemptError::Fatal(CheckError::rejected(RejectReason::TlsCertificate, detail));
+    classify_sdk(&err, |service, status, message| {
+        classify_service(service, status, message, product_code)
+    })
+}
+
+/// One failed MeterUsage call: what RegisterUsage can fail with, plus the two outcomes
+/// only metering has.
+#[derive(Debug)]
+pub(crate) enum MeterAttemptError {
+    /// Transient, refused or not entitled, with the check's types.
+    Attempt(AttemptError),
+    /// AWS already holds the hour with other parameters: `DuplicateRequestException`, or
+    /// `IdempotencyConflictException` for our own token. Never retried.
+    Duplicate(String),
+    /// This hour's report can never be taken (timestamp out of bounds, allocations or tags
+    /// refused); other hours can.
+    Unsendable(String),
+}
+
+impl From<AttemptError> for MeterAttemptError {
+    fn from(err: AttemptError) -> Self {
+        MeterAttemptError::Attempt(err)
     }
-    match &err {
+}
+
+pub(crate) fn classify_meter_call(
+    err: SdkError<MeterUsageError, HttpResponse>,
+    product_code: &str,
+) -> MeterAttemptError {
+    classify_sdk(&err, |service, status, message| {
+        classify_meter_service(service, status, message, product_code)
+    })
+}
+
+/// What every Metering Service call can fail with outside the service's own answer, and
+/// the service's answer by `service`.
+fn classify_sdk<E, T>(
+    err: &SdkError<E, HttpResponse>,
+    service: impl FnOnce(&E, u16, String) -> T,
+) -> T
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    T: From<AttemptError>,
+{
+    if let Some(detail) = untrusted_certificate(err) {
+        return AttemptError::Fatal(CheckError::rejected(RejectReason::TlsCertificate, detail))
+            .into();
+    }
+    let outcome = match err {
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
             let message = err.message().unwrap_or("no message").to_owned();
-            classify_service(ctx.err(), status, message, product_code)
+            return service(ctx.err(), status, message);
         }
         SdkError::TimeoutError(_) => metering(TransientCause::Timeout, "the call timed out".into()),
         SdkError::DispatchFailure(_) => metering(
             TransientCause::Network,
-            format!("could not reach the endpoint: {}", describe(&err)),
+            format!("could not reach the endpoint: {}", describe(err)),
         ),
         SdkError::ResponseError(ctx) => {
             let status = ctx.raw().status().as_u16();
-            classify_unreadable(status, describe(&err))
+            classify_unreadable(status, describe(err))
         }
         // The request could not even be built: an invalid endpoint override,
         // for one. Retrying cannot fix that.
         _ => AttemptError::Fatal(CheckError::rejected(
             RejectReason::RequestConstruction,
-            format!("the request could not be built: {}", describe(&err)),
+            format!("the request could not be built: {}", describe(err)),
         )),
-    }
+    };
+    outcome.into()
 }
 
 /// A response the SDK could not read as an awsJson answer or error.
@@ -166,25 +213,13 @@ fn classify_service(
 ) -> AttemptError {
     // The modelled errors by type first; the code string only for the rest.
     let reason = match err {
-        RegisterUsageError::ThrottlingException(_) => {
-            return metering(
-                TransientCause::Throttled,
-                format!("ThrottlingException (HTTP {status}): {message}"),
-            )
-        }
+        RegisterUsageError::ThrottlingException(_) => return throttled(status, message),
         RegisterUsageError::CustomerNotEntitledException(_) => {
-            return AttemptError::Fatal(CheckError::NotEntitled {
-                product_code: product_code.to_owned(),
-                message,
-            })
+            return not_entitled(product_code, message)
         }
-        RegisterUsageError::InternalServiceErrorException(_) if status >= 500 => {
-            return metering(
-                TransientCause::ServerError,
-                format!("InternalServiceErrorException (HTTP {status}): {message}"),
-            )
+        RegisterUsageError::InternalServiceErrorException(_) => {
+            return internal_error(status, message)
         }
-        RegisterUsageError::InternalServiceErrorException(_) => RejectReason::InternalServiceError,
         RegisterUsageError::PlatformNotSupportedException(_) => RejectReason::PlatformNotSupported,
         RegisterUsageError::InvalidProductCodeException(_) => RejectReason::InvalidProductCode,
         RegisterUsageError::InvalidPublicKeyVersionException(_) => {
@@ -195,6 +230,75 @@ fn classify_service(
         _ => return classify_unmodelled(err.code(), status, message),
     };
     AttemptError::Fatal(CheckError::rejected(reason, message))
+}
+
+/// `ThrottlingException`, whatever the status.
+fn throttled(status: u16, message: String) -> AttemptError {
+    metering(
+        TransientCause::Throttled,
+        format!("ThrottlingException (HTTP {status}): {message}"),
+    )
+}
+
+fn not_entitled(product_code: &str, message: String) -> AttemptError {
+    AttemptError::Fatal(CheckError::NotEntitled {
+        product_code: product_code.to_owned(),
+        message,
+    })
+}
+
+/// `InternalServiceErrorException`: retried with a 5xx; with another status AWS's SDKs do
+/// not retry it either.
+fn internal_error(status: u16, message: String) -> AttemptError {
+    if status >= 500 {
+        metering(
+            TransientCause::ServerError,
+            format!("InternalServiceErrorException (HTTP {status}): {message}"),
+        )
+    } else {
+        AttemptError::Fatal(CheckError::rejected(
+            RejectReason::InternalServiceError,
+            message,
+        ))
+    }
+}
+
+fn classify_meter_service(
+    err: &MeterUsageError,
+    status: u16,
+    message: String,
+    product_code: &str,
+) -> MeterAttemptError {
+    use MeterUsageError as E;
+    let text = |code: &str| format!("{code}: {message}");
+    // The modelled errors by type first, as for RegisterUsage; the code string only for
+    // the rest (access denied and PlatformNotSupportedException are not in MeterUsage's
+    // model).
+    let reason = match err {
+        E::DuplicateRequestException(_) => {
+            return MeterAttemptError::Duplicate(text("DuplicateRequestException"))
+        }
+        E::IdempotencyConflictException(_) => {
+            return MeterAttemptError::Duplicate(text("IdempotencyConflictException"))
+        }
+        E::TimestampOutOfBoundsException(_) => {
+            return MeterAttemptError::Unsendable(text("TimestampOutOfBoundsException"))
+        }
+        E::InvalidTagException(_) => {
+            return MeterAttemptError::Unsendable(text("InvalidTagException"))
+        }
+        E::InvalidUsageAllocationsException(_) => {
+            return MeterAttemptError::Unsendable(text("InvalidUsageAllocationsException"))
+        }
+        E::ThrottlingException(_) => return throttled(status, message).into(),
+        E::CustomerNotEntitledException(_) => return not_entitled(product_code, message).into(),
+        E::InternalServiceErrorException(_) => return internal_error(status, message).into(),
+        E::InvalidProductCodeException(_) => RejectReason::InvalidProductCode,
+        E::InvalidUsageDimensionException(_) => RejectReason::InvalidUsageDimension,
+        E::InvalidEndpointRegionException(_) => RejectReason::InvalidEndpointRegion,
+        _ => return classify_unmodelled(err.code(), status, message).into(),
+    };
+    AttemptError::Fatal(CheckError::rejected(reason, message)).into()
 }
 
 /// An error the service model does not name, by its code and status.
@@ -386,6 +490,125 @@ mod tests {
                 name(classify_service(&err, status, "m".into(), "p")),
                 expected,
                 "{shown}"
+            );
+        }
+    }
+
+    fn meter_name(outcome: MeterAttemptError) -> String {
+        match outcome {
+            MeterAttemptError::Attempt(a) => name(a),
+            MeterAttemptError::Duplicate(_) => "duplicate".into(),
+            MeterAttemptError::Unsendable(_) => "unsendable".into(),
+        }
+    }
+
+    /// MeterUsage's modelled errors land on the check's reasons and causes; the unmodelled
+    /// ones (access denied, PlatformNotSupportedException) go through the same fallback.
+    #[test]
+    fn meter_usage_errors_are_matched_by_type_with_the_checks_reasons() {
+        use MeterUsageError as E;
+        let table: Vec<(E, u16, &str)> = vec![
+            (
+                E::ThrottlingException(model::ThrottlingException::builder().build()),
+                400,
+                "transient:throttled",
+            ),
+            (
+                E::InternalServiceErrorException(
+                    model::InternalServiceErrorException::builder().build(),
+                ),
+                500,
+                "transient:server_error",
+            ),
+            (
+                E::InternalServiceErrorException(
+                    model::InternalServiceErrorException::builder().build(),
+                ),
+                400,
+                "78:InternalServiceErrorException",
+            ),
+            (
+                E::CustomerNotEntitledException(
+                    model::CustomerNotEntitledException::builder().build(),
+                ),
+                400,
+                "not_entitled:77",
+            ),
+            (
+                E::InvalidProductCodeException(
+                    model::InvalidProductCodeException::builder().build(),
+                ),
+                400,
+                "78:InvalidProductCodeException",
+            ),
+            (
+                E::InvalidUsageDimensionException(
+                    model::InvalidUsageDimensionException::builder().build(),
+                ),
+                400,
+                "78:InvalidUsageDimensionException",
+            ),
+            (
+                E::InvalidEndpointRegionException(
+                    model::InvalidEndpointRegionException::builder().build(),
+                ),
+                400,
+                "78:InvalidEndpointRegionException",
+            ),
+            (
+                E::DuplicateRequestException(model::DuplicateRequestException::builder().build()),
+                400,
+                "duplicate",
+            ),
+            (
+                E::IdempotencyConflictException(
+                    model::IdempotencyConflictException::builder().build(),
+                ),
+                400,
+                "duplicate",
+            ),
+            (
+                E::TimestampOutOfBoundsException(
+                    model::TimestampOutOfBoundsException::builder().build(),
+                ),
+                400,
+                "unsendable",
+            ),
+            (
+                E::InvalidTagException(model::InvalidTagException::builder().build()),
+                400,
+                "unsendable",
+            ),
+            (
+                E::InvalidUsageAllocationsException(
+                    model::InvalidUsageAllocationsException::builder().build(),
+                ),
+                400,
+                "unsendable",
+            ),
+        ];
+        for (err, status, expected) in table {
+            let shown = format!("{err:?}");
+            assert_eq!(
+                meter_name(classify_meter_service(&err, status, "m".into(), "p")),
+                expected,
+                "{shown}"
+            );
+        }
+        for (code, status, expected) in [
+            (
+                "PlatformNotSupportedException",
+                400,
+                "78:PlatformNotSupportedException",
+            ),
+            ("AccessDeniedException", 400, "78:AccessDeniedException"),
+            ("SlowDown", 503, "transient:throttled"),
+        ] {
+            let generic = MeterUsageError::generic(ErrorMetadata::builder().code(code).build());
+            assert_eq!(
+                meter_name(classify_meter_service(&generic, status, "m".into(), "p")),
+                expected,
+                "{code}"
             );
         }
     }

@@ -111,6 +111,7 @@ mod error;
 pub mod meter;
 mod reason;
 mod region;
+mod signing_credentials;
 mod transport;
 
 pub use backoff::{Backoff, Waits};

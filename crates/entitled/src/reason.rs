@@ -29,12 +29,18 @@ pub enum RejectReason {
     InvalidPublicKeyVersion,
     /// `InvalidRegionException`.
     InvalidRegion,
+    /// `InvalidUsageDimensionException` (MeterUsage): the dimension is not one of the
+    /// product's.
+    InvalidUsageDimension,
+    /// `InvalidEndpointRegionException` (MeterUsage): not the task's own Region.
+    InvalidEndpointRegion,
     /// `DisabledApiException`.
     DisabledApi,
     /// `InternalServiceErrorException` sent with a status that is not 5xx,
     /// which AWS's SDKs do not retry either.
     InternalServiceError,
-    /// `AccessDeniedException`: the role lacks `aws-marketplace:RegisterUsage`.
+    /// `AccessDeniedException`: the role lacks `aws-marketplace:RegisterUsage` (or
+    /// `aws-marketplace:MeterUsage` for custom metering).
     AccessDenied,
     /// The service refused the signature or the credentials
     /// (`UnrecognizedClientException`, `InvalidSignatureException`, ...).
@@ -73,6 +79,8 @@ impl RejectReason {
             "InvalidProductCodeException" => Self::InvalidProductCode,
             "InvalidPublicKeyVersionException" => Self::InvalidPublicKeyVersion,
             "InvalidRegionException" => Self::InvalidRegion,
+            "InvalidUsageDimensionException" => Self::InvalidUsageDimension,
+            "InvalidEndpointRegionException" => Self::InvalidEndpointRegion,
             "DisabledApiException" => Self::DisabledApi,
             "InternalServiceErrorException" => Self::InternalServiceError,
             "AccessDeniedException" | "AccessDenied" => Self::AccessDenied,
@@ -94,6 +102,8 @@ impl RejectReason {
             Self::InvalidProductCode => "InvalidProductCodeException",
             Self::InvalidPublicKeyVersion => "InvalidPublicKeyVersionException",
             Self::InvalidRegion => "InvalidRegionException",
+            Self::InvalidUsageDimension => "InvalidUsageDimensionException",
+            Self::InvalidEndpointRegion => "InvalidEndpointRegionException",
             Self::DisabledApi => "DisabledApiException",
             Self::InternalServiceError => "InternalServiceErrorException",
             Self::AccessDenied => "AccessDeniedException",
@@ -139,10 +149,11 @@ impl RejectReason {
             Self::PlatformNotSupported => "RegisterUsage works only from an ECS task (task IAM role) or an EKS pod (IRSA); a node or instance role, EKS Pod Identity or long-term keys usually cause this",
             Self::InvalidProductCode => "check the configured product code against the AWS Marketplace Management Portal",
             Self::InvalidPublicKeyVersion => "check the configured key version against the one AWS Marketplace gave with the key",
-            Self::InvalidRegion => "call from the task's own Region (set AWS_REGION to it); products are tested in us-east-1 before they go live",
+            Self::InvalidRegion | Self::InvalidEndpointRegion => "call from the task's own Region (set AWS_REGION to it); products are tested in us-east-1 before they go live",
+            Self::InvalidUsageDimension => "use the dimension names (API names) of the product's listing in the AWS Marketplace Management Portal",
             Self::DisabledApi => "the RegisterUsage API is disabled for this product or account; contact AWS Marketplace seller operations",
             Self::InternalServiceError => "AWS reported an internal error with a status that is not retried; try again later and contact AWS Marketplace seller operations if it persists",
-            Self::AccessDenied => "grant aws-marketplace:RegisterUsage to the task role or IRSA role (managed policy AWSMarketplaceMeteringRegisterUsage)",
+            Self::AccessDenied => "grant aws-marketplace:RegisterUsage (managed policy AWSMarketplaceMeteringRegisterUsage), and aws-marketplace:MeterUsage for custom metering, to the task role or IRSA role",
             Self::SignatureRefused(_) => "the credentials were refused; use the ECS task role or EKS IRSA credentials, and check the clock",
             Self::OtherCode(_) => "AWS advises terminating on errors other than throttling; check the product code, key version, Region and role",
             Self::HttpStatus(_) => "the answer is not from the Metering Service: check the endpoint URL and any HTTPS proxy (HTTPS_PROXY) or firewall between the container and AWS",

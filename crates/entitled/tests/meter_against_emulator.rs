@@ -7,7 +7,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use entitled::meter::{EventLevel, ManualClock, Meter, MeterBuilder, MeterRefusal, UsageRecord};
+use entitled::meter::{EventLevel, ManualClock, Meter, MeterBuilder, UsageRecord};
+use entitled::RejectReason;
 use entitled::{Backoff, StaticCredentials};
 use entitled_emulator::{Config, Emulator, Fault, Product, UsageTotal};
 
@@ -224,7 +225,7 @@ async fn throttling_and_5xx_storms_are_retried_until_reported() {
     assert_eq!(rows(&emulator), vec![("users".into(), h, vec![], 5.0)]);
     let metrics = meter.metrics();
     assert_eq!(metrics.calls["transient"], 9);
-    assert_eq!(meter.status().last_error.unwrap().class, "transient");
+    assert_eq!(meter.status().last_error.unwrap().class, "server_error");
 }
 
 #[tokio::test]
@@ -245,7 +246,7 @@ async fn customer_not_entitled_is_visible_and_keeps_the_usage() {
     let status = meter.status();
     assert_eq!(
         status.last_error.as_ref().unwrap().class,
-        MeterRefusal::NotEntitled.as_str()
+        "CustomerNotEntitledException"
     );
     assert_eq!(
         status.pending.len(),
@@ -255,29 +256,54 @@ async fn customer_not_entitled_is_visible_and_keeps_the_usage() {
     assert_eq!(status.to_json()["entitled"], false);
 }
 
+/// Refusals that stop the whole meter carry the check's `RejectReason`: the status shows
+/// its code and hint, and the last error's class is the same code.
 #[tokio::test]
-async fn an_invalid_product_code_stops_reporting_with_a_clear_status() {
-    let emulator = emulator().await;
-    emulator.push_fault(PRODUCT, Fault::error("InvalidProductCodeException"), 1);
-    let journal = tempfile::tempdir().unwrap();
-    let h = hour_ago(1);
-    let clock = ManualClock::new(h + 10);
-    let meter = builder(&emulator, journal.path(), &clock)
-        .build()
-        .await
-        .unwrap();
-    meter.record(UsageRecord::new("users", 5)).await.unwrap();
-    clock.set(h + 3600);
-    until(&meter, "stopped", |m| m.status().stopped.is_some()).await;
-    assert_eq!(
-        meter.status().stopped.unwrap().0,
-        MeterRefusal::InvalidProductCode
-    );
-    assert_eq!(meter_calls(&emulator).len(), 1, "a refusal is not retried");
-    assert!(
-        meter.shutdown(Duration::from_secs(5)).await.len() == 1,
-        "kept in the journal"
-    );
+async fn refusals_stop_reporting_with_the_checks_typed_reason() {
+    for (code, reason) in [
+        (
+            "InvalidProductCodeException",
+            RejectReason::InvalidProductCode,
+        ),
+        ("AccessDeniedException", RejectReason::AccessDenied),
+        (
+            "PlatformNotSupportedException",
+            RejectReason::PlatformNotSupported,
+        ),
+        (
+            "InvalidEndpointRegionException",
+            RejectReason::InvalidEndpointRegion,
+        ),
+    ] {
+        let emulator = emulator().await;
+        emulator.push_fault(PRODUCT, Fault::error(code), 1);
+        let journal = tempfile::tempdir().unwrap();
+        let h = hour_ago(1);
+        let clock = ManualClock::new(h + 10);
+        let meter = builder(&emulator, journal.path(), &clock)
+            .build()
+            .await
+            .unwrap();
+        meter.record(UsageRecord::new("users", 5)).await.unwrap();
+        clock.set(h + 3600);
+        until(&meter, "stopped", |m| m.status().stopped.is_some()).await;
+        let status = meter.status();
+        assert_eq!(status.stopped.as_ref().unwrap().0, reason, "{code}");
+        assert_eq!(status.last_error.as_ref().unwrap().class, code);
+        let json = status.to_json();
+        assert_eq!(json["stopped"]["class"], code);
+        assert_eq!(json["stopped"]["hint"], reason.hint(), "{code}");
+        assert_eq!(meter.metrics().calls[code], 1);
+        assert_eq!(
+            meter_calls(&emulator).len(),
+            1,
+            "{code}: a refusal is not retried"
+        );
+        assert!(
+            meter.shutdown(Duration::from_secs(5)).await.len() == 1,
+            "{code}: kept in the journal"
+        );
+    }
 }
 
 #[tokio::test]
@@ -455,6 +481,10 @@ async fn an_invalid_dimension_stops_only_that_dimension() {
         "{status:?}"
     );
     assert!(status.stopped.is_none());
+    assert_eq!(
+        status.last_error.as_ref().unwrap().class,
+        RejectReason::InvalidUsageDimension.code()
+    );
     assert_eq!(status.pending.len(), 1, "hosts is kept, not dropped");
     assert_eq!(rows(&emulator), vec![("users".into(), h, vec![], 3.0)]);
 }

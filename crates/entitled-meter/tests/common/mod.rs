@@ -45,18 +45,38 @@ pub struct Sidecar {
 /// Starts the sidecar with `args` after the defaults, in a hermetic environment pointed at
 /// the emulator, and waits for its `listening on` line.
 pub fn start(emulator: &Emulator, journal: &Path, product: &str, extra: &[&str]) -> Sidecar {
+    start_with(
+        emulator,
+        journal,
+        product,
+        extra,
+        &[
+            (
+                "AWS_ACCESS_KEY_ID",
+                entitled_emulator::DEFAULT_ACCESS_KEY_ID.into(),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                entitled_emulator::DEFAULT_SECRET_ACCESS_KEY.into(),
+            ),
+        ],
+    )
+}
+
+/// As [`start`], with `credentials` (environment variables) instead of the emulator's
+/// static keys.
+pub fn start_with(
+    emulator: &Emulator,
+    journal: &Path,
+    product: &str,
+    extra: &[&str],
+    credentials: &[(&str, String)],
+) -> Sidecar {
     let mut child = Command::new(binary())
         .env_clear()
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_REGION", "us-east-1")
-        .env(
-            "AWS_ACCESS_KEY_ID",
-            entitled_emulator::DEFAULT_ACCESS_KEY_ID,
-        )
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            entitled_emulator::DEFAULT_SECRET_ACCESS_KEY,
-        )
+        .envs(credentials.iter().map(|(k, v)| (k, v)))
         .env(
             "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
             emulator.endpoint_url(),
@@ -91,19 +111,40 @@ pub fn start(emulator: &Emulator, journal: &Path, product: &str, extra: &[&str])
 impl Sidecar {
     /// One request; returns status and body.
     pub fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        self.request_with(method, path, "", body)
+    }
+
+    /// One request with extra header lines (each ending in `\r\n`).
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> (u16, String) {
         if let Some(addr) = self.address.strip_prefix("http://") {
             let stream = std::net::TcpStream::connect(addr).expect("connect");
-            exchange(stream, method, path, body)
+            exchange(stream, method, path, headers, body)
         } else {
             let path_on_disk = self.address.strip_prefix("unix:").unwrap();
             let stream =
                 std::os::unix::net::UnixStream::connect(path_on_disk).expect("connect unix");
-            exchange(stream, method, path, body)
+            exchange(stream, method, path, headers, body)
         }
     }
 
     pub fn post(&self, body: &str) -> (u16, String) {
         self.request("POST", "/v1/usage", body)
+    }
+
+    /// `POST /v1/usage` with an `Idempotency-Key`.
+    pub fn post_once(&self, key: &str, body: &str) -> (u16, String) {
+        self.request_with(
+            "POST",
+            "/v1/usage",
+            &format!("Idempotency-Key: {key}\r\n"),
+            body,
+        )
     }
 
     /// SIGTERM, then the exit code and stderr.
@@ -127,9 +168,15 @@ impl Sidecar {
     }
 }
 
-fn exchange<S: Read + Write>(mut stream: S, method: &str, path: &str, body: &str) -> (u16, String) {
+fn exchange<S: Read + Write>(
+    mut stream: S,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String) {
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: meter\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: meter\r\nConnection: close\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(req.as_bytes()).unwrap();

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::idempotency::IdempotencyKey;
 use super::usage::{Tags, UsageRecord, MAX_QUANTITY, MAX_TAG_SETS};
 use super::MeterError;
 
@@ -61,6 +62,8 @@ impl Resolution {
 #[derive(Debug, Default)]
 pub(crate) struct Book {
     pub slots: BTreeMap<SlotKey, Slot>,
+    /// The idempotency keys of kept batches, with the hour their usage went to.
+    pub keys: BTreeMap<IdempotencyKey, u64>,
 }
 
 impl Book {
@@ -127,9 +130,22 @@ impl Book {
     }
 
     /// Forgets resolved slots of hours before `oldest_hour`: they can never be sent again.
+    /// Idempotency keys go with the last slot of their hour.
     pub fn forget_before(&mut self, oldest_hour: u64) {
         self.slots
             .retain(|(hour, _), slot| *hour >= oldest_hour || slot.pending());
+        let kept: std::collections::BTreeSet<u64> = self.slots.keys().map(|(h, _)| *h).collect();
+        self.keys
+            .retain(|_, hour| *hour >= oldest_hour || kept.contains(hour));
+    }
+
+    /// The idempotency keys per hour, for compaction.
+    pub fn keys_by_hour(&self) -> BTreeMap<u64, Vec<&IdempotencyKey>> {
+        let mut by_hour: BTreeMap<u64, Vec<&IdempotencyKey>> = BTreeMap::new();
+        for (key, hour) in &self.keys {
+            by_hour.entry(*hour).or_default().push(key);
+        }
+        by_hour
     }
 }
 
@@ -161,5 +177,20 @@ mod tests {
         assert!(!book.slots[&(3600, "users".to_owned())].pending());
         book.forget_before(7200);
         assert!(book.slots.is_empty());
+    }
+
+    #[test]
+    fn idempotency_keys_are_kept_while_their_hour_is() {
+        let mut book = Book::default();
+        let key = |k: &str| IdempotencyKey::new(k).unwrap();
+        book.add(3600, &[UsageRecord::new("users", 1)]);
+        book.keys.insert(key("old"), 3600);
+        book.add(7200, &[UsageRecord::new("users", 1)]);
+        book.keys.insert(key("pending"), 7200);
+        book.resolve(&(3600, "users".to_owned()), 1);
+        // Hour 7200 is still pending, so its key stays even though it is old.
+        book.forget_before(10_800);
+        assert!(!book.keys.contains_key(&key("old")));
+        assert_eq!(book.keys.get(&key("pending")), Some(&7200));
     }
 }

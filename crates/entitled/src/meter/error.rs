@@ -43,6 +43,9 @@ pub enum MeterError {
         /// The OS error.
         reason: String,
     },
+    /// An idempotency key that is empty, too long or not visible ASCII.
+    #[error("bad idempotency key: {0}")]
+    BadIdempotencyKey(String),
     /// The meter is shutting down or stopped and accepts no more records.
     #[error("the meter is shutting down and accepts no more records")]
     ShuttingDown,

@@ -3,7 +3,9 @@
 //! crash loses the whole unacknowledged batch or nothing; the torn tail is cut off on open.
 //!
 //! Line kinds: `{"identity":ID}` (first line), `{"h":HOUR,"r":[[DIM,QTY,{TAGS}],..]}` usage,
-//! and `{"h":HOUR,"d":DIM,"q":QTY,"how":"reported"|"duplicate"|"lost"}` resolutions.
+//! with `"k":KEY` when the batch came with an idempotency key,
+//! `{"h":HOUR,"d":DIM,"q":QTY,"how":"reported"|"duplicate"|"lost"}` resolutions, and
+//! `{"h":HOUR,"keys":[KEY,..]}` (compaction keeps the keys of the hours it keeps).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Write as _};
@@ -12,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::book::{Book, Resolution, SlotKey};
+use super::idempotency::IdempotencyKey;
 use super::usage::{Tags, UsageRecord};
 use super::MeterError;
 
@@ -117,7 +120,7 @@ impl Journal {
                     tags: tags.clone(),
                 })
                 .collect();
-            text.push_str(&usage_line(*hour, &records));
+            text.push_str(&usage_line(*hour, None, &records));
             if let Some(q) = slot.resolved {
                 text.push_str(&resolution_line(
                     &(*hour, dimension.clone()),
@@ -125,6 +128,10 @@ impl Journal {
                     Resolution::Reported,
                 ));
             }
+        }
+        for (hour, keys) in book.keys_by_hour() {
+            let keys: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+            text.push_str(&format!("{}\n", json!({ "h": hour, "keys": keys })));
         }
         let mut file = File::create(&tmp).map_err(err)?;
         file.write_all(text.as_bytes())
@@ -148,13 +155,27 @@ pub(crate) fn identity_line(identity: &str) -> String {
     format!("{}\n", json!({ "identity": identity }))
 }
 
-/// One accepted batch.
-pub(crate) fn usage_line(hour: u64, records: &[UsageRecord]) -> String {
+/// One accepted batch, with its idempotency key if it came with one.
+pub(crate) fn usage_line(
+    hour: u64,
+    key: Option<&IdempotencyKey>,
+    records: &[UsageRecord],
+) -> String {
     let r: Vec<Value> = records
         .iter()
         .map(|r| json!([r.dimension, r.quantity, r.tags]))
         .collect();
-    format!("{}\n", json!({ "h": hour, "r": r }))
+    let line = match key {
+        Some(k) => json!({ "h": hour, "r": r, "k": k.as_str() }),
+        None => json!({ "h": hour, "r": r }),
+    };
+    format!("{line}\n")
+}
+
+/// A key read back from the journal; one that no longer validates is dropped (it was
+/// written by this code, so only a hand-edited journal has one).
+fn parse_key(v: &Value) -> Option<IdempotencyKey> {
+    IdempotencyKey::new(v.as_str()?).ok()
 }
 
 /// One slot resolved up to `quantity`.
@@ -184,6 +205,13 @@ fn replay(text: &[u8]) -> Replayed {
             let batch: Option<Vec<UsageRecord>> = records.iter().map(parse_record).collect();
             if let Some(batch) = batch {
                 out.book.add(hour, &batch);
+                if let Some(key) = v.get("k").and_then(parse_key) {
+                    out.book.keys.insert(key, hour);
+                }
+            }
+        } else if let Some(keys) = v.get("keys").and_then(Value::as_array) {
+            for key in keys.iter().filter_map(parse_key) {
+                out.book.keys.insert(key, hour);
             }
         } else if let (Some(d), Some(q), Some(_)) = (
             v.get("d").and_then(Value::as_str),
@@ -227,7 +255,11 @@ mod tests {
             UsageRecord::new("hosts", 1),
         ];
         let mut lines = identity_line("task-1");
-        lines.push_str(&usage_line(3600, &batch));
+        lines.push_str(&usage_line(
+            3600,
+            Some(&IdempotencyKey::new("req-1").unwrap()),
+            &batch,
+        ));
         lines.push_str(&resolution_line(
             &(3600, "hosts".into()),
             1,
@@ -251,6 +283,11 @@ mod tests {
         drop(j);
         let (_, again) = Journal::open(dir.path()).unwrap();
         assert_eq!(again.book.slots, replayed.book.slots);
+        assert_eq!(replayed.book.keys.len(), 1);
+        assert_eq!(
+            again.book.keys, replayed.book.keys,
+            "keys survive compaction"
+        );
         assert_eq!(again.identity.as_deref(), Some("task-1"));
     }
 }

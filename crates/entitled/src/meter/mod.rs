@@ -14,7 +14,10 @@
 //! - Throttling, 5xx, network errors and timeouts are retried with backoff while the hour is
 //!   inside AWS's 6-hour window; usage that can no longer be sent is written off loudly
 //!   ([`MeterEvent`]) and counted ([`MeterMetrics::lost_quantity`]).
-//! - Refusals are typed ([`MeterRefusal`]) and visible in [`MeterStatus`].
+//! - Refusals carry the check's typed reasons ([`RejectReason`](crate::RejectReason), and
+//!   [`TransientCause`](crate::TransientCause) for what is retried), classified next to
+//!   RegisterUsage's, and are visible in [`MeterStatus`]. Credentials are resolved as the
+//!   check resolves them, so a refused or missing credential is a typed refusal too.
 //!
 //! [`MeterBuilder`] shows a meter against the local emulator.
 
@@ -22,6 +25,7 @@ mod book;
 mod clock;
 mod error;
 mod events;
+mod idempotency;
 mod identity;
 mod journal;
 mod outcome;
@@ -40,13 +44,14 @@ use tokio::sync::{oneshot, Notify};
 pub use clock::{rfc3339, Clock, ManualClock, SystemClock};
 pub use error::MeterError;
 pub use events::{EventLevel, MeterEvent};
+pub use idempotency::{IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN};
 pub use identity::{client_token, POD_UID_ENV};
 pub use journal::JOURNAL_FILE;
-pub use outcome::MeterRefusal;
 pub use status::{LastError, MeterMetrics, MeterStatus, PendingUsage};
 pub use usage::{Tags, UsageRecord, MAX_QUANTITY, MAX_TAGS};
 
 use crate::connection::{metering_client, Connection};
+use crate::signing_credentials::SigningCredentials;
 use crate::{Backoff, StaticCredentials};
 use events::EventHook;
 use status::Board;
@@ -244,12 +249,10 @@ impl MeterBuilder {
         if journal.len() == 0 {
             journal.append(journal::identity_line(&identity).as_bytes())?;
         }
+        let answered_by = crate::credential_source::AnsweredBy::default();
         let (sdk_config, skipped) = self
             .connection
-            .load(
-                self.attempt_timeout,
-                &crate::credential_source::AnsweredBy::default(),
-            )
+            .load(self.attempt_timeout, &answered_by)
             .await
             .map_err(|e| MeterError::Config(e.to_string()))?;
         // A CA file skipped on the way must reach the operator, as the
@@ -262,6 +265,9 @@ impl MeterBuilder {
                 "no AWS Region is configured; set AWS_REGION or run in an ECS task".into(),
             ));
         }
+        let provider = sdk_config
+            .credentials_provider()
+            .ok_or_else(|| MeterError::Config("no credentials provider is configured".into()))?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
 
         let shared = Arc::new(Shared::new(identity, replayed.book, journal.len()));
@@ -289,6 +295,7 @@ impl MeterBuilder {
         };
         let reporter = sender::Reporter {
             client,
+            credentials: SigningCredentials::new(provider, answered_by),
             product_code: product_code.clone(),
             shared: shared.clone(),
             writer: writer.clone(),
@@ -377,6 +384,31 @@ impl Meter {
     /// # Errors
     /// As [`Meter::record`], for any record of the batch.
     pub async fn record_all(&self, records: Vec<UsageRecord>) -> Result<(), MeterError> {
+        self.record_batch(None, records).await
+    }
+
+    /// Records a batch once per `key`, all or nothing; returns once it is durable. A batch
+    /// whose key the journal already holds is acknowledged again without adding usage, so a
+    /// client that lost an acknowledgement (a crash between the journal write and the reply)
+    /// resends with the same key safely. Keys are remembered with their hour's usage: until
+    /// that hour is reported and has aged out of the journal (7 hours after it closed); a key
+    /// resent later is recorded as new usage.
+    ///
+    /// # Errors
+    /// As [`Meter::record`], for any record of the batch.
+    pub async fn record_once(
+        &self,
+        key: IdempotencyKey,
+        records: Vec<UsageRecord>,
+    ) -> Result<(), MeterError> {
+        self.record_batch(Some(key), records).await
+    }
+
+    async fn record_batch(
+        &self,
+        key: Option<IdempotencyKey>,
+        records: Vec<UsageRecord>,
+    ) -> Result<(), MeterError> {
         if self.closing.load(Ordering::SeqCst) {
             return Err(MeterError::ShuttingDown);
         }
@@ -387,6 +419,7 @@ impl Meter {
         let (reply, rx) = oneshot::channel();
         self.writer.send(Command::Record {
             hour: clock::hour_of(self.clock.now()),
+            key,
             records,
             reply,
         });

@@ -1,53 +1,12 @@
-//! What one MeterUsage call came to, from the SDK's typed `MeterUsageError` variants (and the
-//! error code for unmodelled ones such as access denied and `PlatformNotSupportedException`).
+//! What one MeterUsage call came to, from the shared classifier
+//! ([`crate::classify::classify_meter_call`]): the same typed reasons and transient causes
+//! as the check, plus the outcomes only metering has.
 
-use aws_sdk_marketplacemetering::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_marketplacemetering::operation::meter_usage::MeterUsageError;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use std::borrow::Cow;
 
-use crate::classify::describe;
-
-/// Why AWS refused to take usage, typed so the application can decide what to do.
-///
-/// ```
-/// use entitled::meter::MeterRefusal;
-/// assert_eq!(MeterRefusal::NotEntitled.as_str(), "CustomerNotEntitled");
-/// assert!(MeterRefusal::InvalidUsageDimension.dimension_only());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MeterRefusal {
-    /// `CustomerNotEntitledException`: the buyer's subscription does not cover the product.
-    NotEntitled,
-    /// `InvalidUsageDimensionException`: the dimension is not one of the product's.
-    InvalidUsageDimension,
-    /// `InvalidProductCodeException`.
-    InvalidProductCode,
-    /// `PlatformNotSupportedException`: not signed with a task role or IRSA.
-    PlatformNotSupported,
-    /// Access denied: the role lacks `aws-marketplace:MeterUsage`.
-    AccessDenied,
-    /// `InvalidEndpointRegionException`: not the task's own Region.
-    InvalidRegion,
-}
-
-impl MeterRefusal {
-    /// A stable name for logs, metrics and the status endpoint.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MeterRefusal::NotEntitled => "CustomerNotEntitled",
-            MeterRefusal::InvalidUsageDimension => "InvalidUsageDimension",
-            MeterRefusal::InvalidProductCode => "InvalidProductCode",
-            MeterRefusal::PlatformNotSupported => "PlatformNotSupported",
-            MeterRefusal::AccessDenied => "AccessDenied",
-            MeterRefusal::InvalidRegion => "InvalidRegion",
-        }
-    }
-
-    /// True when the refusal concerns one dimension only, so the others keep reporting.
-    pub fn dimension_only(self) -> bool {
-        self == MeterRefusal::InvalidUsageDimension
-    }
-}
+use crate::classify::{AttemptError, MeterAttemptError};
+use crate::error::CheckError;
+use crate::reason::{RejectReason, Transient};
 
 /// One call's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,70 +16,80 @@ pub(crate) enum Outcome {
     /// The hour was already reported with other parameters: `DuplicateRequestException`, or
     /// `IdempotencyConflictException` for our own token.
     Duplicate(String),
-    /// Throttling, 5xx, network, timeout: retry while the window lasts.
-    Transient(String),
-    /// A refusal that stops reporting for its cause.
-    Refused(MeterRefusal, String),
+    /// Throttling, 5xx, network, timeout, at the metering or the credentials endpoint:
+    /// retry while the window lasts.
+    Transient(Transient),
+    /// `CustomerNotEntitledException`: the meter's "not entitled" state.
+    NotEntitled(String),
+    /// A refusal, with the check's reason.
+    Refused(RejectReason, String),
     /// This hour can never be sent (timestamp out of bounds, allocations refused).
     Unsendable(String),
 }
 
+/// The class of `CustomerNotEntitledException`, as AWS names it.
+pub(crate) const NOT_ENTITLED_CLASS: &str = "CustomerNotEntitledException";
+
 impl Outcome {
     /// The label for the calls-by-outcome metric.
-    pub fn label(&self) -> &'static str {
+    pub fn label(&self) -> Cow<'_, str> {
         match self {
-            Outcome::Reported(_) => "reported",
-            Outcome::Duplicate(_) => "duplicate",
-            Outcome::Transient(_) => "transient",
-            Outcome::Refused(r, _) => r.as_str(),
-            Outcome::Unsendable(_) => "unsendable",
+            Outcome::Reported(_) => "reported".into(),
+            Outcome::Duplicate(_) => "duplicate".into(),
+            Outcome::Transient(_) => "transient".into(),
+            Outcome::NotEntitled(_) => NOT_ENTITLED_CLASS.into(),
+            Outcome::Refused(reason, _) => reason.code(),
+            Outcome::Unsendable(_) => "unsendable".into(),
         }
     }
 }
 
-pub(crate) fn classify(err: SdkError<MeterUsageError, HttpResponse>) -> Outcome {
-    let message = err.message().unwrap_or("no message").to_owned();
-    let code = err.code().unwrap_or("").to_owned();
-    let SdkError::ServiceError(ctx) = &err else {
-        return match &err {
-            SdkError::TimeoutError(_) => Outcome::Transient("the call timed out".into()),
-            SdkError::ConstructionFailure(_) => Outcome::Refused(
-                MeterRefusal::InvalidRegion,
-                format!("the request could not be built: {}", describe(&err)),
+impl From<AttemptError> for Outcome {
+    fn from(err: AttemptError) -> Self {
+        match err {
+            AttemptError::Transient(t) => Outcome::Transient(t),
+            AttemptError::Fatal(CheckError::NotEntitled { message, .. }) => {
+                Outcome::NotEntitled(message)
+            }
+            AttemptError::Fatal(CheckError::Rejected {
+                reason, message, ..
+            }) => Outcome::Refused(reason, message),
+            // The classifiers build only the two above; anything else is refused by class.
+            AttemptError::Fatal(other) => Outcome::Refused(
+                RejectReason::OtherCode(other.class().to_owned()),
+                other.to_string(),
             ),
-            _ => Outcome::Transient(format!("could not reach the endpoint: {}", describe(&err))),
-        };
-    };
-    let status = ctx.raw().status().as_u16();
-    let text = format!("{code}: {message}");
-    use MeterUsageError as E;
-    match ctx.err() {
-        E::DuplicateRequestException(_) | E::IdempotencyConflictException(_) => {
-            Outcome::Duplicate(text)
         }
-        E::ThrottlingException(_) | E::InternalServiceErrorException(_) => Outcome::Transient(text),
-        E::CustomerNotEntitledException(_) => Outcome::Refused(MeterRefusal::NotEntitled, text),
-        E::InvalidUsageDimensionException(_) => {
-            Outcome::Refused(MeterRefusal::InvalidUsageDimension, text)
+    }
+}
+
+impl From<MeterAttemptError> for Outcome {
+    fn from(err: MeterAttemptError) -> Self {
+        match err {
+            MeterAttemptError::Attempt(a) => a.into(),
+            MeterAttemptError::Duplicate(m) => Outcome::Duplicate(m),
+            MeterAttemptError::Unsendable(m) => Outcome::Unsendable(m),
         }
-        E::InvalidProductCodeException(_) => {
-            Outcome::Refused(MeterRefusal::InvalidProductCode, text)
-        }
-        E::InvalidEndpointRegionException(_) => Outcome::Refused(MeterRefusal::InvalidRegion, text),
-        E::TimestampOutOfBoundsException(_)
-        | E::InvalidTagException(_)
-        | E::InvalidUsageAllocationsException(_) => Outcome::Unsendable(text),
-        _ if code.starts_with("PlatformNotSupported") => {
-            Outcome::Refused(MeterRefusal::PlatformNotSupported, text)
-        }
-        _ if code.contains("AccessDenied") || status == 403 => {
-            Outcome::Refused(MeterRefusal::AccessDenied, text)
-        }
-        _ if status >= 500 || status == 429 || code.contains("Throttl") => {
-            Outcome::Transient(format!("HTTP {status} {text}"))
-        }
-        // Any other 4xx is a request AWS will keep refusing; keep it pending and retry
-        // slowly rather than drop it, so it is reported as lost if it never goes through.
-        _ => Outcome::Transient(format!("HTTP {status} {text}")),
+    }
+}
+
+/// How a refusal affects reporting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// One dimension stops (`InvalidUsageDimensionException`); the others go on.
+    Dimension,
+    /// The whole meter stops: product code, platform, access, Region, credentials, TLS.
+    Meter,
+    /// Kept and retried slowly while the window lasts: an AWS code this library does not
+    /// know, or `InternalServiceErrorException` with a 4xx, which another attempt may pass.
+    Retry,
+}
+
+/// The scope of a refusal.
+pub(crate) fn scope(reason: &RejectReason) -> Scope {
+    match reason {
+        RejectReason::InvalidUsageDimension => Scope::Dimension,
+        RejectReason::OtherCode(_) | RejectReason::InternalServiceError => Scope::Retry,
+        _ => Scope::Meter,
     }
 }

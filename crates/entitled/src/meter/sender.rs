@@ -15,10 +15,13 @@ use tokio::time::Instant;
 use super::book::{Resolution, Slot, SlotKey};
 use super::clock::{hour_of, Clock};
 use super::events::{EventHook, MeterEvent};
-use super::outcome::{classify, Outcome};
+use super::outcome::{scope, Outcome, Scope, NOT_ENTITLED_CLASS};
 use super::status::{Board, LastError};
 use super::writer::{Command, Shared};
-use super::{client_token, rfc3339, MeterRefusal, WriterHandle};
+use super::{client_token, rfc3339, WriterHandle};
+use crate::classify::classify_meter_call;
+use crate::reason::{Transient, TransientCause};
+use crate::signing_credentials::SigningCredentials;
 use crate::{Backoff, Waits};
 
 /// AWS takes usage up to 6 hours old.
@@ -31,6 +34,8 @@ const KEEP_RESOLVED_SECONDS: u64 = WINDOW_SECONDS + 3600;
 /// What the reporter needs; built by [`super::MeterBuilder`].
 pub(crate) struct Reporter {
     pub client: Client,
+    /// Resolved by us, so that a credential failure keeps its type as in the check.
+    pub credentials: SigningCredentials,
     pub product_code: String,
     pub shared: Arc<Shared>,
     pub writer: WriterHandle,
@@ -140,7 +145,7 @@ impl Reporter {
         }
         let outcome = self.send(key, slot, timestamp).await;
         self.board.update(|_, m| {
-            *m.calls.entry(outcome.label().to_owned()).or_default() += 1;
+            *m.calls.entry(outcome.label().into_owned()).or_default() += 1;
         });
         match outcome {
             Outcome::Reported(id) => {
@@ -176,38 +181,54 @@ impl Reporter {
                 self.lose(key, slot.total, slot.total, &message).await;
                 Step::Settled
             }
-            Outcome::Transient(message) => {
-                self.note_error(now, "transient", &message);
+            Outcome::Transient(transient) => {
+                self.note_error(now, transient.cause.code(), &transient.to_string());
                 self.schedule_retry(key);
                 Step::Retrying
             }
-            Outcome::Refused(refusal, message) => {
-                self.note_error(now, refusal.as_str(), &message);
+            Outcome::NotEntitled(message) => {
+                self.note_error(now, NOT_ENTITLED_CLASS, &message);
                 self.events.emit(MeterEvent::error(format!(
-                    "MeterUsage refused ({}): {message}",
-                    refusal.as_str()
+                    "MeterUsage refused ({NOT_ENTITLED_CLASS}): {message}"
                 )));
-                match refusal {
-                    MeterRefusal::NotEntitled => {
-                        self.board.update(|s, _| s.entitled = false);
-                        // A buyer can subscribe again; keep trying slowly inside the window.
+                self.board.update(|s, _| s.entitled = false);
+                // A buyer can subscribe again; keep trying slowly inside the window.
+                self.schedule_retry(key);
+                if flush {
+                    Step::Blocked
+                } else {
+                    Step::Retrying
+                }
+            }
+            Outcome::Refused(reason, message) => {
+                self.note_error(now, &reason.code(), &message);
+                // A credential or Region failure came before any call.
+                let stage = if reason.before_call() {
+                    "cannot call MeterUsage"
+                } else {
+                    "MeterUsage refused"
+                };
+                self.events.emit(MeterEvent::error(format!(
+                    "{stage} ({}): {message}; {}",
+                    reason.code(),
+                    reason.hint()
+                )));
+                match scope(&reason) {
+                    Scope::Retry => {
                         self.schedule_retry(key);
-                        if flush {
-                            Step::Blocked
-                        } else {
-                            Step::Retrying
-                        }
+                        Step::Retrying
                     }
-                    r if r.dimension_only() => {
+                    Scope::Dimension => {
                         self.refused_dimensions.insert(dimension.clone());
                         self.board.update(|s, _| {
                             s.refused_dimensions.insert(dimension.clone(), message);
                         });
                         Step::Blocked
                     }
-                    r => {
+                    Scope::Meter => {
                         self.stopped = true;
-                        self.board.update(|s, _| s.stopped = Some((r, message)));
+                        self.board
+                            .update(|s, _| s.stopped = Some((reason, message)));
                         Step::Blocked
                     }
                 }
@@ -215,7 +236,7 @@ impl Reporter {
         }
     }
 
-    async fn send(&self, key: &SlotKey, slot: &Slot, timestamp: u64) -> Outcome {
+    async fn send(&mut self, key: &SlotKey, slot: &Slot, timestamp: u64) -> Outcome {
         let (hour, dimension) = key;
         let token = client_token(&self.shared.identity, &self.product_code, dimension, *hour);
         let quantity = i32::try_from(slot.total).unwrap_or(i32::MAX);
@@ -243,13 +264,31 @@ impl Reporter {
                 }
             }
         }
-        match tokio::time::timeout(self.attempt_timeout, request.send()).await {
+        let credentials = &mut self.credentials;
+        let product_code = self.product_code.as_str();
+        let attempt = async {
+            let signing = credentials.get().await.map_err(Outcome::from)?;
+            request
+                .customize()
+                .config_override(
+                    aws_sdk_marketplacemetering::config::Builder::default()
+                        .credentials_provider(signing),
+                )
+                .send()
+                .await
+                .map_err(|err| Outcome::from(classify_meter_call(err, product_code)))
+        };
+        match tokio::time::timeout(self.attempt_timeout, attempt).await {
             Ok(Ok(out)) => Outcome::Reported(out.metering_record_id().unwrap_or("").to_owned()),
-            Ok(Err(err)) => classify(err),
-            Err(_) => Outcome::Transient(format!(
-                "the call timed out after {} ms",
-                self.attempt_timeout.as_millis()
-            )),
+            Ok(Err(outcome)) => outcome,
+            Err(_) => Outcome::Transient(Transient {
+                endpoint: self.credentials.waiting_on(),
+                cause: TransientCause::Timeout,
+                detail: format!(
+                    "the call timed out after {} ms",
+                    self.attempt_timeout.as_millis()
+                ),
+            }),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
-use super::MeterRefusal;
+use crate::RejectReason;
 
 /// Usage not yet reported for one hour and dimension.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,10 @@ pub struct PendingUsage {
 /// The last failed call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastError {
-    /// `transient`, `duplicate`, `unsendable` or a [`MeterRefusal`] name.
+    /// The [`RejectReason::code`] of a refusal (`InvalidProductCodeException`,
+    /// `CredentialsRefused`, ...), `CustomerNotEntitledException`, the
+    /// [`TransientCause::code`](crate::TransientCause::code) of a transient failure
+    /// (`throttled`, `server_error`, `network`, ...), `duplicate` or `unsendable`.
     pub class: String,
     /// What AWS or the network said.
     pub message: String,
@@ -43,8 +46,9 @@ pub struct MeterStatus {
     pub entitled: bool,
     /// True until shutdown begins.
     pub accepting: bool,
-    /// Set when reporting stopped for the whole meter (product code, platform, access, Region).
-    pub stopped: Option<(MeterRefusal, String)>,
+    /// Set when reporting stopped for the whole meter (product code, platform, access,
+    /// Region, credentials), with the check's reason and AWS's message.
+    pub stopped: Option<(RejectReason, String)>,
     /// Dimensions AWS refused (`InvalidUsageDimensionException`), with the message.
     pub refused_dimensions: BTreeMap<String, String>,
     /// Usage not yet reported.
@@ -79,7 +83,7 @@ impl MeterStatus {
         json!({
             "entitled": self.entitled,
             "accepting": self.accepting,
-            "stopped": self.stopped.as_ref().map(|(r, m)| json!({"class": r.as_str(), "message": m})),
+            "stopped": self.stopped.as_ref().map(|(r, m)| json!({"class": r.code(), "message": m, "hint": r.hint()})),
             "refused_dimensions": self.refused_dimensions,
             "pending": self.pending.iter().map(|p| json!({
                 "hour": crate::meter::rfc3339(p.hour), "dimension": p.dimension, "quantity": p.quantity

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
 use super::book::{Book, Resolution, SlotKey};
+use super::idempotency::IdempotencyKey;
 use super::journal::{resolution_line, usage_line, Journal};
 use super::usage::UsageRecord;
 use super::MeterError;
@@ -18,9 +19,11 @@ const MAX_GROUP: usize = 4096;
 
 /// What the writer is asked to do.
 pub(crate) enum Command {
-    /// Keep a batch (all or nothing); reply once it is durable.
+    /// Keep a batch (all or nothing); reply once it is durable. A batch whose key is
+    /// already kept is acknowledged without being added again.
     Record {
         hour: u64,
+        key: Option<IdempotencyKey>,
         records: Vec<UsageRecord>,
         reply: oneshot::Sender<Result<(), MeterError>>,
     },
@@ -83,6 +86,7 @@ fn commit(journal: &mut Journal, shared: &Shared, group: Vec<Command>) {
     let mut book = shared.book();
     let mut text = String::new();
     let mut applied: Vec<(u64, Vec<UsageRecord>)> = Vec::new();
+    let mut new_keys: Vec<IdempotencyKey> = Vec::new();
     let mut resolutions: Vec<(SlotKey, u64)> = Vec::new();
     let mut waiting: Vec<Reply> = Vec::new();
     let mut barriers = Vec::new();
@@ -91,16 +95,30 @@ fn commit(journal: &mut Journal, shared: &Shared, group: Vec<Command>) {
         match command {
             Command::Record {
                 hour,
+                key,
                 records,
                 reply,
-            } => match book.check(hour, &records) {
-                Ok(()) => {
-                    text.push_str(&usage_line(hour, &records));
+            } => match (&key, book.check(hour, &records)) {
+                // Kept before this group: durable already. Kept in this group: durable
+                // when the group is, so it waits for the same write.
+                (Some(k), _) if book.keys.contains_key(k) => {
+                    if new_keys.contains(k) {
+                        waiting.push(reply);
+                    } else {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+                (_, Ok(())) => {
+                    text.push_str(&usage_line(hour, key.as_ref(), &records));
                     book.add(hour, &records);
+                    if let Some(k) = key {
+                        book.keys.insert(k.clone(), hour);
+                        new_keys.push(k);
+                    }
                     applied.push((hour, records));
                     waiting.push(reply);
                 }
-                Err(e) => {
+                (_, Err(e)) => {
                     let _ = reply.send(Err(e));
                 }
             },
@@ -134,6 +152,9 @@ fn commit(journal: &mut Journal, shared: &Shared, group: Vec<Command>) {
         Err(_) => {
             for (hour, records) in &applied {
                 book.remove(*hour, records);
+            }
+            for key in &new_keys {
+                book.keys.remove(key);
             }
         }
     }
