@@ -56,12 +56,17 @@ python3 scripts/licenses.py check
 # botocore's ECS model. The packages are pinned and installed into a venv under
 # target/; a failed install fails the run, it never skips the check.
 examples_venv="${CARGO_TARGET_DIR:-$PWD/target}/examples-venv"
-if [[ ! -x $examples_venv/bin/python ]] || ! "$examples_venv/bin/python" -c 'import kubernetes, botocore, yaml' 2>/dev/null; then
+if [[ ! -x $examples_venv/bin/aws ]] || ! "$examples_venv/bin/python" -c 'import kubernetes, botocore, yaml' 2>/dev/null; then
   python3 -m venv "$examples_venv"
   "$examples_venv/bin/pip" install --quiet --disable-pip-version-check \
-    'kubernetes==31.0.0' 'botocore==1.44.8' 'PyYAML==6.0.4'
+    'kubernetes==31.0.0' 'botocore==1.44.8' 'PyYAML==6.0.4' 'awscli==1.46.3'
 fi
+# ... and each example image's Dockerfile holds every path the task definitions
+# and manifests name; the validator's own tests prove it catches a wrong one.
 "$examples_venv/bin/python" scripts/validate_examples.py examples
+"$examples_venv/bin/python" scripts/test_validate_examples.py
+# The README's HTTPS example runs the AWS CLI from this venv.
+export ENTITLED_AWS_CLI=$examples_venv/bin/aws
 
 # Unit, integration and doc tests of every crate. Benchmarks are not tests:
 # they print figures (see BENCHMARKS.md).
