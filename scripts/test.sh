@@ -32,6 +32,11 @@ fi
 # Each crate's modules form a tree: no module imports another that imports it back.
 python3 scripts/module_tree.py crates/*/src
 
+# Every code block in the READMEs is run by a test or marked a fragment; the
+# checker's self-test proves it fails on an unmarked or drifted block.
+python3 scripts/check_readme_blocks.py --self-test
+python3 scripts/check_readme_blocks.py
+
 # The guard ships as a static musl binary, and the chroot test runs that build.
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init
 export ENTITLED_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitled"
