@@ -3,8 +3,8 @@
 
     check_readme_blocks.py [--self-test]
 
-A block qualifies when the last non-blank line before its opening fence is one
-of these HTML comments (shown in the Markdown source, hidden when rendered):
+A block qualifies when one of the HTML comments directly above its opening
+fence (shown in the Markdown source, hidden when rendered) is one of these:
 
     <!-- run by: PATH -->    PATH is a test (or test script) that runs or
                              compares this block; it must exist and name the
@@ -38,14 +38,17 @@ def readmes(root):
 
 
 def blocks(text):
-    """(line number of the opening fence, marker line or None, block text)."""
+    """(line number of the opening fence, the marker above it or None, block text)."""
     lines = text.splitlines(keepends=True)
-    i, previous = 0, None
+    i, comments = 0, []
     while i < len(lines):
         m = FENCE.match(lines[i])
         if not m:
-            if lines[i].strip():
-                previous = lines[i]
+            stripped = lines[i].strip()
+            if stripped.startswith("<!--") and stripped.endswith("-->"):
+                comments.append(lines[i])
+            elif stripped:
+                comments = []
             i += 1
             continue
         indent, fence = m.group(1), m.group(2)
@@ -55,8 +58,9 @@ def blocks(text):
             line = lines[i]
             body.append(line[len(indent):] if line.startswith(indent) else line)
             i += 1
-        yield start + 1, previous, "".join(body)
-        previous = None
+        marker = next((c for c in comments if MARKER.match(c)), None)
+        yield start + 1, marker, "".join(body)
+        comments = []
         i += 1
 
 
@@ -107,7 +111,7 @@ def self_test():
     }
     good = ("<!-- from: src.rs -->\n```rust\nfn main() {}\n```\n\n"
             "```sh\n# fragment: needs a cluster\nkubectl apply -f x.yaml\n```\n\n"
-            "   <!-- fragment: needs Docker -->\n   ```sh\n   docker build .\n   ```\n")
+            "   <!-- fragment: needs Docker -->\n   <!-- another comment -->\n   ```sh\n   docker build .\n   ```\n")
     failures = []
     for name, (text, expected) in list(cases.items()) + [("good", (good, None))]:
         with tempfile.TemporaryDirectory() as root:
