@@ -85,8 +85,13 @@ else
 fi
 
 echo
+echo "==> 3. custom metering: the entitled-meter sidecar (scripts/demo-meter.sh)"
+stop_emulator
+scripts/demo-meter.sh || failed=1
+
+echo
 if [[ $failed == 0 ]]; then
-    echo "demo: both results as expected"
+    echo "demo: all results as expected"
 else
     echo "demo: FAILED" >&2
 fi

@@ -40,6 +40,10 @@ python3 scripts/check_readme_blocks.py
 # The guard ships as a static musl binary, and the chroot test runs that build.
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init
 export ENTITLED_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitled"
+# The metering sidecar ships the same way; its end-to-end, crash and disk-full tests drive
+# that build (the disk-full test mounts a small tmpfs, so it needs root).
+cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-meter
+export ENTITLED_METER_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitled-meter"
 
 # --- Release checks (issue 13): the arm64 (Graviton) guard and licences. ---
 # The aarch64 release guard, run under qemu-aarch64-static by

@@ -40,6 +40,8 @@ Admin API (no signing):
   GET    /_emulator/calls                    the call log: JSON array of {operation,
                                              product_code, nonce, key_version, caller, outcome}
   DELETE /_emulator/calls                    empty the call log
+  GET    /_emulator/usage                    MeterUsage totals: JSON array of {product_code,
+                                             caller, dimension, hour, tags, quantity}
   GET    /_emulator/faults                   queued faults
   POST   /_emulator/faults                   queue {\"target\": CODE|\"*\"|\"@credentials\"|\"@sts\"|\"@pod-identity\",
                                              \"fault\": {\"kind\": ...}, \"times\": N,
@@ -107,6 +109,7 @@ pub(crate) async fn handle(state: &State, req: Received) -> Result<Response<Body
             state.calls.clear();
             text(StatusCode::OK, "cleared\n")
         }
+        (&Method::GET, "/_emulator/usage") => json_ok(StatusCode::OK, &state.meter_hours.totals()),
         (&Method::GET, "/_emulator/faults") => json_ok(StatusCode::OK, &state.faults.snapshot()),
         (&Method::POST, "/_emulator/faults") => push_faults(state, &req.body),
         (&Method::DELETE, "/_emulator/faults") => {

@@ -8,8 +8,8 @@ use entitled_verify::ProductCode;
 use serde::Deserialize;
 
 use crate::faults::{Fault, ScheduledFault};
+use crate::roles::Role;
 use crate::sigv4::Credential;
-use crate::sts::roles::Role;
 use crate::token::SigningKey;
 use crate::EmulatorError;
 

@@ -37,7 +37,9 @@ mod error;
 mod faults;
 mod instance_metadata;
 mod keys;
+mod operation;
 mod ops;
+mod roles;
 mod server;
 mod service;
 mod sigv4;
@@ -68,6 +70,7 @@ pub use faults::{
     Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET, POD_IDENTITY_TARGET,
     STS_TARGET,
 };
-pub use ops::Operation;
+pub use operation::Operation;
+pub use roles::Role;
 pub use server::Emulator;
-pub use sts::roles::Role;
+pub use state::meter_hours::UsageTotal;

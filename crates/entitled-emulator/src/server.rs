@@ -209,6 +209,12 @@ impl Emulator {
         self.state.calls.snapshot()
     }
 
+    /// MeterUsage totals per product, caller, dimension, hour and tag set (also
+    /// `GET /_emulator/usage`).
+    pub fn usage(&self) -> Vec<crate::UsageTotal> {
+        self.state.meter_hours.totals()
+    }
+
     /// Empties the call log.
     pub fn clear_calls(&self) {
         self.state.calls.clear();

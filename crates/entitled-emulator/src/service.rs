@@ -164,7 +164,7 @@ async fn pipeline(
             );
         }
     }
-    let input = match op.parse(&req.body) {
+    let input = match crate::ops::parse(op, &req.body) {
         Ok(i) => i,
         Err(e) => return error(e, request_id),
     };
@@ -188,7 +188,7 @@ async fn pipeline(
                 trickle: t,
             } => {
                 trickle = t;
-                change = c.filter(|c| op.takes(*c));
+                change = c.filter(|c| c.alters(op));
                 fault_name = change.map(|_| name);
             }
         }

@@ -43,14 +43,14 @@ async fn meter_usage_records_duplicates_and_rejects() {
     // An identical repeat returns the same record id.
     let again = meter("users", 5, ts).await.unwrap();
     assert_eq!(again.metering_record_id(), Some(id.as_str()));
-    // Same product, dimension and timestamp, different quantity.
+    // Same product, dimension and hour, different quantity.
     let err = meter("users", 6, ts)
         .await
         .unwrap_err()
         .into_service_error();
     assert!(err.is_duplicate_request_exception(), "{err:?}");
-    // Another timestamp is a new record.
-    let other = meter("users", 6, DateTime::from_secs(now() - 120))
+    // Another hour is a new record.
+    let other = meter("users", 6, DateTime::from_secs(now() - 60 - 3600))
         .await
         .unwrap();
     assert_ne!(other.metering_record_id(), Some(id.as_str()));
@@ -82,7 +82,13 @@ async fn meter_usage_records_duplicates_and_rejects() {
     let alloc = |q: i32| {
         UsageAllocation::builder()
             .allocated_usage_quantity(q)
-            .tags(Tag::builder().key("team").value("a").build().unwrap())
+            .tags(
+                Tag::builder()
+                    .key("team")
+                    .value(q.to_string())
+                    .build()
+                    .unwrap(),
+            )
             .build()
             .unwrap()
     };
@@ -259,4 +265,145 @@ async fn resolve_customer_tokens() {
         .unwrap_err()
         .into_service_error();
     assert!(err.is_throttling_exception(), "{err:?}");
+}
+
+/// The start of the previous UTC hour (closed, inside the 6-hour window) plus `offset`
+/// seconds.
+fn in_this_hour(offset: i64) -> DateTime {
+    let t = now();
+    DateTime::from_secs(t - t % 3600 - 3600 + offset)
+}
+
+fn tagged(quantity: i32, tags: &[(&str, &str)]) -> UsageAllocation {
+    let mut b = UsageAllocation::builder().allocated_usage_quantity(quantity);
+    for (k, v) in tags {
+        b = b.tags(Tag::builder().key(*k).value(*v).build().unwrap());
+    }
+    b.build().unwrap()
+}
+
+#[tokio::test]
+async fn meter_usage_once_per_hour_per_caller_with_totals() {
+    let emulator = emulator(Config::new().static_credentials("AKIAPODB", "secret-b")).await;
+    let pod_a = client(&emulator);
+    let pod_b = client_with(
+        &emulator,
+        aws_sdk_marketplacemetering::config::Credentials::new(
+            "AKIAPODB", "secret-b", None, None, "test",
+        ),
+        "us-east-1",
+    );
+    let send = |client: &aws_sdk_marketplacemetering::Client,
+                ts: DateTime,
+                q: i32,
+                allocs: Vec<UsageAllocation>,
+                token: Option<&str>| {
+        client
+            .meter_usage()
+            .product_code("prod-1")
+            .timestamp(ts)
+            .usage_dimension("users")
+            .usage_quantity(q)
+            .set_usage_allocations((!allocs.is_empty()).then_some(allocs))
+            .set_client_token(token.map(str::to_owned))
+            .send()
+    };
+    let allocs = || {
+        vec![
+            tagged(2, &[("team", "a")]),
+            tagged(3, &[("team", "b"), ("env", "prod")]),
+            tagged(1, &[]),
+        ]
+    };
+    let id = send(&pod_a, in_this_hour(0), 6, allocs(), Some("tok-1"))
+        .await
+        .unwrap()
+        .metering_record_id()
+        .unwrap()
+        .to_owned();
+    // Identical record, later in the same hour, without the token: the same record id.
+    let again = send(&pod_a, in_this_hour(1800), 6, allocs(), None)
+        .await
+        .unwrap();
+    assert_eq!(again.metering_record_id(), Some(id.as_str()));
+    // Another quantity in that hour: duplicate.
+    let err = send(&pod_a, in_this_hour(60), 7, vec![], None)
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_duplicate_request_exception(), "{err:?}");
+    // The token reused with other parameters: idempotency conflict.
+    let err = send(&pod_a, in_this_hour(0), 5, vec![], Some("tok-1"))
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_idempotency_conflict_exception(), "{err:?}");
+    // Another pod's credentials: its own hour slot.
+    send(&pod_b, in_this_hour(0), 4, vec![], None)
+        .await
+        .unwrap();
+
+    // Allocations: two with one tag set, and more than five tags.
+    let err = send(
+        &pod_b,
+        in_this_hour(0),
+        2,
+        vec![tagged(1, &[("team", "a")]), tagged(1, &[("team", "a")])],
+        None,
+    )
+    .await
+    .unwrap_err()
+    .into_service_error();
+    assert!(err.is_invalid_usage_allocations_exception(), "{err:?}");
+    let err = send(
+        &pod_b,
+        in_this_hour(0),
+        2,
+        vec![tagged(2, &[("k", "1"), ("k", "2")])],
+        None,
+    )
+    .await
+    .unwrap_err()
+    .into_service_error();
+    assert!(err.is_invalid_tag_exception(), "{err:?}");
+
+    let hour = {
+        let t = now() as u64;
+        t - t % 3600 - 3600
+    };
+    let mut rows: Vec<_> = emulator
+        .usage()
+        .into_iter()
+        .map(|t| {
+            assert_eq!(
+                (t.product_code.as_str(), t.dimension.as_str(), t.hour),
+                ("prod-1", "users", hour)
+            );
+            (t.caller, t.tags.into_iter().collect::<Vec<_>>(), t.quantity)
+        })
+        .collect();
+    rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let akid = entitled_emulator::DEFAULT_ACCESS_KEY_ID.to_owned();
+    let mut expected = vec![
+        (akid.clone(), vec![], 1.0),
+        (
+            akid.clone(),
+            vec![pair("env", "prod"), pair("team", "b")],
+            3.0,
+        ),
+        (akid.clone(), vec![pair("team", "a")], 2.0),
+        ("AKIAPODB".to_owned(), vec![], 4.0),
+    ];
+    expected.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(rows, expected);
+    // The admin route serves the same rows.
+    let addr = emulator.local_addr();
+    let (status, _, body) =
+        tokio::task::spawn_blocking(move || raw_http(addr, "GET", "/_emulator/usage", &[], ""))
+            .await
+            .unwrap();
+    assert_eq!(status, 200);
+    let served: Vec<entitled_emulator::UsageTotal> = serde_json::from_str(&body).unwrap();
+    assert_eq!(served, emulator.usage());
 }

@@ -33,6 +33,7 @@ mod credentials;
 mod entitlement;
 mod env_files;
 mod error;
+pub mod meter;
 mod reason;
 mod region;
 mod transport;

@@ -56,6 +56,18 @@ impl ProvideRegion for EcsTaskRegion {
 
 /// Fetches the task metadata and returns the Region in its `TaskARN`.
 pub(crate) async fn region_from_task_metadata(metadata_uri: &str) -> Option<String> {
+    region_from_task_json(&fetch_task_metadata(metadata_uri).await?)
+}
+
+/// Fetches the task metadata and returns its `TaskARN`, the task's identity for metering.
+pub(crate) async fn task_arn_from_metadata(metadata_uri: &str) -> Option<String> {
+    let body = fetch_task_metadata(metadata_uri).await?;
+    let doc: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    doc.get("TaskARN")?.as_str().map(str::to_owned)
+}
+
+/// `GET ${ECS_CONTAINER_METADATA_URI_V4}/task`, bounded in size and time.
+async fn fetch_task_metadata(metadata_uri: &str) -> Option<bytes::Bytes> {
     let uri: http::Uri = format!("{}/task", metadata_uri.trim_end_matches('/'))
         .parse()
         .ok()?;
@@ -70,7 +82,7 @@ pub(crate) async fn region_from_task_metadata(metadata_uri: &str) -> Option<Stri
             .await
             .ok()?
             .to_bytes();
-        region_from_task_json(&body)
+        Some(body)
     };
     tokio::time::timeout(METADATA_TIMEOUT, fetch)
         .await

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 
 use super::{Fault, TokenVariant};
+use crate::operation::Operation;
 use crate::wire::{error_response, json_response, Body, ServiceError};
 
 /// What a fault does to a call.
@@ -36,6 +37,17 @@ pub(crate) enum Change {
     Token(TokenVariant),
     /// BatchMeterUsage returns every record unprocessed.
     Unprocessed,
+}
+
+impl Change {
+    /// True when `operation` has the answer this change alters; the others answer normally.
+    pub(crate) fn alters(self, operation: Operation) -> bool {
+        matches!(
+            (operation, self),
+            (Operation::RegisterUsage, Change::Token(_))
+                | (Operation::BatchMeterUsage, Change::Unprocessed)
+        )
+    }
 }
 
 /// How the endpoint a fault hits answers, for the faults that imitate its responses.

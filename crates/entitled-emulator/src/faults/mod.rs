@@ -20,7 +20,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ops::Operation;
+use crate::operation::Operation;
 
 /// The fault target of the ECS credentials endpoint `GET /_emulator/credentials`.
 pub const CREDENTIALS_TARGET: &str = "@credentials";
@@ -129,7 +129,7 @@ impl Fault {
     /// True when a call of `operation` (`None`: the credentials endpoint) can use this fault.
     fn applies_to(&self, operation: Option<Operation>) -> bool {
         self.change()
-            .is_none_or(|change| operation.is_some_and(|op| op.takes(change)))
+            .is_none_or(|change| operation.is_some_and(|op| change.alters(op)))
     }
 
     /// A short name for the call log, e.g. `Stall` or `Token:WrongNonce`.

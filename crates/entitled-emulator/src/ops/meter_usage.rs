@@ -5,8 +5,9 @@
 //! timestamp window of the last 6 hours (`TimestampOutOfBoundsException`), allocations
 //! (`InvalidUsageAllocationsException`, `InvalidTagException`), client token
 //! (`IdempotencyConflictException`), `DryRun` (a 400 `DryRunOperation`, nothing recorded), and
-//! the ledger: the same product, dimension and timestamp with another quantity is
-//! `DuplicateRequestException`; an identical repeat returns the same `MeteringRecordId`.
+//! the once-per-hour rule ([`crate::state::meter_hours`]): the same caller, product, dimension
+//! and UTC hour with another quantity or allocations is `DuplicateRequestException`; an
+//! identical repeat returns the same `MeteringRecordId`.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -89,9 +90,9 @@ pub(crate) fn run(state: &State, input: Input, caller: &Verified) -> Result<Valu
         crate::clock::now_epoch_f64(),
         usage::METER_USAGE_MAX_AGE_HOURS,
     )?;
-    usage::check_allocations(input.allocations.as_deref(), &input.quantity)?;
+    let allocations = usage::check_allocations(input.allocations.as_deref(), &input.quantity)?;
     let fingerprint = format!(
-        "{product}\n{}\n{}\n{}",
+        "{product}\n{}\n{}\n{}\n{allocations:?}",
         input.dimension, input.timestamp, input.quantity
     );
     if let Some(token) = &input.client_token {
@@ -105,12 +106,13 @@ pub(crate) fn run(state: &State, input: Input, caller: &Verified) -> Result<Valu
             "Request would have succeeded, but the DryRun flag is set",
         ));
     }
-    match state.ledger.record(
+    match state.meter_hours.record(
         product,
         &caller.access_key_id,
         &input.dimension,
         input.timestamp,
-        &input.quantity,
+        input.quantity.parse().unwrap_or(0.0),
+        allocations,
     ) {
         Recorded::Accepted(id) => {
             if let Some(token) = &input.client_token {
@@ -120,7 +122,7 @@ pub(crate) fn run(state: &State, input: Input, caller: &Verified) -> Result<Valu
         }
         Recorded::Duplicate => Err(ServiceError::new(
             "DuplicateRequestException",
-            "A metering record for this product, dimension and timestamp already exists with a different quantity",
+            "A metering record for this product, dimension and hour already exists with a different quantity",
         )),
     }
 }

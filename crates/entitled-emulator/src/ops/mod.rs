@@ -7,11 +7,11 @@ pub(crate) mod register_usage;
 pub(crate) mod resolve_customer;
 pub(crate) mod usage;
 
+use crate::faults::Change;
 use entitled_verify::ProductCode;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
-use crate::faults::Change;
+pub(crate) use crate::operation::Operation;
 use crate::sigv4::Verified;
 use crate::state::State;
 use crate::wire::ServiceError;
@@ -19,63 +19,14 @@ use crate::wire::ServiceError;
 /// The `X-Amz-Target` prefix of the service.
 pub(crate) const TARGET_PREFIX: &str = "AWSMPMeteringService.";
 
-/// A Metering Service operation, named as in `X-Amz-Target` (and in JSON).
-///
-/// ```
-/// use entitled_emulator::Operation;
-/// let op: Operation = serde_json::from_str(r#""BatchMeterUsage""#).unwrap();
-/// assert_eq!(op, Operation::BatchMeterUsage);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Operation {
-    /// `RegisterUsage`, the container entitlement check.
-    RegisterUsage,
-    /// `MeterUsage`, one usage record from the buyer's account.
-    MeterUsage,
-    /// `BatchMeterUsage`, up to 25 SaaS usage records.
-    BatchMeterUsage,
-    /// `ResolveCustomer`, a SaaS registration token to a customer.
-    ResolveCustomer,
-}
-
-impl Operation {
-    pub(crate) fn from_name(name: &str) -> Option<Operation> {
-        Some(match name {
-            "RegisterUsage" => Operation::RegisterUsage,
-            "MeterUsage" => Operation::MeterUsage,
-            "BatchMeterUsage" => Operation::BatchMeterUsage,
-            "ResolveCustomer" => Operation::ResolveCustomer,
-            _ => return None,
-        })
-    }
-
-    /// The error a call signed for the wrong Region gets. MeterUsage models
-    /// `InvalidEndpointRegionException`; RegisterUsage models `InvalidRegionException`, which the
-    /// other two (which model neither) get as well.
-    pub(crate) fn region_error(self) -> &'static str {
-        match self {
-            Operation::MeterUsage => "InvalidEndpointRegionException",
-            _ => "InvalidRegionException",
-        }
-    }
-
-    /// True when this operation has an answer `change` alters; the others answer normally.
-    pub(crate) fn takes(self, change: Change) -> bool {
-        matches!(
-            (self, change),
-            (Operation::RegisterUsage, Change::Token(_))
-                | (Operation::BatchMeterUsage, Change::Unprocessed)
-        )
-    }
-
-    pub(crate) fn parse(self, body: &[u8]) -> Result<Input, ServiceError> {
-        Ok(match self {
-            Operation::RegisterUsage => Input::Register(register_usage::parse(body)?),
-            Operation::MeterUsage => Input::Meter(meter_usage::parse(body)?),
-            Operation::BatchMeterUsage => Input::Batch(batch_meter_usage::parse(body)?),
-            Operation::ResolveCustomer => Input::Resolve(resolve_customer::parse(body)?),
-        })
-    }
+/// Parses and validates the body of a call of `operation`.
+pub(crate) fn parse(operation: Operation, body: &[u8]) -> Result<Input, ServiceError> {
+    Ok(match operation {
+        Operation::RegisterUsage => Input::Register(register_usage::parse(body)?),
+        Operation::MeterUsage => Input::Meter(meter_usage::parse(body)?),
+        Operation::BatchMeterUsage => Input::Batch(batch_meter_usage::parse(body)?),
+        Operation::ResolveCustomer => Input::Resolve(resolve_customer::parse(body)?),
+    })
 }
 
 /// A validated request.

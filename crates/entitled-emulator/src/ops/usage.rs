@@ -1,11 +1,12 @@
 //! What MeterUsage and BatchMeterUsage share: quantities, allocations and the timestamp
 //! window. The ledger of accepted records is in [`crate::state::ledger`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
 use super::{check_len, check_range};
+pub(crate) use crate::state::meter_hours::Allocation;
 use crate::wire::ServiceError;
 
 /// MeterUsage accepts usage up to 6 hours after the event (AWS's MeterUsage reference).
@@ -95,13 +96,14 @@ fn check_tag_text(member: &str, s: &str, max: usize) -> Result<(), ServiceError>
     }
 }
 
-/// Validates allocations and checks they add up to `total`.
+/// Validates allocations, checks they add up to `total` and that no two share a tag set;
+/// returns them sorted by tag set (empty when there are none).
 pub(crate) fn check_allocations(
     allocations: Option<&[RawAllocation]>,
     total: &str,
-) -> Result<(), ServiceError> {
+) -> Result<Vec<Allocation>, ServiceError> {
     let Some(allocations) = allocations else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     if allocations.is_empty() || allocations.len() > 2500 {
         return Err(ServiceError::validation(
@@ -111,13 +113,16 @@ pub(crate) fn check_allocations(
         ));
     }
     let mut sum = 0f64;
+    let mut checked: Vec<Allocation> = Vec::with_capacity(allocations.len());
     for a in allocations {
         let q = quantity(
             "allocatedUsageQuantity",
             a.quantity,
             a.quantity_decimal.as_deref(),
         )?;
-        sum += q.parse::<f64>().unwrap_or(0.0);
+        let q: f64 = q.parse().unwrap_or(0.0);
+        sum += q;
+        let mut tag_set = BTreeMap::new();
         if let Some(tags) = &a.tags {
             if tags.is_empty() || tags.len() > 5 {
                 return Err(ServiceError::validation(
@@ -138,8 +143,19 @@ pub(crate) fn check_allocations(
                         format!("Tag key {key} appears more than once in one allocation"),
                     ));
                 }
+                tag_set.insert(key.to_owned(), value.to_owned());
             }
         }
+        if checked.iter().any(|c| c.tags == tag_set) {
+            return Err(ServiceError::new(
+                "InvalidUsageAllocationsException",
+                format!("Two allocations have the same tag set {tag_set:?}; each tag set must be unique"),
+            ));
+        }
+        checked.push(Allocation {
+            tags: tag_set,
+            quantity: q,
+        });
     }
     let total: f64 = total.parse().unwrap_or(0.0);
     if (sum - total).abs() > 1e-6 {
@@ -148,7 +164,8 @@ pub(crate) fn check_allocations(
             format!("The sum of allocated quantities ({sum}) does not equal the usage quantity ({total})"),
         ));
     }
-    Ok(())
+    checked.sort_by(|a, b| a.tags.cmp(&b.tags));
+    Ok(checked)
 }
 
 /// `TimestampOutOfBoundsException` unless within the last `max_age_hours` (5 minutes of skew

@@ -3,6 +3,7 @@
 //! pipeline and the operations, so it depends on none of them.
 
 pub(crate) mod ledger;
+pub(crate) mod meter_hours;
 pub(crate) mod origins;
 pub(crate) mod registrations;
 
@@ -15,12 +16,13 @@ use crate::calls::CallLog;
 use crate::encoding::hex;
 use crate::faults::FaultQueues;
 use crate::keys::KeyStore;
+use crate::roles::Role;
 use crate::sigv4::{Credential, CredentialStore, Verified};
-use crate::sts::roles::Role;
 use crate::throttle::TokenBucket;
 use crate::web_identity::OidcProvider;
 use crate::Config;
 use ledger::Ledger;
+use meter_hours::MeterHours;
 use origins::{Origin, Origins};
 use registrations::Registry;
 
@@ -58,6 +60,8 @@ pub(crate) struct State {
     pub faults: FaultQueues,
     pub calls: CallLog,
     pub ledger: Ledger,
+    /// MeterUsage records, one per caller, product, dimension and hour.
+    pub meter_hours: MeterHours,
     pub registrations: Registry,
     pub ca_pem: Option<String>,
 }
@@ -118,6 +122,7 @@ impl State {
             faults,
             calls: CallLog::default(),
             ledger: Ledger::default(),
+            meter_hours: MeterHours::default(),
             registrations: Registry::default(),
             ca_pem,
         }

@@ -10,7 +10,6 @@
 //! which log the role and service account of each call. Every STS call is in the call log as
 //! operation `AssumeRoleWithWebIdentity`.
 
-pub(crate) mod roles;
 pub(crate) mod xml;
 
 use std::sync::Arc;
@@ -167,7 +166,7 @@ async fn assume_role(state: &Arc<State>, params: &Params, request_id: &str) -> O
             )
         }
     };
-    if let Err(message) = roles::authorize(&state.roles, role_arn, &subject) {
+    if let Err(message) = crate::roles::authorize(&state.roles, role_arn, &subject) {
         let mut outcome = refuse(
             StsError::new("AccessDenied", message),
             request_id,
@@ -249,7 +248,7 @@ fn parameters(params: &Params) -> Result<(&str, &str, &str, u64), StsError> {
     let role_arn = required("RoleArn")?;
     let session_name = required("RoleSessionName")?;
     let token = required("WebIdentityToken")?;
-    if !roles::is_role_arn(role_arn) {
+    if !crate::roles::is_role_arn(role_arn) {
         return Err(StsError::validation(format!(
             "{role_arn} is invalid: RoleArn must be arn:aws:iam::ACCOUNT:role/NAME"
         )));
@@ -286,7 +285,7 @@ fn lower_first(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The account id and role name of a role ARN that [`roles::is_role_arn`] accepted.
+/// The account id and role name of a role ARN that [`crate::roles::is_role_arn`] accepted.
 fn role_parts(role_arn: &str) -> (&str, &str) {
     let mut parts = role_arn.splitn(6, ':');
     let account = parts.nth(4).unwrap_or_default();

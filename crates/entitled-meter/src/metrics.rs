@@ -1,0 +1,71 @@
+//! `GET /metrics` in the Prometheus text format.
+
+use std::fmt::Write as _;
+
+use entitled::meter::{MeterMetrics, MeterStatus};
+
+/// Renders the meter's counters and state.
+pub fn render(m: &MeterMetrics, s: &MeterStatus) -> String {
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, samples: Vec<(String, u64)>| {
+        let _ = writeln!(out, "# HELP entitled_meter_{name} {help}");
+        let _ = writeln!(out, "# TYPE entitled_meter_{name} {kind}");
+        for (labels, v) in samples {
+            let _ = writeln!(out, "entitled_meter_{name}{labels} {v}");
+        }
+    };
+    let by = |label: &str, map: &std::collections::BTreeMap<String, u64>| {
+        map.iter()
+            .map(|(k, v)| (format!("{{{label}=\"{}\"}}", escape(k)), *v))
+            .collect::<Vec<_>>()
+    };
+    metric(
+        "records_accepted_total",
+        "counter",
+        "Usage records acknowledged (durable in the journal).",
+        vec![(String::new(), m.records_accepted)],
+    );
+    metric(
+        "quantity_reported_total",
+        "counter",
+        "Quantity accepted by MeterUsage, per dimension.",
+        by("dimension", &m.quantity_reported),
+    );
+    metric(
+        "meter_usage_calls_total",
+        "counter",
+        "MeterUsage calls by outcome.",
+        by("outcome", &m.calls),
+    );
+    metric(
+        "lost_quantity_total",
+        "counter",
+        "Quantity that could not be reported (window passed or refused), per dimension.",
+        by("dimension", &m.lost_quantity),
+    );
+    metric(
+        "journal_bytes",
+        "gauge",
+        "Size of the journal file.",
+        vec![(String::new(), m.journal_bytes)],
+    );
+    metric(
+        "pending_quantity",
+        "gauge",
+        "Quantity recorded but not yet reported.",
+        vec![(String::new(), s.pending.iter().map(|p| p.quantity).sum())],
+    );
+    metric(
+        "entitled",
+        "gauge",
+        "0 after CustomerNotEntitledException, else 1.",
+        vec![(String::new(), u64::from(s.entitled))],
+    );
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,125 @@
+//! The HTTP API over TCP or a Unix socket: `POST /v1/usage`, `GET /v1/status`,
+//! `GET /metrics`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use entitled::meter::{Meter, MeterError};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::log::Logger;
+
+/// Bodies over 1 MiB get `413`.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Serves one connection until it closes.
+pub async fn serve<S>(stream: S, meter: Arc<Meter>, logger: Logger)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let meter = meter.clone();
+        async move { Ok::<_, Infallible>(route(&meter, req, logger).await) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Full::new(body.into()))
+        .unwrap_or_default()
+}
+
+fn error(status: StatusCode, reason: &str) -> Response<Full<Bytes>> {
+    reply(
+        status,
+        "application/json",
+        format!("{}\n", serde_json::json!({ "error": reason })),
+    )
+}
+
+async fn route(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Response<Full<Bytes>> {
+    match (req.method(), req.uri().path()) {
+        (&Method::POST, "/v1/usage") => usage(meter, req, logger).await,
+        (&Method::GET, "/v1/status") => {
+            let status = meter.status();
+            let code = if status.accepting && !status.journal_failing {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            reply(code, "application/json", format!("{}\n", status.to_json()))
+        }
+        (&Method::GET, "/metrics") => reply(
+            StatusCode::OK,
+            "text/plain; version=0.0.4",
+            crate::metrics::render(&meter.metrics(), &meter.status()),
+        ),
+        (_, "/v1/usage" | "/v1/status" | "/metrics") => {
+            error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
+        (_, path) => error(
+            StatusCode::NOT_FOUND,
+            &format!("no route {path}; use POST /v1/usage, GET /v1/status or GET /metrics"),
+        ),
+    }
+}
+
+async fn usage(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Response<Full<Bytes>> {
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the body is over 1 MiB; send fewer records per request",
+        )
+    };
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large();
+    }
+    let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("the body could not be read: {e}"),
+            )
+        }
+    };
+    let records = match crate::records::parse(&body) {
+        Ok(r) => r,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, &reason),
+    };
+    let n = records.len();
+    match meter.record_all(records).await {
+        Ok(()) => reply(
+            StatusCode::ACCEPTED,
+            "application/json",
+            format!("{}\n", serde_json::json!({ "accepted": n })),
+        ),
+        Err(e @ (MeterError::Journal { .. } | MeterError::ShuttingDown)) => {
+            if matches!(e, MeterError::Journal { .. }) {
+                logger.error(&e.to_string());
+            }
+            error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}

@@ -1,0 +1,165 @@
+//! Driving the `entitled-meter` binary against the emulator: a hermetic environment, the
+//! first stdout line, a tiny HTTP/1.1 client over TCP or a Unix socket, and SIGTERM.
+#![allow(dead_code)]
+
+use std::io::{BufRead as _, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use entitled_emulator::{Config, Emulator, Product};
+
+pub const PRODUCT: &str = "prod-sidecar";
+
+/// The sidecar binary: the static build when `ENTITLED_METER_STATIC_BIN` names it.
+pub fn binary() -> PathBuf {
+    std::env::var_os("ENTITLED_METER_STATIC_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_entitled-meter")))
+}
+
+/// The emulator, with the fixture key so no RSA key is generated.
+pub fn emulator(config: Config) -> Emulator {
+    let pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem"
+    ))
+    .unwrap();
+    let product = |code: &str| Product::new(code).key_pem(1, &pem).unwrap();
+    Emulator::spawn(
+        config
+            .product(product(PRODUCT).dimensions(["users", "gb_scanned"]))
+            .product(product("denied-product"))
+            .deny("denied-product"),
+    )
+    .unwrap()
+}
+
+/// A running sidecar.
+pub struct Sidecar {
+    pub child: Child,
+    /// `http://ADDR` or `unix:PATH`.
+    pub address: String,
+}
+
+/// Starts the sidecar with `args` after the defaults, in a hermetic environment pointed at
+/// the emulator, and waits for its `listening on` line.
+pub fn start(emulator: &Emulator, journal: &Path, product: &str, extra: &[&str]) -> Sidecar {
+    let mut child = Command::new(binary())
+        .env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env(
+            "AWS_ACCESS_KEY_ID",
+            entitled_emulator::DEFAULT_ACCESS_KEY_ID,
+        )
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            entitled_emulator::DEFAULT_SECRET_ACCESS_KEY,
+        )
+        .env(
+            "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
+            emulator.endpoint_url(),
+        )
+        .args([
+            "--product-code",
+            product,
+            "--dimension",
+            "users",
+            "--dimension",
+            "gb_scanned",
+        ])
+        .arg("--journal")
+        .arg(journal)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn entitled-meter");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line {line:?}"))
+        .to_owned();
+    Sidecar { child, address }
+}
+
+impl Sidecar {
+    /// One request; returns status and body.
+    pub fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        if let Some(addr) = self.address.strip_prefix("http://") {
+            let stream = std::net::TcpStream::connect(addr).expect("connect");
+            exchange(stream, method, path, body)
+        } else {
+            let path_on_disk = self.address.strip_prefix("unix:").unwrap();
+            let stream =
+                std::os::unix::net::UnixStream::connect(path_on_disk).expect("connect unix");
+            exchange(stream, method, path, body)
+        }
+    }
+
+    pub fn post(&self, body: &str) -> (u16, String) {
+        self.request("POST", "/v1/usage", body)
+    }
+
+    /// SIGTERM, then the exit code and stderr.
+    pub fn terminate(self) -> (i32, String) {
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.wait()
+    }
+
+    /// Waits for exit; returns the exit code (-1 for a signal) and stderr.
+    pub fn wait(mut self) -> (i32, String) {
+        let status = self.child.wait().unwrap();
+        let mut stderr = String::new();
+        let _ = self
+            .child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr);
+        (status.code().unwrap_or(-1), stderr)
+    }
+}
+
+fn exchange<S: Read + Write>(mut stream: S, method: &str, path: &str, body: &str) -> (u16, String) {
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: meter\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_owned())
+}
+
+/// Total reported quantity per (dimension, tags as JSON) at the emulator.
+pub fn totals(emulator: &Emulator) -> Vec<(String, String, f64)> {
+    let mut rows: Vec<_> = emulator
+        .usage()
+        .into_iter()
+        .map(|t| {
+            (
+                t.dimension,
+                serde_json::to_string(&t.tags).unwrap(),
+                t.quantity,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    rows
+}
+
+pub const NO_TIMEOUT: Duration = Duration::from_secs(60);

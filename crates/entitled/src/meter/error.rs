@@ -1,0 +1,52 @@
+//! What recording or building a meter can fail with.
+
+use thiserror::Error;
+
+/// A record or configuration the meter refuses. Each message names the problem and the fix.
+///
+/// ```
+/// let e = entitled::meter::MeterError::BadQuantity(1 << 40);
+/// assert!(e.to_string().contains("2147483647"));
+/// ```
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum MeterError {
+    /// The dimension is not one the meter was configured with.
+    #[error("unknown dimension {dimension:?}; configured dimensions: {known}")]
+    UnknownDimension {
+        /// The dimension given.
+        dimension: String,
+        /// The configured ones.
+        known: String,
+    },
+    /// The quantity is outside 0..=2^31-1.
+    #[error("quantity {0} is out of range; MeterUsage takes integers from 0 to 2147483647")]
+    BadQuantity(u64),
+    /// The hour's total for a dimension would pass 2^31-1.
+    #[error("dimension {dimension:?}: the hour's total would exceed 2147483647; MeterUsage cannot report it, so the record is refused")]
+    HourOverflow {
+        /// The dimension.
+        dimension: String,
+    },
+    /// Tags that MeterUsage would refuse.
+    #[error("bad tags: {0}")]
+    BadTags(String),
+    /// The hour already has the most distinct tag sets one MeterUsage call can carry.
+    #[error("dimension {0:?}: this hour already has 2500 distinct tag sets, the most one MeterUsage call can carry")]
+    TooManyTagSets(String),
+    /// The journal could not be written (disk full, read-only, removed): nothing was kept.
+    #[error(
+        "journal {path}: {reason}; the record was not kept, free space or fix the volume and retry"
+    )]
+    Journal {
+        /// The journal file.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+    /// The meter is shutting down or stopped and accepts no more records.
+    #[error("the meter is shutting down and accepts no more records")]
+    ShuttingDown,
+    /// The meter's configuration is unusable.
+    #[error("meter configuration: {0}")]
+    Config(String),
+}

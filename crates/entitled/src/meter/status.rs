@@ -1,0 +1,131 @@
+//! What the meter shows the application: its state (entitled, stopped, pending usage, last
+//! report and error) and counters for metrics.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+
+use super::MeterRefusal;
+
+/// Usage not yet reported for one hour and dimension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingUsage {
+    /// The hour's first second (epoch seconds, UTC).
+    pub hour: u64,
+    /// The dimension.
+    pub dimension: String,
+    /// The quantity not yet reported.
+    pub quantity: u64,
+}
+
+/// The last failed call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastError {
+    /// `transient`, `duplicate`, `unsendable` or a [`MeterRefusal`] name.
+    pub class: String,
+    /// What AWS or the network said.
+    pub message: String,
+    /// When (epoch seconds).
+    pub at: u64,
+}
+
+/// A snapshot of the meter's state.
+///
+/// ```
+/// let s = entitled::meter::MeterStatus::default();
+/// assert!(s.entitled && s.accepting && s.pending.is_empty());
+/// assert_eq!(s.to_json()["entitled"], true);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeterStatus {
+    /// False after `CustomerNotEntitledException`, until a report succeeds again.
+    pub entitled: bool,
+    /// True until shutdown begins.
+    pub accepting: bool,
+    /// Set when reporting stopped for the whole meter (product code, platform, access, Region).
+    pub stopped: Option<(MeterRefusal, String)>,
+    /// Dimensions AWS refused (`InvalidUsageDimensionException`), with the message.
+    pub refused_dimensions: BTreeMap<String, String>,
+    /// Usage not yet reported.
+    pub pending: Vec<PendingUsage>,
+    /// When a report last succeeded (epoch seconds).
+    pub last_report: Option<u64>,
+    /// The last failed call.
+    pub last_error: Option<LastError>,
+    /// Whether the last journal write failed (disk full): records are refused until one
+    /// succeeds.
+    pub journal_failing: bool,
+}
+
+impl Default for MeterStatus {
+    fn default() -> Self {
+        MeterStatus {
+            entitled: true,
+            accepting: true,
+            stopped: None,
+            refused_dimensions: BTreeMap::new(),
+            pending: Vec::new(),
+            last_report: None,
+            last_error: None,
+            journal_failing: false,
+        }
+    }
+}
+
+impl MeterStatus {
+    /// The status as JSON, for the sidecar's `GET /v1/status`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "entitled": self.entitled,
+            "accepting": self.accepting,
+            "stopped": self.stopped.as_ref().map(|(r, m)| json!({"class": r.as_str(), "message": m})),
+            "refused_dimensions": self.refused_dimensions,
+            "pending": self.pending.iter().map(|p| json!({
+                "hour": crate::meter::rfc3339(p.hour), "dimension": p.dimension, "quantity": p.quantity
+            })).collect::<Vec<_>>(),
+            "last_report": self.last_report.map(crate::meter::rfc3339),
+            "last_error": self.last_error.as_ref().map(|e| json!({
+                "class": e.class, "message": e.message, "at": crate::meter::rfc3339(e.at)
+            })),
+            "journal_failing": self.journal_failing,
+        })
+    }
+}
+
+/// Counters since start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeterMetrics {
+    /// Records acknowledged (durable).
+    pub records_accepted: u64,
+    /// Quantity reported per dimension.
+    pub quantity_reported: BTreeMap<String, u64>,
+    /// MeterUsage calls by outcome.
+    pub calls: BTreeMap<String, u64>,
+    /// Quantity written off as lost, per dimension.
+    pub lost_quantity: BTreeMap<String, u64>,
+    /// The journal's size in bytes.
+    pub journal_bytes: u64,
+}
+
+/// Status and metrics behind one lock, with a version bump on every change.
+#[derive(Debug, Default)]
+pub(crate) struct Board {
+    pub inner: Mutex<(MeterStatus, MeterMetrics)>,
+    pub changed: tokio::sync::Notify,
+}
+
+impl Board {
+    pub fn update<R>(&self, f: impl FnOnce(&mut MeterStatus, &mut MeterMetrics) -> R) -> R {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (s, m) = &mut *g;
+        let r = f(s, m);
+        drop(g);
+        self.changed.notify_waiters();
+        r
+    }
+
+    pub fn snapshot(&self) -> (MeterStatus, MeterMetrics) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
