@@ -111,12 +111,16 @@ def check_task_definition(path):
 
 
 # The images these examples name, by repository, and the Dockerfile in this
-# repository that builds each. None: the seller's own image, not built here,
-# so a container of it may name no path of the image.
+# repository that builds each. None: an image not built here, whose paths
+# cannot be checked.
 IMAGES = {
     "my-seller/my-paid-app": "docker/Dockerfile.paid-app-example",
     "my-seller/entitled-prod-abc123": "docker/Dockerfile",
     "my-seller/my-app": None,
+    # The metering examples (examples/meter/): the seller's app, and the
+    # sidecar image, which this repository has no Dockerfile for yet.
+    "my-seller/my-metered-app": None,
+    "my-seller/entitled-meter": None,
 }
 # Files the apt packages installed in a Dockerfile provide (Debian bookworm).
 APT_FILES = {"tini": ["/usr/bin/tini"], "ca-certificates": ["/etc/ssl/certs/ca-certificates.crt"]}
