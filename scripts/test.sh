@@ -65,9 +65,12 @@ python3 scripts/licenses.py check
 # botocore's ECS model. The packages are pinned and installed into a venv under
 # target/; a failed install fails the run, it never skips the check.
 examples_venv="${CARGO_TARGET_DIR:-$PWD/target}/examples-venv"
-if [[ ! -x $examples_venv/bin/aws ]] || ! "$examples_venv/bin/python" -c 'import kubernetes, botocore, yaml' 2>/dev/null; then
-  python3 -m venv "$examples_venv"
-  "$examples_venv/bin/pip" install --quiet --disable-pip-version-check \
+# A venv copied or moved from another directory has scripts whose #! names the
+# old path: rebuild it (--clear) unless its python and aws both run.
+if ! "$examples_venv/bin/python" -c 'import kubernetes, botocore, yaml' 2>/dev/null ||
+  ! "$examples_venv/bin/aws" --version >/dev/null 2>&1; then
+  python3 -m venv --clear "$examples_venv"
+  "$examples_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     'kubernetes==31.0.0' 'botocore==1.44.8' 'PyYAML==6.0.4' 'awscli==1.46.3'
 fi
 # ... and each example image's Dockerfile holds every path the task definitions
