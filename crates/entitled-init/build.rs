@@ -2,7 +2,9 @@
 //!
 //! Set at build time (never read at run time):
 //! - `ENTITLED_PRODUCT_CODE`: the product code from AWS Marketplace;
-//! - `ENTITLED_PUBLIC_KEY_FILE`: the product's PEM public key file;
+//! - `ENTITLED_PUBLIC_KEY_FILE`: the product's PEM public key file, absolute
+//!   or relative to the workspace root (the directory of the `Cargo.toml`
+//!   that declares `[workspace]`), whichever directory cargo runs in;
 //! - `ENTITLED_PUBLIC_KEY_VERSION`: its key version (default 1; needs the key file).
 //!
 //! A binary built this way is bound to one product: the matching flags are
@@ -45,10 +47,11 @@ fn generate() -> Result<(), String> {
 
     let key = match (setting("ENTITLED_PUBLIC_KEY_FILE"), setting("ENTITLED_PUBLIC_KEY_VERSION")) {
         (Some(file), version) => {
-            println!("cargo:rerun-if-changed={file}");
-            let pem = std::fs::read(&file)
-                .map_err(|e| format!("ENTITLED_PUBLIC_KEY_FILE={file}: {e}; give the path of the product's PEM public key"))?;
-            build_check::check_public_key_pem(&pem).map_err(|e| format!("ENTITLED_PUBLIC_KEY_FILE={file}: {e}"))?;
+            let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
+                .map_err(|_| "CARGO_MANIFEST_DIR is not set".to_string())?;
+            let root = build_check::workspace_root(Path::new(&manifest_dir));
+            let (path, pem) = build_check::load_public_key(&file, &root)?;
+            println!("cargo:rerun-if-changed={}", path.display());
             let version = match version {
                 Some(text) => build_check::check_key_version(&text)?.get(),
                 None => entitled_verify::KeyVersion::FIRST.get(),

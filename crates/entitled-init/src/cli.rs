@@ -8,7 +8,7 @@ use entitled::KeyVersion;
 
 use crate::exit::EXIT_CODES;
 use crate::flags::{self, Action, Options, FLAGS};
-use crate::log::{Logger, Verbosity};
+use crate::log::{Format, Logger, Verbosity};
 pub use crate::usage::UsageError;
 
 /// What the command line asks for.
@@ -53,13 +53,38 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = entitled::DEFAULT_ATTEMPT_TIMEOUT;
 /// Parses the arguments after the program name.
 pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     let mut options = Options::default();
+    let json_asked = asks_for_json(&args);
     match parse_into(&mut options, args) {
         Ok(parsed) => Ok(parsed),
         Err(message) => Err(UsageError {
             message,
-            format: options.format,
+            // A log pipeline that asked for JSON gets the error as JSON
+            // wherever the flag stood, even after the mistake that stopped
+            // parsing.
+            format: if json_asked {
+                Format::Json
+            } else {
+                options.format
+            },
         }),
     }
+}
+
+/// Whether `--log-format json` (or `--log-format=json`) appears among the
+/// guard's own arguments: anywhere before a `--`, after which they are
+/// COMMAND's.
+fn asks_for_json(args: &[OsString]) -> bool {
+    let own = args.iter().take_while(|a| *a != "--");
+    let mut previous: Option<&OsString> = None;
+    for arg in own {
+        if arg == "--log-format=json"
+            || (previous.is_some_and(|p| p == "--log-format") && arg == "json")
+        {
+            return true;
+        }
+        previous = Some(arg);
+    }
+    false
 }
 
 /// Applies each flag's row of [`FLAGS`] until COMMAND starts.
@@ -176,7 +201,6 @@ values compiled into this binary.
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::Format;
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
@@ -390,10 +414,24 @@ mod tests {
     }
 
     #[test]
-    fn usage_errors_keep_the_log_format_seen() {
-        let err = parse(args(&["--log-format", "json", "--bogus"])).unwrap_err();
-        assert_eq!(err.format, Format::Json);
-        let err = parse(args(&["--bogus", "--log-format", "json"])).unwrap_err();
-        assert_eq!(err.format, Format::Text);
+    fn usage_errors_are_json_wherever_the_flag_stands() {
+        for list in [
+            &["--log-format", "json", "--bogus"][..],
+            &["--bogus", "--log-format", "json"],
+            &["--deadline", "x", "--log-format=json", "--check"],
+            &["-q", "-v", "--log-format", "json", "--check"],
+        ] {
+            let err = parse(args(list)).unwrap_err();
+            assert_eq!(err.format, Format::Json, "{list:?}");
+        }
+        // After `--` the words are COMMAND's, and a bad format is no format.
+        for list in [
+            &["--bogus", "--", "app", "--log-format", "json"][..],
+            &["--bogus", "--log-format", "xml"],
+            &["--bogus", "json"],
+        ] {
+            let err = parse(args(list)).unwrap_err();
+            assert_eq!(err.format, Format::Text, "{list:?}");
+        }
     }
 }

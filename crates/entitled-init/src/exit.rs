@@ -110,7 +110,7 @@ impl Failure {
 pub const EXIT_CODES: &[(&str, &str)] = &[
     ("(own)", "after exec, the process is COMMAND and exits with its code"),
     ("0", "--check: the check passed"),
-    ("64", "usage or configuration: a missing or invalid flag, a key that is unreadable, invalid, not a regular file or over 64 KiB, a profile or token file named by the environment that is not a regular file or too large, no COMMAND without --check; no call is made"),
+    ("64", "usage or configuration: a missing or invalid flag, a key that is unreadable, invalid, not a regular file or over 64 KiB, a profile or ECS authorization token file named by the environment that is not a regular file or too large, no COMMAND without --check; no call is made"),
     ("65", "the token failed verification: signature, algorithm, nonce, product code, key version, iat, malformed"),
     ("73", "--check --handoff-file: the check passed, but the hand-off file could not be written"),
     ("75", "the metering or credentials endpoint stayed unavailable until the deadline: throttling, 429, 5xx, network, a TLS handshake cut by the network, timeouts"),

@@ -19,7 +19,7 @@ pub enum Format {
 /// How much is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
-    /// Errors only.
+    /// Errors, and the warnings a seller must act on (the key rotation).
     Quiet,
     /// Errors, warnings, retries and the success line.
     Normal,
@@ -32,7 +32,11 @@ pub enum Verbosity {
 pub enum Level {
     /// A failure that ends the guard.
     Error,
-    /// Something the seller must act on, or a retried failure.
+    /// A warning the seller must act on before the next release, such as an
+    /// expired key version: shown even with `-q`, since it is the one line
+    /// that must not be missed.
+    Urgent,
+    /// A retried failure, or something skipped.
     Warn,
     /// The success line.
     Info,
@@ -44,7 +48,7 @@ impl Level {
     fn name(self) -> &'static str {
         match self {
             Level::Error => "error",
-            Level::Warn => "warn",
+            Level::Urgent | Level::Warn => "warn",
             Level::Info => "info",
             Level::Debug => "debug",
         }
@@ -52,7 +56,7 @@ impl Level {
 
     fn shown_at(self, verbosity: Verbosity) -> bool {
         match self {
-            Level::Error => true,
+            Level::Error | Level::Urgent => true,
             Level::Warn | Level::Info => verbosity >= Verbosity::Normal,
             Level::Debug => verbosity >= Verbosity::Verbose,
         }
@@ -105,7 +109,7 @@ impl Logger {
             Format::Text => {
                 let prefix = match level {
                     Level::Error => "error: ",
-                    Level::Warn => "warning: ",
+                    Level::Urgent | Level::Warn => "warning: ",
                     Level::Info | Level::Debug => "",
                 };
                 // Messages are single lines; make sure of it.
@@ -129,7 +133,7 @@ impl Logger {
 }
 
 // One RFC 3339 formatter for every crate: the verification crate's.
-pub use entitled::calendar::{rfc3339, rfc3339_millis};
+use entitled::calendar::rfc3339_millis;
 
 #[cfg(test)]
 mod tests {
@@ -175,6 +179,7 @@ mod tests {
     #[test]
     fn quiet_shows_errors_only() {
         assert!(Level::Error.shown_at(Verbosity::Quiet));
+        assert!(Level::Urgent.shown_at(Verbosity::Quiet));
         assert!(!Level::Warn.shown_at(Verbosity::Quiet));
         assert!(Level::Info.shown_at(Verbosity::Normal));
         assert!(!Level::Debug.shown_at(Verbosity::Normal));

@@ -110,7 +110,7 @@ fn run(args: Vec<OsString>) -> u8 {
     // First, before any thread exists: what the program must inherit.
     let mut signals = match SignalState::capture() {
         Ok(state) => state,
-        Err(err) => return report_failure(&Logger::default(), &Failure::from(err)),
+        Err(err) => return report_failure(&Logger::default(), &Failure::from(err), None),
     };
     let cli = match cli::parse(args.into_iter().skip(1).collect()) {
         Ok(Parsed::Run(cli)) => cli,
@@ -121,13 +121,14 @@ fn run(args: Vec<OsString>) -> u8 {
                 format: err.format,
                 ..Logger::default()
             };
-            return report_failure(&logger, &Failure::Usage(err));
+            return report_failure(&logger, &Failure::Usage(err), None);
         }
     };
     let logger = cli.logger;
+    let subject = product::subject(&cli, &compiled::COMPILED);
     match guard(cli, &mut signals) {
         Ok(()) => 0,
-        Err(failure) => report_failure(&logger, &failure),
+        Err(failure) => report_failure(&logger, &failure, Some(&subject)),
     }
 }
 
@@ -316,10 +317,9 @@ fn report_success(logger: &Logger, entitlement: &Entitlement, elapsed: Duration)
             ("elapsed_ms", Value::from(elapsed.as_millis() as u64)),
         ],
     );
-    if let Some(expired) = entitlement.key_rotation() {
-        let at = log::rfc3339(expired);
+    if let Some(at) = entitlement.key_rotation_rfc3339() {
         logger.log(
-            Level::Warn,
+            Level::Urgent,
             "key_rotation",
             &format!(
                 "public key version {} of product {} expired at {at} (PublicKeyRotationTimestamp); ship the new public key and key version from AWS Marketplace in your next release",
@@ -339,18 +339,14 @@ fn report_retry(logger: &Logger, event: &RetryEvent) {
     logger.log(
         Level::Warn,
         "retry",
-        &format!(
-            "attempt {} failed: {}; retrying in {} ms",
-            event.attempt,
-            event.reason,
-            event.delay.as_millis()
-        ),
+        &event.to_string(),
         &[
             ("attempt", Value::from(event.attempt)),
             ("reason", Value::from(event.reason.as_str())),
             ("cause", Value::from(event.cause.cause.code())),
             ("endpoint", Value::from(endpoint_code(event.cause.endpoint))),
             ("delay_ms", Value::from(event.delay.as_millis() as u64)),
+            ("no_time_left", Value::from(event.no_time_left)),
         ],
     );
 }
@@ -364,17 +360,24 @@ fn endpoint_code(endpoint: entitled::Endpoint) -> &'static str {
     }
 }
 
-/// Logs why the guard stops and returns the exit code.
-fn report_failure(logger: &Logger, failure: &Failure) -> u8 {
+/// Logs why the guard stops and returns the exit code. The line names the
+/// product and key version checked, as the success line does, once the
+/// command line has named them (`subject`).
+fn report_failure(logger: &Logger, failure: &Failure, subject: Option<&product::Subject>) -> u8 {
+    let mut fields = Vec::new();
+    if let Some(subject) = subject {
+        if let Some(code) = &subject.product_code {
+            fields.push(("product_code", Value::from(code.as_str())));
+        }
+        fields.push(("key_version", Value::from(subject.key_version)));
+    }
     let code = failure.exit_code();
     let message = match failure.flag_note() {
         Some(note) => format!("{failure} ({note})"),
         None => failure.to_string(),
     };
-    let mut fields = vec![
-        ("class", Value::from(failure.class())),
-        ("exit_code", Value::from(code)),
-    ];
+    fields.push(("class", Value::from(failure.class())));
+    fields.push(("exit_code", Value::from(code)));
     // The typed cause, so that log pipelines can key failures by it.
     match failure {
         Failure::Check(entitled::CheckError::Rejected { reason, .. }) => {

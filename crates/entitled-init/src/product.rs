@@ -19,6 +19,34 @@ pub struct Product {
     pub key_version: KeyVersion,
 }
 
+/// The product and key version a run checks, as given (compiled in, else
+/// from the flags), before they are validated: what the failure line names,
+/// whatever step failed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Subject {
+    /// The product code, if one was given.
+    pub product_code: Option<String>,
+    /// The key version asked for (1 unless given).
+    pub key_version: u32,
+}
+
+/// What `cli` asks to check, for the log; compiled-in values win, as
+/// [`resolve`] refuses flags that contradict them.
+pub fn subject(cli: &Cli, compiled: &Compiled) -> Subject {
+    let product_code = compiled
+        .product_code
+        .map(str::to_owned)
+        .or_else(|| cli.product_code.clone());
+    let key_version = match compiled.public_key {
+        Some((version, _)) => version,
+        None => cli.public_key_version.unwrap_or(KeyVersion::FIRST).get(),
+    };
+    Subject {
+        product_code,
+        key_version,
+    }
+}
+
 fn usage(cli: &Cli, message: String) -> Failure {
     Failure::Usage(UsageError {
         message,
@@ -139,6 +167,32 @@ mod tests {
     }
 
     #[test]
+    fn the_subject_is_what_the_run_checks_compiled_in_first() {
+        let given = cli(&["--product-code", "prod-x", "--public-key-version", "2"]);
+        assert_eq!(
+            subject(&given, &NOTHING),
+            Subject {
+                product_code: Some("prod-x".into()),
+                key_version: 2
+            }
+        );
+        assert_eq!(
+            subject(&given, &BOUND),
+            Subject {
+                product_code: Some("prod-bound".into()),
+                key_version: 3
+            }
+        );
+        assert_eq!(
+            subject(&cli(&[]), &NOTHING),
+            Subject {
+                product_code: None,
+                key_version: 1
+            }
+        );
+    }
+
+    #[test]
     fn compiled_in_values_are_used_and_cannot_be_overridden() {
         let p = resolve(&cli(&[]), &BOUND).unwrap();
         assert_eq!((p.code.as_str(), p.key_version.get()), ("prod-bound", 3));
@@ -201,20 +255,75 @@ mod tests {
         assert!(check_key_version("3000000000").is_err());
         assert!(check_key_version("0").is_err());
         assert!(check_key_version("v1").is_err());
-        assert!(check_public_key_pem(KEY).is_ok());
-        let pkcs1 = include_bytes!(
-            "../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.pkcs1-public.pem"
+    }
+
+    /// A relative `ENTITLED_PUBLIC_KEY_FILE` is resolved from the workspace
+    /// root, whatever directory cargo runs in, and an error names the
+    /// absolute path tried; a wrong key is refused in the run time's words.
+    #[test]
+    fn build_time_key_files_resolve_from_the_workspace_root() {
+        use crate::build_check::*;
+        use std::path::Path;
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = workspace_root(manifest);
+        assert_eq!(root, manifest.parent().unwrap().parent().unwrap());
+        let fixtures = "tests/fixtures/TEST-ONLY-";
+        let (path, pem) = load_public_key(
+            &format!("{fixtures}product-key-v1-rsa3072.public.pem"),
+            &root,
+        )
+        .unwrap();
+        assert!(path.is_absolute() && path.starts_with(&root), "{path:?}");
+        assert_eq!(pem, KEY);
+        let absolute = path.display().to_string();
+        assert_eq!(
+            load_public_key(&absolute, Path::new("/nowhere")).unwrap().0,
+            path
         );
-        assert!(check_public_key_pem(pkcs1).is_ok());
-        let private =
-            include_bytes!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem");
-        assert!(check_public_key_pem(private)
-            .unwrap_err()
-            .contains("PRIVATE"));
-        let ec = include_bytes!("../../../tests/fixtures/TEST-ONLY-not-rsa-ec-p256.public.pem");
-        assert!(check_public_key_pem(ec).is_err());
-        let truncated = &KEY[..KEY.len() / 2];
-        assert!(check_public_key_pem(truncated).is_err());
-        assert!(check_public_key_pem(b"hello").is_err());
+        assert!(load_public_key(
+            &format!("{fixtures}product-key-v1-rsa3072.pkcs1-public.pem"),
+            &root
+        )
+        .is_ok());
+
+        let err = load_public_key("keys/missing.pem", &root).unwrap_err();
+        let tried = root.join("keys/missing.pem");
+        assert!(
+            err.contains(&format!("public key file {}:", tried.display())),
+            "{err}"
+        );
+        assert!(err.starts_with("ENTITLED_PUBLIC_KEY_FILE=keys/missing.pem (relative paths are resolved from the workspace root"), "{err}");
+
+        let cases = [
+            ("product-key-v1-rsa3072.private.pem", "a PKCS#8 private key"),
+            ("not-rsa-ec-p256.public.pem", "an EC public key"),
+            ("not-rsa-ec-p256.private.pem", "an EC private key"),
+            ("weak-key-rsa1024.public.pem", "1024 bits"),
+            ("product-key-v1-rsa3072.public.der", "not a PEM"),
+        ];
+        for (name, needle) in cases {
+            let err = load_public_key(&format!("{fixtures}{name}"), &root).unwrap_err();
+            assert!(err.contains(needle), "{name}: {err}");
+            // The run time says the same thing about the same file.
+            let run_time = PublicKey::from_file(root.join(format!("{fixtures}{name}")));
+            if let Err(run_time) = run_time {
+                assert!(err.ends_with(&run_time.to_string()), "{err} / {run_time}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_workspace_root_is_the_nearest_workspace_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let member = dir.path().join("crates/member");
+        std::fs::create_dir_all(&member).unwrap();
+        std::fs::write(member.join("Cargo.toml"), "[package]\nname = \"member\"\n").unwrap();
+        assert_eq!(crate::build_check::workspace_root(&member), member);
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/member\"]\n",
+        )
+        .unwrap();
+        assert_eq!(crate::build_check::workspace_root(&member), dir.path());
     }
 }

@@ -9,7 +9,7 @@ use crate::log::Format;
 pub struct UsageError {
     /// What is wrong and how to fix it.
     pub message: String,
-    /// The log format asked for before the error, so the error line is
-    /// written in it.
+    /// The log format asked for anywhere among the guard's own arguments,
+    /// so the error line is written in it.
     pub format: Format,
 }

@@ -468,16 +468,144 @@ fn key_rotation_is_warned_with_an_rfc3339_time() {
             .product(product),
     )
     .unwrap();
+    // `-q` never hides it: it is the one line a seller must see.
+    for quiet in [&[][..], &["-q"]] {
+        let out = output_within(
+            guard(&emu)
+                .args(product_flags(PRODUCT))
+                .args(quiet)
+                .arg("--check"),
+            PATIENCE,
+        );
+        assert_eq!(code(out.status), 0, "{}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(
+                "entitled: warning: public key version 1 of product prod-entitled-test expired at 2023-11-14T22:13:20Z"
+            ),
+            "{quiet:?}: {stderr}"
+        );
+        if !quiet.is_empty() {
+            assert_eq!(stderr.lines().count(), 1, "only the warning: {stderr}");
+        }
+    }
+}
+
+/// The failure line names the product and key version, as the success line
+/// does, whichever step failed.
+#[test]
+fn the_json_failure_line_names_the_product_and_key_version() {
+    let emu = emulator();
+    let bad_key = fixture("TEST-ONLY-weak-key-rsa1024.public.pem");
+    let cases: [(Vec<String>, i32); 2] = [
+        (product_flags(DENIED), 77),
+        (
+            strings(&[
+                "--product-code",
+                PRODUCT,
+                "--public-key-version",
+                "2",
+                "--public-key",
+            ])
+            .into_iter()
+            .chain([bad_key.display().to_string()])
+            .collect(),
+            64,
+        ),
+    ];
+    for (flags, exit) in cases {
+        let out = output_within(
+            guard(&emu)
+                .args(&flags)
+                .args(["--log-format", "json", "--check"]),
+            PATIENCE,
+        );
+        assert_eq!(code(out.status), exit, "{}", describe(&out));
+        let line: serde_json::Value =
+            serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim()).unwrap();
+        assert_eq!(line["event"], "failed", "{line}");
+        assert_eq!(line["product_code"], flags[1], "{line}");
+        let version = if exit == 64 { 2 } else { 1 };
+        assert_eq!(line["key_version"], version, "{line}");
+    }
+}
+
+/// A usage error is JSON when `--log-format json` is anywhere among the
+/// guard's flags, also after the mistake.
+#[test]
+fn a_usage_error_is_json_wherever_the_log_format_flag_stands() {
+    let emu = emulator();
     let out = output_within(
-        guard(&emu).args(product_flags(PRODUCT)).arg("--check"),
+        guard(&emu).args(["--bogus", "--log-format", "json", "--check"]),
         PATIENCE,
     );
-    assert_eq!(code(out.status), 0, "{}", describe(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(out.status), 64, "{}", describe(&out));
+    let line: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", describe(&out)));
+    assert_eq!(
+        (line["event"].as_str(), line["exit_code"].as_u64()),
+        (Some("failed"), Some(64))
+    );
     assert!(
-        stderr.contains(
-            "public key version 1 of product prod-entitled-test expired at 2023-11-14T22:13:20Z"
-        ),
+        line["message"].as_str().unwrap().contains("--bogus"),
+        "{line}"
+    );
+}
+
+/// When the deadline leaves no time for another attempt, the last retry
+/// line says so instead of promising a retry ("retrying in 0 ms").
+#[test]
+fn the_last_failure_before_the_deadline_says_no_attempt_follows() {
+    let emu = emulator();
+    emu.push_fault(PRODUCT, error("ThrottlingException"), 100_000);
+    let out = output_within(
+        guard(&emu)
+            .args(product_flags(PRODUCT))
+            .args(["--deadline", "1500ms", "--check"]),
+        PATIENCE,
+    );
+    assert_eq!(code(out.status), 75, "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("entitled: warning: attempt"))
+        .collect();
+    let (last, retried) = warnings.split_last().expect("failures are logged");
+    assert!(
+        last.ends_with("; no time left before the deadline for another attempt"),
         "{stderr}"
     );
+    assert!(
+        retried
+            .iter()
+            .all(|l| l.contains("; retrying in ") && !l.contains("retrying in 0 ms")),
+        "{stderr}"
+    );
+}
+
+/// A wrong key file is named for what it is, with the `openssl` command
+/// that extracts the public key; a private key carries the warning.
+#[test]
+fn a_wrong_key_file_is_named_with_its_fix() {
+    let emu = emulator();
+    let cases = [
+        (
+            "TEST-ONLY-product-key-v1-rsa3072.private.pem",
+            "a PKCS#8 private key, not a public key (never ship a private key in an image); extract the public key with `openssl pkey -in key.pem -pubout`",
+        ),
+        ("TEST-ONLY-not-rsa-ec-p256.public.pem", "an EC public key"),
+    ];
+    for (name, needle) in cases {
+        let out = output_within(
+            guard(&emu)
+                .args(["--product-code", PRODUCT, "--public-key"])
+                .arg(fixture(name))
+                .arg("--check"),
+            PATIENCE,
+        );
+        assert_eq!(code(out.status), 64, "{}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{name}: {stderr}");
+        assert!(emu.calls().is_empty(), "nothing is called");
+    }
 }

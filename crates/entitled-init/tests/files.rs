@@ -37,10 +37,16 @@ fn writer_once_read(fifo: &Path) -> std::fs::File {
 
 /// A row: its name, extra environment, the key path (default: the fixture)
 /// and what stderr must name.
-type Case<'a> = (&'a str, Vec<(&'a str, String)>, Option<String>, &'a str);
+type Case<'a> = (
+    &'a str,
+    Vec<(&'a str, String)>,
+    Option<String>,
+    &'a str,
+    i32,
+);
 
 #[test]
-fn a_special_or_oversized_file_is_refused_with_64_before_any_call() {
+fn a_special_or_oversized_file_is_refused_before_any_call() {
     let emu = emulator();
     let dir = tempfile::tempdir().unwrap();
     let fifo = mkfifo(&dir.path().join("fifo"));
@@ -53,36 +59,42 @@ fn a_special_or_oversized_file_is_refused_with_64_before_any_call() {
             vec![],
             Some(fifo_s.clone()),
             "a FIFO",
+            64,
         ),
         (
             "public key is /dev/zero",
             vec![],
             Some("/dev/zero".into()),
             "a character device",
+            64,
         ),
         (
             "public key is a directory",
             vec![],
             Some(dir.path().display().to_string()),
             "a directory",
+            64,
         ),
         (
             "AWS_CONFIG_FILE is a FIFO",
             vec![("AWS_CONFIG_FILE", fifo_s.clone())],
             None,
             "AWS_CONFIG_FILE",
+            64,
         ),
         (
             "AWS_SHARED_CREDENTIALS_FILE is /dev/zero",
             vec![("AWS_SHARED_CREDENTIALS_FILE", "/dev/zero".into())],
             None,
             "AWS_SHARED_CREDENTIALS_FILE",
+            64,
         ),
         (
             "AWS_CONFIG_FILE is 2 MiB",
             vec![("AWS_CONFIG_FILE", big.display().to_string())],
             None,
             "limit",
+            64,
         ),
         (
             "AWS_WEB_IDENTITY_TOKEN_FILE is a FIFO",
@@ -91,16 +103,19 @@ fn a_special_or_oversized_file_is_refused_with_64_before_any_call() {
                 ("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/r".into()),
             ],
             None,
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            // The token's fix is the pod's projected token: an IRSA refusal.
+            "WebIdentityRefused",
+            78,
         ),
         (
             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is a FIFO",
             vec![("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", fifo_s.clone())],
             None,
             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+            64,
         ),
     ];
-    for (name, env, key, stderr_has) in cases {
+    for (name, env, key, stderr_has, exit) in cases {
         emu.clear_calls();
         let mut cmd = guard(&emu);
         cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
@@ -110,7 +125,7 @@ fn a_special_or_oversized_file_is_refused_with_64_before_any_call() {
         };
         cmd.args(["--deadline", "60s", "--check"]);
         let out = output_within(&mut cmd, PATIENCE);
-        assert_eq!(code(out.status), 64, "{name}: {}", describe(&out));
+        assert_eq!(code(out.status), exit, "{name}: {}", describe(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(stderr_has), "{name}: {stderr}");
         assert!(emu.calls().is_empty(), "{name}: no call");

@@ -40,6 +40,24 @@ pub enum HandoffError {
     },
 }
 
+impl HandoffError {
+    /// The exit code for a program that refuses to run without a valid
+    /// hand-off, matching the guard's table: 77 when there is no hand-off at
+    /// all (the guard did not run, as when a buyer replaced the
+    /// ENTRYPOINT), 65 when the token fails verification.
+    ///
+    /// ```
+    /// use entitled_verify::HandoffError;
+    /// assert_eq!(HandoffError::Missing("ENTITLED_TOKEN").exit_code(), 77);
+    /// ```
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            HandoffError::Missing(_) | HandoffError::File { .. } => 77,
+            HandoffError::Verify(_) => 65,
+        }
+    }
+}
+
 /// The largest hand-off file read: the token's limit, the nonce and the two names.
 const MAX_HANDOFF_FILE_BYTES: u64 = MAX_TOKEN_BYTES as u64 + 1024;
 

@@ -54,6 +54,15 @@ pub enum KeyError {
         /// Where the key came from.
         origin: String,
     },
+    /// The file is a certificate, a private key or an EC key: named for what
+    /// it is, with the `openssl` command that extracts the public key.
+    #[error("{origin}: {kind}")]
+    WrongKind {
+        /// Where the key came from.
+        origin: String,
+        /// What the file holds instead.
+        kind: crate::WrongKey,
+    },
     /// The key is a public key, but not RSA.
     #[error(
         "{origin}: not an RSA key; AWS Marketplace signs RegisterUsage tokens with RSA (PS256)"
@@ -109,20 +118,30 @@ impl PublicKey {
     /// file must be a regular file of at most [`MAX_KEY_FILE_BYTES`]; a FIFO
     /// or a device is refused before anything is read, so this never blocks.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
-        let path = path.as_ref();
-        let origin = format!("public key file {}", path.display());
-        let bytes =
-            crate::bounded::read_regular_file(path, MAX_KEY_FILE_BYTES).map_err(|source| {
-                KeyError::Read {
-                    path: path.display().to_string(),
-                    source,
-                }
-            })?;
+        let (bytes, origin) = read_key_file(path.as_ref())?;
         if bytes.starts_with(b"-----") || bytes.iter().take(64).all(u8::is_ascii) {
             Self::from_pem_named(&bytes, &origin)
         } else {
             Self::from_der_named(&bytes, &origin)
         }
+    }
+
+    /// Reads a PEM key file (DER is refused) and names the file in any
+    /// error; returns the key and the file's bytes. For a key compiled into
+    /// a binary as PEM, as the guard's build script does.
+    ///
+    /// ```
+    /// use entitled_verify::{KeyError, PublicKey, WrongKey};
+    /// let dir = "../../tests/fixtures";
+    /// let (key, pem) = PublicKey::from_pem_file(format!("{dir}/TEST-ONLY-product-key-v1-rsa3072.public.pem")).unwrap();
+    /// assert_eq!((key.bits(), &pem[..26]), (3072, &b"-----BEGIN PUBLIC KEY-----"[..]));
+    /// let err = PublicKey::from_pem_file(format!("{dir}/TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap_err();
+    /// assert!(matches!(err, KeyError::WrongKind { kind: WrongKey::Pkcs8PrivateKey, .. }), "{err}");
+    /// ```
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<(Self, Vec<u8>), KeyError> {
+        let (bytes, origin) = read_key_file(path.as_ref())?;
+        let key = Self::from_pem_named(&bytes, &origin)?;
+        Ok((key, bytes))
     }
 
     /// The modulus size in bits.
@@ -148,7 +167,13 @@ impl PublicKey {
         match block.label.as_str() {
             "PUBLIC KEY" => Self::from_spki(der, origin),
             "RSA PUBLIC KEY" => Self::from_pkcs1(der, origin),
-            _ => Err(not_pem()),
+            label => Err(match crate::WrongKey::from_pem_block(label, der) {
+                Some(kind) => KeyError::WrongKind {
+                    origin: origin.to_owned(),
+                    kind,
+                },
+                None => not_pem(),
+            }),
         }
     }
 
@@ -173,6 +198,12 @@ impl PublicKey {
         let bit_string = spki.expect(der::BIT_STRING).ok_or_else(malformed)?;
         let mut algorithm = der::Reader::new(algorithm);
         let oid = algorithm.expect(der::OID).ok_or_else(malformed)?;
+        if crate::WrongKey::is_ec_oid(oid) {
+            return Err(KeyError::WrongKind {
+                origin: origin.to_owned(),
+                kind: crate::WrongKey::EcPublicKey,
+            });
+        }
         if oid != der::RSA_ENCRYPTION_OID {
             return Err(KeyError::NotRsa {
                 origin: origin.to_owned(),
@@ -219,6 +250,17 @@ impl PublicKey {
             decoding: DecodingKey::from_rsa_raw_components(n, e),
         })
     }
+}
+
+/// Reads a key file, bounded, and the origin its errors name.
+fn read_key_file(path: &Path) -> Result<(Vec<u8>, String), KeyError> {
+    let bytes = crate::bounded::read_regular_file(path, MAX_KEY_FILE_BYTES).map_err(|source| {
+        KeyError::Read {
+            path: path.display().to_string(),
+            source,
+        }
+    })?;
+    Ok((bytes, format!("public key file {}", path.display())))
 }
 
 /// The product's trusted keys, by key version.
@@ -286,10 +328,31 @@ mod tests {
                 matches!(e, KeyError::Size { bits: 1024, .. })
             }),
             ("TEST-ONLY-not-rsa-ec-p256.public.pem", |e| {
-                matches!(e, KeyError::NotRsa { .. })
+                matches!(
+                    e,
+                    KeyError::WrongKind {
+                        kind: crate::WrongKey::EcPublicKey,
+                        ..
+                    }
+                )
+            }),
+            ("TEST-ONLY-not-rsa-ec-p256.private.pem", |e| {
+                matches!(
+                    e,
+                    KeyError::WrongKind {
+                        kind: crate::WrongKey::EcPrivateKey,
+                        ..
+                    }
+                )
             }),
             ("TEST-ONLY-product-key-v1-rsa3072.private.pem", |e| {
-                matches!(e, KeyError::NotPem { .. })
+                matches!(
+                    e,
+                    KeyError::WrongKind {
+                        kind: crate::WrongKey::Pkcs8PrivateKey,
+                        ..
+                    }
+                )
             }),
             ("README.md", |e| matches!(e, KeyError::NotPem { .. })),
             ("does-not-exist.pem", |e| matches!(e, KeyError::Read { .. })),
@@ -301,6 +364,49 @@ mod tests {
                 err.to_string().contains(name),
                 "{name}: message names the file: {err}"
             );
+        }
+    }
+
+    /// Each wrong file is named for what it is, with the command that gets
+    /// the public key out of it; private keys carry the warning.
+    #[test]
+    fn wrong_key_files_are_named_with_their_openssl_fix() {
+        let private =
+            std::fs::read(fixture("TEST-ONLY-product-key-v1-rsa3072.private.pem")).unwrap();
+        let pkcs8_der = crate::pem::decode_first(&private).unwrap().der;
+        // PKCS#8 wraps the PKCS#1 RSAPrivateKey in an OCTET STRING: its last field.
+        let mut info = crate::der::Reader::new(&pkcs8_der);
+        let mut info = crate::der::Reader::new(info.expect(crate::der::SEQUENCE).unwrap());
+        info.expect(crate::der::INTEGER).unwrap();
+        info.expect(crate::der::SEQUENCE).unwrap();
+        let pkcs1_der = info.expect(0x04).unwrap();
+        let pkcs1 = crate::pem::encode("RSA PRIVATE KEY", pkcs1_der);
+        let cert = crate::pem::encode("CERTIFICATE", &[0x30, 0x00]);
+        let ec_private = crate::pem::encode("EC PRIVATE KEY", &[0x30, 0x00]);
+        let ec_public = std::fs::read(fixture("TEST-ONLY-not-rsa-ec-p256.public.pem")).unwrap();
+        let cases: [(&[u8], &str, bool); 5] = [
+            (&private, "a PKCS#8 private key", true),
+            (pkcs1.as_bytes(), "a PKCS#1 RSA private key", true),
+            (cert.as_bytes(), "a certificate", false),
+            (ec_private.as_bytes(), "an EC private key", true),
+            (&ec_public, "an EC public key", false),
+        ];
+        let commands = [
+            "`openssl pkey -in key.pem -pubout`",
+            "`openssl rsa -in key.pem -pubout`",
+            "`openssl x509 -pubkey -noout -in cert.pem`",
+        ];
+        for (i, (pem, kind, private)) in cases.into_iter().enumerate() {
+            let text = PublicKey::from_pem(pem).unwrap_err().to_string();
+            assert!(text.starts_with(&format!("public key: {kind}")), "{text}");
+            assert_eq!(
+                text.contains("never ship a private key in an image"),
+                private,
+                "{text}"
+            );
+            if let Some(command) = commands.get(i) {
+                assert!(text.contains(command), "{text}");
+            }
         }
     }
 

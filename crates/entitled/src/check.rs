@@ -29,7 +29,9 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Session credentials this close to expiry are fetched again.
 const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
-/// Told before each retry, so callers can log progress.
+/// Told after each transient failure, so callers can log progress: before
+/// each retry, and once more when the deadline leaves no time for another
+/// attempt ([`no_time_left`](Self::no_time_left)).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RetryEvent {
@@ -39,8 +41,25 @@ pub struct RetryEvent {
     pub reason: String,
     /// Why it failed: the endpoint and the cause, for logs keyed by cause.
     pub cause: Transient,
-    /// How long until the next attempt.
+    /// How long until the next attempt; with `no_time_left`, how long until
+    /// the deadline, which ends the check without another attempt.
     pub delay: Duration,
+    /// The backoff's next wait reaches past the deadline: no attempt
+    /// follows, and the check ends with [`CheckError::Unavailable`].
+    pub no_time_left: bool,
+}
+
+impl std::fmt::Display for RetryEvent {
+    /// `attempt 2 failed: <reason>; retrying in 830 ms`, or with no time
+    /// left, `...; no time left before the deadline for another attempt`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "attempt {} failed: {}; ", self.attempt, self.reason)?;
+        if self.no_time_left {
+            f.write_str("no time left before the deadline for another attempt")
+        } else {
+            write!(f, "retrying in {} ms", self.delay.as_millis())
+        }
+    }
 }
 
 type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
@@ -49,8 +68,15 @@ type WarningHook = Arc<dyn Fn(&Warning) + Send + Sync>;
 /// Configures an entitlement check.
 ///
 /// In production, set the product code, keys and key version only: the
-/// endpoint, Region and credentials come from the ECS task or EKS pod. Here
-/// the check runs against the local emulator instead:
+/// endpoint, Region and credentials come from the ECS task or EKS pod, and
+/// the program exits with [`CheckError::exit_code`] on failure (the crate
+/// documentation shows that whole program). To test an app against the
+/// local emulator, four builder methods replace the environment, so the test
+/// needs no `aws-config` or `aws-credential-types` dependency:
+/// [`endpoint_url`](Self::endpoint_url), [`region`](Self::region),
+/// [`static_credentials`](Self::static_credentials) and, for the emulator's
+/// HTTPS, [`extra_root_certificates`](Self::extra_root_certificates). This
+/// is such a test, not an app's `main`:
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -197,7 +223,9 @@ impl CheckBuilder {
         self.connection.extra_roots_pem = Some(pem.into());
         self
     }
-    /// Called before each retry.
+    /// Called after each transient failure: before each retry, and once
+    /// more when the deadline leaves no time for another attempt (see
+    /// [`RetryEvent`]; its `Display` is a ready log line).
     pub fn on_retry(mut self, hook: impl Fn(&RetryEvent) + Send + Sync + 'static) -> Self {
         self.on_retry = Some(Arc::new(hook));
         self
@@ -355,15 +383,19 @@ impl Check {
                     detail: format!("attempt timed out after {} ms", budget.as_millis()),
                 },
             };
-            let delay = waits
-                .next_wait()
-                .min(deadline_at.saturating_duration_since(Instant::now()));
+            let wait = waits.next_wait();
+            let remaining = deadline_at.saturating_duration_since(Instant::now());
+            // An attempt can only start before the deadline: a wait that
+            // reaches it leaves none, and the loop ends after the sleep.
+            let no_time_left = wait >= remaining;
+            let delay = wait.min(remaining);
             if let Some(hook) = &self.on_retry {
                 hook(&RetryEvent {
                     attempt: attempts,
                     reason: cause.to_string(),
                     cause: cause.clone(),
                     delay,
+                    no_time_left,
                 });
             }
             last = cause;
@@ -474,16 +506,7 @@ fn irsa_refusal(err: AttemptError, source: Option<CredentialSource>) -> AttemptE
                 | RejectReason::NoCredentials,
             ..
         }) if source == Some(CredentialSource::Irsa) => {
-            let var = |name| std::env::var(name).unwrap_or_else(|_| "(unset)".into());
-            let message = format!(
-                "{message} (token file AWS_WEB_IDENTITY_TOKEN_FILE={}, role AWS_ROLE_ARN={})",
-                var("AWS_WEB_IDENTITY_TOKEN_FILE"),
-                var("AWS_ROLE_ARN")
-            );
-            AttemptError::Fatal(CheckError::rejected(
-                RejectReason::WebIdentityRefused,
-                message,
-            ))
+            AttemptError::Fatal(CheckError::web_identity_refused(message))
         }
         other => other,
     }

@@ -58,4 +58,9 @@ impl Entitlement {
     pub fn key_rotation(&self) -> Option<SystemTime> {
         self.key_rotation
     }
+    /// [`key_rotation`](Self::key_rotation) as RFC 3339 text in UTC, such
+    /// as `2026-01-01T00:00:00Z`, for a log line.
+    pub fn key_rotation_rfc3339(&self) -> Option<String> {
+        self.key_rotation.map(entitled_verify::calendar::rfc3339)
+    }
 }

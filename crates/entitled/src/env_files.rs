@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use entitled_verify::bounded::{check_regular_file, BoundedReadError};
 
-use crate::error::ConfigError;
+use crate::error::{CheckError, ConfigError};
 
 /// Profile files are a few hundred bytes; a megabyte is no profile file.
 pub const MAX_PROFILE_FILE_BYTES: u64 = 1024 * 1024;
@@ -53,7 +53,11 @@ const NAMED_FILES: &[NamedFile] = &[
 
 /// Checks every file the environment names for aws-config. Blocking (it
 /// opens files): run it off the async threads.
-pub(crate) fn check_named_files() -> Result<(), ConfigError> {
+///
+/// A bad profile or ECS token file is a configuration error (64); a bad web
+/// identity token file is an IRSA refusal (78), as a missing or expired one
+/// is, since the fix is the same: the pod's projected token.
+pub(crate) fn check_named_files() -> Result<(), CheckError> {
     let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
     for named in NAMED_FILES {
         let path = match std::env::var_os(named.variable).filter(|v| !v.is_empty()) {
@@ -68,12 +72,17 @@ pub(crate) fn check_named_files() -> Result<(), ConfigError> {
             // Missing or unreadable: aws-config reports what matters.
             Err(BoundedReadError::Io(_)) => {}
             Err(source) => {
-                return Err(ConfigError::EnvironmentFile {
+                let err = ConfigError::EnvironmentFile {
                     variable: named.variable,
                     path: path.display().to_string(),
                     limit: named.limit,
                     source,
-                })
+                };
+                return Err(if named.variable == "AWS_WEB_IDENTITY_TOKEN_FILE" {
+                    CheckError::web_identity_refused(err)
+                } else {
+                    err.into()
+                });
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The one error type of the check, its classes and their exit codes.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::credential_source::CredentialSource;
@@ -152,6 +153,21 @@ impl CheckError {
         }
     }
 
+    /// IRSA credentials refused, named with the token file and role the pod was given, so the
+    /// hint (service account, trust policy) can be acted on.
+    pub(crate) fn web_identity_refused(message: impl fmt::Display) -> Self {
+        let var = |name| std::env::var(name).unwrap_or_else(|_| "(unset)".into());
+        CheckError::rejected(
+            RejectReason::WebIdentityRefused,
+            format!(
+                "{message} (token file AWS_WEB_IDENTITY_TOKEN_FILE={}, role AWS_ROLE_ARN={})",
+                var("AWS_WEB_IDENTITY_TOKEN_FILE"),
+                var("AWS_ROLE_ARN")
+            ),
+        )
+        .with_credential_source(Some(CredentialSource::Irsa))
+    }
+
     /// Records the credential source on a refusal; other classes are returned unchanged.
     pub(crate) fn with_credential_source(mut self, source: Option<CredentialSource>) -> Self {
         if let CheckError::Rejected {
@@ -161,6 +177,38 @@ impl CheckError {
             *credential_source = source;
         }
         self
+    }
+}
+
+/// The common path's inputs convert with `?` straight into a [`CheckError`]:
+/// loading a key, or parsing a product code or key version, in a function
+/// that returns `Result<_, CheckError>`.
+///
+/// ```
+/// use entitled::{CheckError, KeyVersion, ProductCode, PublicKey};
+/// fn load(path: &str) -> Result<(ProductCode, KeyVersion, PublicKey), CheckError> {
+///     let code: ProductCode = "prod-abc123".parse()?;
+///     let version = KeyVersion::try_from(1u32)?;
+///     Ok((code, version, PublicKey::from_file(path)?))
+/// }
+/// let err = load("/nonexistent/key.pem").unwrap_err();
+/// assert_eq!(err.exit_code(), 64, "a missing key file is bad input: {err}");
+/// ```
+impl From<KeyError> for CheckError {
+    fn from(err: KeyError) -> Self {
+        CheckError::Config(ConfigError::Key(err))
+    }
+}
+
+impl From<ProductCodeError> for CheckError {
+    fn from(err: ProductCodeError) -> Self {
+        CheckError::Config(ConfigError::ProductCode(err))
+    }
+}
+
+impl From<KeyVersionError> for CheckError {
+    fn from(err: KeyVersionError) -> Self {
+        CheckError::Config(ConfigError::KeyVersion(err))
     }
 }
 

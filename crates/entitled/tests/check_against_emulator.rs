@@ -91,6 +91,7 @@ async fn a_verified_answer_is_an_entitlement_bound_to_the_nonce_sent() {
     assert_eq!(entitlement.key_version(), 1);
     assert_eq!(entitlement.attempts(), 1);
     assert_eq!(entitlement.key_rotation(), None);
+    assert_eq!(entitlement.key_rotation_rfc3339(), None);
     assert!(entitlement.issued_at().is_some());
     let calls = register_calls(&emu);
     assert_eq!(calls.len(), 1);
@@ -208,9 +209,31 @@ async fn permanent_throttling_ends_at_the_deadline() {
     let emu = emulator(Config::new().product(product())).await;
     emu.push_fault(PRODUCT, error("ThrottlingException"), 100_000);
     let deadline = Duration::from_secs(1);
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
     let started = Instant::now();
-    let err = check(&emu).deadline(deadline).run().await.unwrap_err();
+    let err = check(&emu)
+        .deadline(deadline)
+        .on_retry(move |e| seen.lock().unwrap().push(e.clone()))
+        .run()
+        .await
+        .unwrap_err();
     let elapsed = started.elapsed();
+    // Every failure is told; only the last says no attempt follows, and no
+    // line promises a retry that never comes ("retrying in 0 ms").
+    let events = events.lock().unwrap();
+    let (last, retried) = events.split_last().expect("failures were told");
+    assert!(last.no_time_left, "{last}");
+    assert!(
+        last.to_string()
+            .ends_with("; no time left before the deadline for another attempt"),
+        "{last}"
+    );
+    for event in retried {
+        assert!(!event.no_time_left && !event.delay.is_zero(), "{event}");
+        assert!(event.to_string().contains("; retrying in "), "{event}");
+    }
+    assert_eq!(retried.len() + 1, register_calls(&emu).len());
     assert!(matches!(err, CheckError::Unavailable { .. }), "{err}");
     assert_eq!(err.exit_code(), 75);
     assert!(
@@ -306,6 +329,10 @@ async fn an_expired_key_version_still_passes_and_reports_the_rotation_time() {
     assert_eq!(
         entitlement.key_rotation(),
         Some(UNIX_EPOCH + Duration::from_secs(rotation))
+    );
+    assert_eq!(
+        entitlement.key_rotation_rfc3339().as_deref(),
+        Some("2026-01-01T00:00:00Z")
     );
 }
 

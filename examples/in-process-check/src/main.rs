@@ -5,9 +5,7 @@
 
 use std::process::ExitCode;
 
-use entitled::{
-    calendar, Check, CheckError, ConfigError, Entitlement, KeySet, KeyVersion, PublicKey,
-};
+use entitled::{Check, CheckError, Entitlement, KeySet, KeyVersion, PublicKey};
 
 /// The product code from the AWS Marketplace Management Portal.
 const PRODUCT_CODE: &str = "demo-product";
@@ -43,7 +41,7 @@ fn main() -> ExitCode {
 /// RegisterUsage with a fresh nonce, the token verified with the compiled-in
 /// key; transient failures are retried for 30 minutes, as AWS advises.
 async fn check_entitlement() -> Result<Entitlement, CheckError> {
-    let key = PublicKey::from_pem(PUBLIC_KEY_PEM).map_err(ConfigError::from)?;
+    let key = PublicKey::from_pem(PUBLIC_KEY_PEM)?;
     Check::builder()
         .product_code(PRODUCT_CODE)
         .keys(KeySet::new().with(KEY_VERSION, key))
@@ -62,12 +60,12 @@ async fn check_entitlement() -> Result<Entitlement, CheckError> {
 
 /// The application's real work, started only once the check has passed.
 fn run(entitlement: &Entitlement) -> ExitCode {
-    if let Some(expired) = entitlement.key_rotation() {
+    if let Some(expired) = entitlement.key_rotation_rfc3339() {
         // The one line a seller must act on: the next release needs the new key.
         eprintln!(
             "warning: public key version {} expired at {}; ship the new key and key version from AWS Marketplace",
             entitlement.key_version(),
-            calendar::rfc3339(expired)
+            expired
         );
     }
     println!(
