@@ -47,6 +47,9 @@ CASES = [
     ("a COPY source is missing",
      lambda r: os.remove(os.path.join(r, "docker/paid-app-example-server.sh")),
      "COPY source docker/paid-app-example-server.sh"),
+    ("the builder image is not the minimum Rust",
+     lambda r: edit(os.path.join(r, "docker/Dockerfile"), "rust:1.94.1-bookworm", "rust:1-bookworm"),
+     "pin it to the workspace's rust-version"),
     ("an image nobody builds",
      lambda r: edit(os.path.join(r, "examples/ecs-task-definition-init-container.json"),
                     "my-seller/entitled-prod-abc123", "my-seller/entitled"),
@@ -66,6 +69,7 @@ def main():
         with tempfile.TemporaryDirectory() as root:
             for d in ("examples", "docker", "scripts", "tests"):
                 shutil.copytree(os.path.join(ROOT, d), os.path.join(root, d))
+            shutil.copy(os.path.join(ROOT, "Cargo.toml"), root)
             ok = run(root)
             if ok.returncode != 0:
                 print(f"FAIL {name}: the unbroken copy does not validate: {ok.stderr}", file=sys.stderr)

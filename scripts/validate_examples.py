@@ -22,6 +22,8 @@
   WORKDIR, files of the apt packages it installs). The Dockerfiles' own
   ENTRYPOINT/CMD paths and COPY sources must exist too, and an image that
   runs the guard must not run as root.
+- docker/Dockerfile's builder image is pinned to the workspace's
+  rust-version (Cargo.toml), the real minimum.
 
 Exits 1 naming every problem; never skips: a missing package is an error.
 """
@@ -252,6 +254,19 @@ def check_manifest_images(path, docs, context):
     return problems
 
 
+def check_builder_pin(context):
+    """docker/Dockerfile builds with the Rust the workspace declares as its minimum."""
+    import tomllib
+    with open(os.path.join(context, "Cargo.toml"), "rb") as f:
+        wanted = tomllib.load(f)["workspace"]["package"]["rust-version"]
+    with open(os.path.join(context, "docker/Dockerfile")) as f:
+        pins = [w for line in f if line.startswith("FROM") for w in line.split() if w.startswith("rust:")]
+    if pins != [f"rust:{wanted}-bookworm"]:
+        return [f"docker/Dockerfile: the builder image is {pins}, not rust:{wanted}-bookworm; "
+                "pin it to the workspace's rust-version"]
+    return []
+
+
 def check_policy(path):
     with open(path) as f:
         policy = json.load(f)
@@ -304,6 +319,7 @@ def main():
             checked += 1
     if checked == 0:
         problems.append(f"no examples found under {root}")
+    problems += check_builder_pin(CONTEXT)
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     if not problems:
