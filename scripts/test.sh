@@ -32,6 +32,11 @@ fi
 # Each crate's modules form a tree: no module imports another that imports it back.
 python3 scripts/module_tree.py crates/*/src
 
+# Every code block in the READMEs is run by a test or marked a fragment; the
+# checker's self-test proves it fails on an unmarked or drifted block.
+python3 scripts/check_readme_blocks.py --self-test
+python3 scripts/check_readme_blocks.py
+
 # The guard ships as a static musl binary, and the chroot test runs that build.
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-init
 export ENTITLED_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitled"
@@ -60,12 +65,20 @@ python3 scripts/licenses.py check
 # botocore's ECS model. The packages are pinned and installed into a venv under
 # target/; a failed install fails the run, it never skips the check.
 examples_venv="${CARGO_TARGET_DIR:-$PWD/target}/examples-venv"
-if [[ ! -x $examples_venv/bin/python ]] || ! "$examples_venv/bin/python" -c 'import kubernetes, botocore, yaml' 2>/dev/null; then
-  python3 -m venv "$examples_venv"
-  "$examples_venv/bin/pip" install --quiet --disable-pip-version-check \
-    'kubernetes==31.0.0' 'botocore==1.44.8' 'PyYAML==6.0.4'
+# A venv copied or moved from another directory has scripts whose #! names the
+# old path: rebuild it (--clear) unless its python and aws both run.
+if ! "$examples_venv/bin/python" -c 'import kubernetes, botocore, yaml' 2>/dev/null ||
+  ! "$examples_venv/bin/aws" --version >/dev/null 2>&1; then
+  python3 -m venv --clear "$examples_venv"
+  "$examples_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    'kubernetes==31.0.0' 'botocore==1.44.8' 'PyYAML==6.0.4' 'awscli==1.46.3'
 fi
+# ... and each example image's Dockerfile holds every path the task definitions
+# and manifests name; the validator's own tests prove it catches a wrong one.
 "$examples_venv/bin/python" scripts/validate_examples.py examples
+"$examples_venv/bin/python" scripts/test_validate_examples.py
+# The README's HTTPS example runs the AWS CLI from this venv.
+export ENTITLED_AWS_CLI=$examples_venv/bin/aws
 
 # Unit, integration and doc tests of every crate. Benchmarks are not tests:
 # they print figures (see BENCHMARKS.md).

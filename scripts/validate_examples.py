@@ -13,6 +13,17 @@
   non-empty Statement list, each with Effect Allow|Deny, Action (or
   NotAction), and Resource for identity policies or Principal for trust
   policies; an IRSA trust policy must condition on :sub and :aud.
+- Images against their Dockerfiles: every container of a task definition or
+  manifest whose image this repository builds (IMAGES) is run as ECS or
+  Kubernetes would run it (entryPoint/command, or command/args, over the
+  image's ENTRYPOINT and CMD), and every absolute path on that command line
+  that is not under one of the container's mounts (the program, the key
+  file) must exist in the Dockerfile's final stage (COPY/ADD destinations,
+  WORKDIR, files of the apt packages it installs). The Dockerfiles' own
+  ENTRYPOINT/CMD paths and COPY sources must exist too, and an image that
+  runs the guard must not run as root.
+- docker/Dockerfile's builder image is pinned to the workspace's
+  rust-version (Cargo.toml), the real minimum.
 
 Exits 1 naming every problem; never skips: a missing package is an error.
 """
@@ -25,6 +36,9 @@ import botocore.session
 import botocore.validate
 import kubernetes.client
 import yaml
+
+# The build context of the Dockerfiles: the repository root.
+CONTEXT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 KINDS = {
     ("v1", "Namespace"): "V1Namespace",
@@ -61,7 +75,7 @@ def check_manifest(path):
         back = client.sanitize_for_serialization(obj)
         if back != doc:
             problems.append(f"{where}: fields the {model} model does not know, or of the wrong type: {diff(doc, back)}")
-    return problems
+    return problems + check_manifest_images(path, docs, CONTEXT)
 
 
 def diff(original, back, prefix=""):
@@ -95,7 +109,162 @@ def check_task_definition(path):
         for dep in c.get("dependsOn", []):
             if dep["containerName"] not in names:
                 problems.append(f"{path}: {c['name']} depends on unknown container {dep['containerName']}")
+    return problems + check_task_definition_images(path, params, CONTEXT)
+
+
+# The images these examples name, by repository, and the Dockerfile in this
+# repository that builds each. None: an image not built here, whose paths
+# cannot be checked.
+IMAGES = {
+    "my-seller/my-paid-app": "docker/Dockerfile.paid-app-example",
+    "my-seller/entitled-prod-abc123": "docker/Dockerfile",
+    "my-seller/my-app": None,
+    # The metering examples (examples/meter/): the seller's app, and the
+    # sidecar image, which this repository has no Dockerfile for yet.
+    "my-seller/my-metered-app": None,
+    "my-seller/entitled-meter": None,
+}
+# Files the apt packages installed in a Dockerfile provide (Debian bookworm).
+APT_FILES = {"tini": ["/usr/bin/tini"], "ca-certificates": ["/etc/ssl/certs/ca-certificates.crt"]}
+
+
+def dockerfile_lines(text):
+    """Instructions of a Dockerfile: continuations joined, comments dropped."""
+    lines, current = [], ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not current and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            current += line[:-1] + " "
+            continue
+        lines.append(current + line)
+        current = ""
+    if current:
+        lines.append(current)
+    return lines
+
+
+def exec_form(rest):
+    rest = rest.strip()
+    if rest.startswith("["):
+        return json.loads(rest)
+    return ["/bin/sh", "-c", rest]
+
+
+class Image:
+    """What the final stage of a Dockerfile puts in its image."""
+
+    def __init__(self, path, context):
+        self.path, self.files, self.problems = path, set(), []
+        self.entrypoint, self.cmd, self.user = [], [], None
+        workdir = "/"
+        for line in dockerfile_lines(open(path).read()):
+            word, _, rest = line.partition(" ")
+            word = word.upper()
+            if word == "FROM":
+                self.files, self.entrypoint, self.cmd, self.user, workdir = set(), [], [], None, "/"
+            elif word == "WORKDIR":
+                workdir = os.path.join(workdir, rest.strip())
+                self.files.add(workdir)
+            elif word in ("COPY", "ADD"):
+                parts = rest.split()
+                flags = [p for p in parts if p.startswith("--")]
+                args = [p for p in parts if not p.startswith("--")]
+                *sources, dest = args
+                dest = os.path.join(workdir, dest)
+                for src in sources:
+                    name = dest + os.path.basename(src) if dest.endswith("/") else dest
+                    self.files.add(os.path.normpath(name))
+                    if not any(f.startswith("--from") for f in flags) and not os.path.exists(os.path.join(context, src)):
+                        self.problems.append(f"{path}: COPY source {src} is not in the build context")
+            elif word == "RUN" and "apt-get install" in rest:
+                for package, files in APT_FILES.items():
+                    if f" {package} " in f" {rest} ":
+                        self.files.update(files)
+            elif word == "ENTRYPOINT":
+                self.entrypoint, self.cmd = exec_form(rest), []
+            elif word == "CMD":
+                self.cmd = exec_form(rest)
+            elif word == "USER":
+                self.user = rest.strip()
+        for arg in self.entrypoint + self.cmd:
+            if arg.startswith("/") and not self.has(arg):
+                self.problems.append(f"{path}: ENTRYPOINT/CMD names {arg}, which the image does not have")
+        runs_guard = any(os.path.basename(a) == "entitled" for a in self.entrypoint)
+        if runs_guard and self.user is not None and self.user.split(":")[0] in ("root", "0"):
+            self.problems.append(f"{path}: runs as root; use a non-root USER")
+        if runs_guard and "debian" in open(path).read() and self.user is None:
+            self.problems.append(f"{path}: no USER: the image runs as root; add a non-root USER")
+
+    def has(self, path):
+        # Exact paths only: a WORKDIR or COPY destination says nothing about
+        # what else is in that directory.
+        return os.path.normpath(path) in self.files
+
+
+def container_paths(where, image_ref, argv, mounts, context, problems):
+    repo = image_ref.split("/", 1)[-1].rsplit(":", 1)[0]
+    if repo not in IMAGES:
+        problems.append(f"{where}: image {image_ref} is not one this repository describes; add it to IMAGES")
+        return
+    dockerfile = IMAGES[repo]
+    if dockerfile is None:
+        image = None
+    else:
+        image = Image(os.path.join(context, dockerfile), context)
+        problems.extend(p for p in image.problems if p not in problems)
+        argv = argv(image)
+    for arg in (argv if image else []):
+        if not isinstance(arg, str) or not arg.startswith("/"):
+            continue
+        if any(os.path.normpath(arg).startswith(os.path.normpath(m) + "/") or arg == m for m in mounts):
+            continue
+        if not image.has(arg):
+            problems.append(f"{where}: names {arg}, which {dockerfile} does not put in the image")
+
+
+def check_task_definition_images(path, params, context):
+    problems = []
+    for c in params.get("containerDefinitions", []):
+        mounts = [m["containerPath"] for m in c.get("mountPoints", [])]
+
+        def argv(image, c=c):
+            # ECS: entryPoint replaces the image's ENTRYPOINT, command its CMD.
+            return c.get("entryPoint", image.entrypoint) + c.get("command", image.cmd)
+        container_paths(f"{path} container {c['name']}", c["image"], argv, mounts, context, problems)
     return problems
+
+
+def check_manifest_images(path, docs, context):
+    problems = []
+    for doc in docs:
+        spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+        for c in spec.get("initContainers", []) + spec.get("containers", []):
+            mounts = [m["mountPath"] for m in c.get("volumeMounts", [])]
+
+            def argv(image, c=c):
+                # Kubernetes: command replaces ENTRYPOINT (and drops CMD), args CMD.
+                if "command" in c:
+                    return c["command"] + c.get("args", [])
+                return image.entrypoint + c.get("args", image.cmd)
+            container_paths(f"{path} container {c['name']}", c["image"], argv, mounts, context, problems)
+    return problems
+
+
+def check_builder_pin(context):
+    """docker/Dockerfile builds with the Rust the workspace declares as its minimum."""
+    import tomllib
+    with open(os.path.join(context, "Cargo.toml"), "rb") as f:
+        wanted = tomllib.load(f)["workspace"]["package"]["rust-version"]
+    with open(os.path.join(context, "docker/Dockerfile")) as f:
+        pins = [w for line in f if line.startswith("FROM") for w in line.split() if w.startswith("rust:")]
+    if pins != [f"rust:{wanted}-bookworm"]:
+        return [f"docker/Dockerfile: the builder image is {pins}, not rust:{wanted}-bookworm; "
+                "pin it to the workspace's rust-version"]
+    return []
 
 
 def check_policy(path):
@@ -150,6 +319,7 @@ def main():
             checked += 1
     if checked == 0:
         problems.append(f"no examples found under {root}")
+    problems += check_builder_pin(CONTEXT)
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     if not problems:

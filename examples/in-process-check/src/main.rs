@@ -1,31 +1,16 @@
-//! A paid application that checks its entitlement itself, at start-up,
-//! before doing any work: AWS's recommended shape, since a buyer can
-//! override a container's ENTRYPOINT but not the code inside the app.
-//!
-//! The product code and key are constants compiled into the app, never read
-//! from the environment or the command line, which the buyer controls.
-//!
-//! Try it against the emulator:
-//!
-//! ```text
-//! cargo run -p entitled-emulator -- --product demo-product \
-//!     --key-file tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem
-//! # listening on http://127.0.0.1:PORT
-//! env AWS_ENDPOINT_URL_MARKETPLACE_METERING=http://127.0.0.1:PORT \
-//!     AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:PORT/_emulator/credentials \
-//!     AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-//!     cargo run -p entitled-example-in-process-check
-//! ```
+//! A paid application that checks its AWS Marketplace entitlement itself, at
+//! start-up: a buyer can replace a container's ENTRYPOINT and its flags, not
+//! the code inside the application. The product code and key are compiled in;
+//! the environment and the command line belong to the buyer.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use entitled::{Check, CheckError, ConfigError, Entitlement, KeySet, KeyVersion, PublicKey};
+use entitled::{Check, CheckError, Entitlement, KeySet, KeyVersion, PublicKey};
 
-/// Your product code from the AWS Marketplace Management Portal.
+/// The product code from the AWS Marketplace Management Portal.
 const PRODUCT_CODE: &str = "demo-product";
-/// Your product's public key and its version, as AWS Marketplace gave them.
-/// This one is a TEST-ONLY key from this repository.
+/// The product's public key as AWS Marketplace gave it, and its version.
+/// This one is a TEST-ONLY key from this repository: use your product's.
 const PUBLIC_KEY_PEM: &[u8] =
     include_bytes!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem");
 const KEY_VERSION: KeyVersion = KeyVersion::FIRST;
@@ -35,54 +20,58 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
     {
-        Ok(rt) => rt,
+        Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::from(70);
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(70); // EX_SOFTWARE
         }
     };
     match runtime.block_on(check_entitlement()) {
-        Ok(entitlement) => {
-            eprintln!(
-                "entitled to {} after {} attempt(s)",
-                entitlement.product_code(),
-                entitlement.attempts()
-            );
-            if entitlement.key_rotation().is_some() {
-                eprintln!("warning: key version {KEY_VERSION} has expired; ship the new key");
-            }
-            serve()
-        }
+        Ok(entitlement) => run(&entitlement),
         Err(err) => {
-            // One line naming the cause and the fix; the exit code tells the
-            // class (77: not entitled, 75: AWS unavailable, ...).
-            eprintln!("{err}");
+            // One line naming the cause and the fix; the code tells the class:
+            // 64 config, 65 forged token, 75 AWS unavailable, 77 not entitled,
+            // 78 rejected.
+            eprintln!("error: {err}");
             ExitCode::from(err.exit_code())
         }
     }
 }
 
+/// RegisterUsage with a fresh nonce, the token verified with the compiled-in
+/// key; transient failures are retried for 30 minutes, as AWS advises.
 async fn check_entitlement() -> Result<Entitlement, CheckError> {
-    let key = PublicKey::from_pem(PUBLIC_KEY_PEM).map_err(ConfigError::from)?;
-    let keys = KeySet::new().with(KEY_VERSION, key);
+    let key = PublicKey::from_pem(PUBLIC_KEY_PEM)?;
     Check::builder()
         .product_code(PRODUCT_CODE)
-        .keys(keys)
+        .keys(KeySet::new().with(KEY_VERSION, key))
         .key_version(KEY_VERSION)
-        // AWS advises retrying transient failures for up to 30 minutes.
-        .deadline(Duration::from_secs(30 * 60))
         .on_retry(|event| {
             eprintln!(
-                "attempt {} failed: {}; retrying",
-                event.attempt, event.reason
+                "warning: attempt {} failed: {}; retrying in {} ms",
+                event.attempt,
+                event.reason,
+                event.delay.as_millis()
             )
         })
         .run()
         .await
 }
 
-/// The application's real work.
-fn serve() -> ExitCode {
-    println!("hello from the paid application");
+/// The application's real work, started only once the check has passed.
+fn run(entitlement: &Entitlement) -> ExitCode {
+    if let Some(expired) = entitlement.key_rotation_rfc3339() {
+        // The one line a seller must act on: the next release needs the new key.
+        eprintln!(
+            "warning: public key version {} expired at {}; ship the new key and key version from AWS Marketplace",
+            entitlement.key_version(),
+            expired
+        );
+    }
+    println!(
+        "entitled to {} after {} attempt(s); the paid application starts",
+        entitlement.product_code(),
+        entitlement.attempts()
+    );
     ExitCode::SUCCESS
 }
