@@ -8,6 +8,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 
 class MeterError(Exception):
@@ -26,11 +27,14 @@ class Meter:
     def record_all(self, records):
         """Records a batch, all or nothing."""
         body = json.dumps(records).encode()
+        # One key for every try of this batch: if the sidecar kept it but its 202 was lost
+        # (a restart mid-request), the resend is acknowledged without counting it twice.
+        key = str(uuid.uuid4())
         for attempt in range(self.retries):
             request = urllib.request.Request(
                 self.url + "/v1/usage",
                 data=body,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", "Idempotency-Key": key},
                 method="POST",
             )
             try:

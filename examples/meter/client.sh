@@ -6,9 +6,12 @@ set -eu
 METER_URL=${METER_URL:-http://127.0.0.1:9464}
 
 # One record: 202 once it is durable; 400 with a reason; 503 while shutting down or when
-# the journal cannot be written (retry later: nothing was kept).
+# the journal cannot be written (retry later: nothing was kept). Resend a request that got
+# no answer with the same Idempotency-Key, so it is counted once.
+key=$(cat /proc/sys/kernel/random/uuid)
 curl -fsS -X POST "$METER_URL/v1/usage" \
     -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: $key" \
     -d '{"dimension": "users", "quantity": 3, "tags": {"team": "a"}}'
 
 # A batch, all or nothing.
