@@ -280,7 +280,9 @@ mod tests {
     fn every_flag_has_a_help_row() {
         let text = synopsis();
         assert!(text.contains("\n  --deadline DURATION        total time for the check"));
-        assert!(text.contains("\n  -q, --quiet                log errors and the key-rotation warning only\n"));
+        assert!(text.contains(
+            "\n  -q, --quiet                log errors and the key-rotation warning only\n"
+        ));
         assert_eq!(text.lines().count(), FLAGS.len() + 1);
     }
 }

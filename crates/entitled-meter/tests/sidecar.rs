@@ -49,11 +49,8 @@ fn records_are_acknowledged_validated_and_reported_on_sigterm() {
             "{body}: {text}"
         );
     }
-    let big = format!(
-        r#"[{}]"#,
-        vec![r#"{"dimension":"users","quantity":1}"#; 40_000].join(",")
-    );
-    assert_eq!(sidecar.post(&big).0, 413);
+    let (status, text) = sidecar.post_declaring(1024 * 1024 + 1);
+    assert_eq!(status, 413, "{text}");
 
     let (status, body) = sidecar.request("GET", "/v1/status", "");
     assert_eq!(status, 200);

@@ -137,6 +137,27 @@ impl Sidecar {
         self.request("POST", "/v1/usage", body)
     }
 
+    /// `POST /v1/usage` declaring a body of `length` bytes and sending none. The sidecar
+    /// refuses an oversized body from its `Content-Length` alone; sending the body would race
+    /// its early close (a write into a closed socket, and a reset that can swallow the 413).
+    pub fn post_declaring(&self, length: usize) -> (u16, String) {
+        let addr = self.address.strip_prefix("http://").expect("a TCP sidecar");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        let head = format!(
+            "POST /v1/usage HTTP/1.1\r\nHost: meter\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let _ = stream.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    }
+
     /// `POST /v1/usage` with an `Idempotency-Key`.
     pub fn post_once(&self, key: &str, body: &str) -> (u16, String) {
         self.request_with(
