@@ -80,6 +80,13 @@ fi
 # The README's HTTPS example runs the AWS CLI from this venv.
 export ENTITLED_AWS_CLI=$examples_venv/bin/aws
 
-# Unit, integration and doc tests of every crate. Benchmarks are not tests:
-# they print figures (see BENCHMARKS.md).
-cargo test --locked --workspace
+# Unit and integration tests of every crate, then the doc tests. Benchmarks
+# are not tests: they print figures (see BENCHMARKS.md). cargo-nextest runs
+# every test binary at once rather than one after another, so tests that wait
+# on a deadline overlap instead of adding up; it is on the project's machines,
+# and is installed here (pinned) where missing.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install --locked cargo-nextest --version 0.9.143
+fi
+cargo nextest run --locked --workspace --no-fail-fast
+cargo test --locked --workspace --doc
