@@ -189,6 +189,16 @@ impl Sidecar {
     }
 }
 
+/// A test that fails part-way must not leave its sidecar running after the test binary.
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn exchange<S: Read + Write>(
     mut stream: S,
     method: &str,
