@@ -26,6 +26,10 @@ struct NamedFile {
     variable: &'static str,
     home_default: Option<&'static str>,
     limit: u64,
+    /// A bad web identity token is an IRSA refusal (78), as a missing or
+    /// expired one is, since the fix is the same: the pod's projected token.
+    /// Any other bad file is a configuration error (64).
+    irsa_token: bool,
 }
 
 const NAMED_FILES: &[NamedFile] = &[
@@ -33,30 +37,30 @@ const NAMED_FILES: &[NamedFile] = &[
         variable: "AWS_CONFIG_FILE",
         home_default: Some(".aws/config"),
         limit: MAX_PROFILE_FILE_BYTES,
+        irsa_token: false,
     },
     NamedFile {
         variable: "AWS_SHARED_CREDENTIALS_FILE",
         home_default: Some(".aws/credentials"),
         limit: MAX_PROFILE_FILE_BYTES,
+        irsa_token: false,
     },
     NamedFile {
         variable: "AWS_WEB_IDENTITY_TOKEN_FILE",
         home_default: None,
         limit: MAX_TOKEN_FILE_BYTES,
+        irsa_token: true,
     },
     NamedFile {
         variable: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
         home_default: None,
         limit: MAX_TOKEN_FILE_BYTES,
+        irsa_token: false,
     },
 ];
 
 /// Checks every file the environment names for aws-config. Blocking (it
 /// opens files): run it off the async threads.
-///
-/// A bad profile or ECS token file is a configuration error (64); a bad web
-/// identity token file is an IRSA refusal (78), as a missing or expired one
-/// is, since the fix is the same: the pod's projected token.
 pub(crate) fn check_named_files() -> Result<(), CheckError> {
     let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
     for named in NAMED_FILES {
@@ -78,7 +82,7 @@ pub(crate) fn check_named_files() -> Result<(), CheckError> {
                     limit: named.limit,
                     source,
                 };
-                return Err(if named.variable == "AWS_WEB_IDENTITY_TOKEN_FILE" {
+                return Err(if named.irsa_token {
                     CheckError::web_identity_refused(err)
                 } else {
                     err.into()
