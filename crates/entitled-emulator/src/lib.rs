@@ -68,11 +68,11 @@ pub use config::{
     Config, KeySpec, Product, ProductSpec, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY,
 };
 pub use error::EmulatorError;
-pub use licenses::{EntitlementSpec, LicenseSpec, ValiditySpec, MARKETPLACE_FINGERPRINT};
 pub use faults::{
     Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET, POD_IDENTITY_TARGET,
     STS_TARGET,
 };
+pub use licenses::{EntitlementSpec, LicenseSpec, ValiditySpec, MARKETPLACE_FINGERPRINT};
 pub use operation::Operation;
 pub use roles::Role;
 pub use server::Emulator;

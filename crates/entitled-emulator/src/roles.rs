@@ -115,7 +115,7 @@ pub(crate) fn is_role_arn(arn: &str) -> bool {
 
 /// The account id of a role ARN that [`is_role_arn`] accepts.
 pub(crate) fn role_account(arn: &str) -> Option<&str> {
-    is_role_arn(arn).then(|| arn.splitn(6, ':').nth(4)).flatten()
+    is_role_arn(arn).then(|| arn.split(':').nth(4)).flatten()
 }
 
 /// Whether `subject` may assume `role_arn`: an `AccessDenied` message when not.
@@ -205,6 +205,9 @@ mod tests {
         );
         assert!(authorize_license_token(std::slice::from_ref(&anywhere), arn).is_ok());
         assert!(authorize_license_token(&[bound], arn).is_err());
-        assert!(authorize_license_token(&[], arn).is_ok(), "no roles: any role");
+        assert!(
+            authorize_license_token(&[], arn).is_ok(),
+            "no roles: any role"
+        );
     }
 }

@@ -33,7 +33,12 @@ fn trusting() -> Config {
 
 /// A licence token from the admin API.
 fn licence_token(emulator: &Emulator, body: serde_json::Value) -> String {
-    let (status, json, text) = admin(emulator, "POST", "/_emulator/license-tokens", &body.to_string());
+    let (status, json, text) = admin(
+        emulator,
+        "POST",
+        "/_emulator/license-tokens",
+        &body.to_string(),
+    );
     assert_eq!(status, 201, "{text}");
     json["token"].as_str().unwrap().to_owned()
 }
@@ -67,13 +72,19 @@ fn assume(emulator: &Emulator, role: &str, token: &str) -> Result<Credentials, S
         emulator.local_addr(),
         "POST",
         "/",
-        &[("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+        &[(
+            "Content-Type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )],
         &body,
     );
     if status != 200 {
         return Err(tag(&xml, "Code"));
     }
-    assert_eq!(tag(&xml, "Audience"), "openid-license-manager.amazonaws.com");
+    assert_eq!(
+        tag(&xml, "Audience"),
+        "openid-license-manager.amazonaws.com"
+    );
     Ok(Credentials::new(
         tag(&xml, "AccessKeyId"),
         tag(&xml, "SecretAccessKey"),
@@ -98,7 +109,14 @@ async fn a_licence_token_becomes_credentials_that_check_out_as_the_beneficiary()
     let listed = buyer.list_received_licenses().send().await.unwrap();
     assert_eq!(listed.licenses().len(), 1, "the buyer's licence");
     // The default caller (account 123456789012) has no licence for this SKU.
-    let seller = checkout(&client(&emulator), SKU, CheckoutType::Provisional, nodes, "n-2").await;
+    let seller = checkout(
+        &client(&emulator),
+        SKU,
+        CheckoutType::Provisional,
+        nodes,
+        "n-2",
+    )
+    .await;
     assert_eq!(seller.unwrap_err(), "400:NoEntitlementsAllowedException");
 
     let calls = emulator.calls();
@@ -133,11 +151,13 @@ async fn get_access_token_refuses_bad_expired_and_revoked_tokens() {
     );
     assert_eq!(status, 200, "{text}");
     let access = access_token(&emulator, &good).await.unwrap();
-    let (head, claims, _) = good.split('.').fold((String::new(), String::new(), 0), |acc, p| match acc.2 {
-        0 => (p.to_owned(), acc.1, 1),
-        1 => (acc.0, p.to_owned(), 2),
-        _ => acc,
-    });
+    let (head, claims, _) = good
+        .split('.')
+        .fold((String::new(), String::new(), 0), |acc, p| match acc.2 {
+            0 => (p.to_owned(), acc.1, 1),
+            1 => (acc.0, p.to_owned(), 2),
+            _ => acc,
+        });
     let tampered = format!("{head}.{claims}.AAAA");
     let table = [
         ("not-a-token", "400:ValidationException"),
@@ -147,11 +167,18 @@ async fn get_access_token_refuses_bad_expired_and_revoked_tokens() {
         (access.as_str(), "403:AuthorizationException"),
     ];
     for (token, want) in table {
-        assert_eq!(access_token(&emulator, token).await.unwrap_err(), want, "{token}");
+        assert_eq!(
+            access_token(&emulator, token).await.unwrap_err(),
+            want,
+            "{token}"
+        );
     }
     // The licence token expires on the licence clock, 365 days on.
     entitled_emulator_advance(&emulator, 366 * 86_400);
-    assert_eq!(access_token(&emulator, &good).await.unwrap_err(), "403:AuthorizationException");
+    assert_eq!(
+        access_token(&emulator, &good).await.unwrap_err(),
+        "403:AuthorizationException"
+    );
 }
 
 fn entitled_emulator_advance(emulator: &Emulator, seconds: u64) {
@@ -187,5 +214,8 @@ async fn sts_takes_access_tokens_only_for_roles_that_trust_license_manager() {
     assert_eq!(assume(&emulator, ROLE, &eks).unwrap_err(), "AccessDenied");
     // Access tokens last an hour on the licence clock.
     emulator.advance_license_clock(3601);
-    assert_eq!(assume(&emulator, ROLE, &access).unwrap_err(), "ExpiredTokenException");
+    assert_eq!(
+        assume(&emulator, ROLE, &access).unwrap_err(),
+        "ExpiredTokenException"
+    );
 }

@@ -30,7 +30,11 @@ fn aws_cli() -> PathBuf {
     let path = std::env::var_os("ENTITLED_AWS_CLI")
         .map(PathBuf::from)
         .unwrap_or_else(|| panic!("ENTITLED_AWS_CLI is not set; {how}"));
-    assert!(path.is_file(), "ENTITLED_AWS_CLI={} is not a file; {how}", path.display());
+    assert!(
+        path.is_file(),
+        "ENTITLED_AWS_CLI={} is not a file; {how}",
+        path.display()
+    );
     path
 }
 

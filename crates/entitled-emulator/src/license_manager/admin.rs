@@ -25,9 +25,12 @@ fn json_ok(status: StatusCode, v: &serde_json::Value) -> Response<Body> {
 }
 
 /// The body as `T`, or a 400 naming what is wrong and the shape expected.
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, Response<Body>> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| text(StatusCode::BAD_REQUEST, format!("{e}; expected {shape}\n")))
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("{e}; expected {shape}\n"))
+}
+
+fn bad_request(message: String) -> Response<Body> {
+    text(StatusCode::BAD_REQUEST, message)
 }
 
 /// Serves `req` when it is a License Manager admin route; `None` otherwise.
@@ -61,9 +64,12 @@ pub(crate) async fn route(state: &State, req: &Received) -> Option<Response<Body
 }
 
 async fn add(state: &State, bytes: &[u8]) -> Response<Body> {
-    let spec: LicenseSpec = match body(bytes, r#"{"product_sku", "entitlements": [{"name", "unit", ...}], ...}"#) {
+    let spec: LicenseSpec = match body(
+        bytes,
+        r#"{"product_sku", "entitlements": [{"name", "unit", ...}], ...}"#,
+    ) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     match state.licenses.add(spec).await {
         Ok(arn) => json_ok(StatusCode::CREATED, &json!({ "license_arn": arn })),
@@ -79,7 +85,7 @@ fn patch(state: &State, arn: &str, bytes: &[u8]) -> Response<Body> {
     }
     let patch: Patch = match body(bytes, r#"{"status": "SUSPENDED"}"#) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     if let Err(e) = check_status(&patch.status) {
         return text(StatusCode::BAD_REQUEST, format!("{e}\n"));
@@ -105,21 +111,35 @@ async fn license_token(state: &State, bytes: &[u8]) -> Response<Body> {
     }
     let req: TokenRequest = match body(bytes, r#"{"license_arn", "role_arn"?, "expired"?}"#) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
-    if let Some(role) = req.role_arn.as_deref().filter(|r| !crate::roles::is_role_arn(r)) {
+    if let Some(role) = req
+        .role_arn
+        .as_deref()
+        .filter(|r| !crate::roles::is_role_arn(r))
+    {
         return text(
             StatusCode::BAD_REQUEST,
-            format!("role_arn {role:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)\n"),
+            format!(
+                "role_arn {role:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)\n"
+            ),
         );
     }
     let lm = &state.licenses;
     let Some(license) = lm.store.get(&req.license_arn) else {
-        return text(StatusCode::NOT_FOUND, format!("no licence {}\n", req.license_arn));
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("no licence {}\n", req.license_arn),
+        );
     };
     let key = match lm.keys.token_key().await {
         Ok(k) => k,
-        Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("token key: {e}\n")),
+        Err(e) => {
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("token key: {e}\n"),
+            )
+        }
     };
     let token = anywhere::refresh_token(
         &key,
@@ -140,12 +160,17 @@ async fn revoke(state: &State, bytes: &[u8]) -> Response<Body> {
     }
     let req: Revoke = match body(bytes, r#"{"token": LICENCE_TOKEN}"#) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let lm = &state.licenses;
     let key = match lm.keys.token_key().await {
         Ok(k) => k,
-        Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("token key: {e}\n")),
+        Err(e) => {
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("token key: {e}\n"),
+            )
+        }
     };
     // Revoking an expired token is allowed: only its id matters.
     let far_past = 0;
@@ -164,10 +189,17 @@ fn public_key(state: &State, query: &str) -> Response<Body> {
         (k == "fingerprint").then(|| percent_decode(v))
     });
     let Some(fingerprint) = fingerprint else {
-        return text(StatusCode::BAD_REQUEST, "query parameter fingerprint=FP is required\n");
+        return text(
+            StatusCode::BAD_REQUEST,
+            "query parameter fingerprint=FP is required\n",
+        );
     };
     match state.licenses.keys.issuer_if_made(&fingerprint) {
-        Some(key) => admin_response(StatusCode::OK, "application/x-pem-file", key.public_key_pem()),
+        Some(key) => admin_response(
+            StatusCode::OK,
+            "application/x-pem-file",
+            key.public_key_pem(),
+        ),
         None => text(
             StatusCode::NOT_FOUND,
             format!("no licence is issued with key fingerprint {fingerprint}\n"),
@@ -189,9 +221,12 @@ fn advance(state: &State, bytes: &[u8]) -> Response<Body> {
     struct Advance {
         advance_seconds: u64,
     }
-    let req: Advance = match body(bytes, r#"{"advance_seconds": N} (N >= 0: the clock only moves forward)"#) {
+    let req: Advance = match body(
+        bytes,
+        r#"{"advance_seconds": N} (N >= 0: the clock only moves forward)"#,
+    ) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     state.licenses.clock.advance(req.advance_seconds);
     clock(state)

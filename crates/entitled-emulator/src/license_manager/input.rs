@@ -24,11 +24,21 @@ pub(crate) const FILTER_NAMES: [&str; 5] = [
 #[derive(Debug)]
 pub(crate) enum Input {
     Checkout(CheckoutRequest),
-    Extend { token: String, dry_run: bool },
-    CheckIn { token: String },
-    Get { arn: String, version: Option<String> },
+    Extend {
+        token: String,
+        dry_run: bool,
+    },
+    CheckIn {
+        token: String,
+    },
+    Get {
+        arn: String,
+        version: Option<String>,
+    },
     List(ListRequest),
-    AccessToken { token: String },
+    AccessToken {
+        token: String,
+    },
 }
 
 /// A checked ListReceivedLicenses request.
@@ -99,7 +109,10 @@ struct RawAccessToken {
 }
 
 /// Parses and checks the body of a call of `operation` (a License Manager one).
-pub(crate) fn parse(operation: crate::operation::Operation, body: &[u8]) -> Result<Input, ServiceError> {
+pub(crate) fn parse(
+    operation: crate::operation::Operation,
+    body: &[u8],
+) -> Result<Input, ServiceError> {
     use crate::operation::Operation as Op;
     match operation {
         Op::CheckoutLicense => checkout(body).map(Input::Checkout),
@@ -287,17 +300,30 @@ mod tests {
     fn checkout_bodies_are_checked_member_by_member() {
         let good = r#"{"ProductSKU":"sku","CheckoutType":"PROVISIONAL","KeyFingerprint":"fp",
             "Entitlements":[{"Name":"Users","Unit":"Count","Value":"1"}],"ClientToken":"t"}"#;
-        let Input::Checkout(req) = parse(Operation::CheckoutLicense, good.as_bytes()).unwrap() else {
+        let Input::Checkout(req) = parse(Operation::CheckoutLicense, good.as_bytes()).unwrap()
+        else {
             panic!("not a checkout");
         };
         assert_eq!(req.entitlements[0].value.as_deref(), Some("1"));
         let cases = [
             (good.replace(r#""ProductSKU":"sku","#, ""), "'productSKU'"),
             (good.replace("PROVISIONAL", "FLOATING"), "'checkoutType'"),
-            (good.replace(r#""KeyFingerprint":"fp","#, ""), "'keyFingerprint'"),
-            (good.replace(r#""Unit":"Count""#, r#""Unit":"Seats""#), "'entitlements.1.member.unit'"),
-            (good.replace(r#""Name":"Users","#, ""), "'entitlements.1.member.name'"),
-            (good.replace(r#""ClientToken":"t""#, r#""ClientToken":" ""#), "'clientToken'"),
+            (
+                good.replace(r#""KeyFingerprint":"fp","#, ""),
+                "'keyFingerprint'",
+            ),
+            (
+                good.replace(r#""Unit":"Count""#, r#""Unit":"Seats""#),
+                "'entitlements.1.member.unit'",
+            ),
+            (
+                good.replace(r#""Name":"Users","#, ""),
+                "'entitlements.1.member.name'",
+            ),
+            (
+                good.replace(r#""ClientToken":"t""#, r#""ClientToken":" ""#),
+                "'clientToken'",
+            ),
             (good.replace(r#","ClientToken":"t""#, ""), "'clientToken'"),
         ];
         for (body, member) in cases {
@@ -307,7 +333,9 @@ mod tests {
         }
         let wrong_type = good.replace(r#""Value":"1""#, r#""Value":1"#);
         assert_eq!(
-            parse(Operation::CheckoutLicense, wrong_type.as_bytes()).unwrap_err().code,
+            parse(Operation::CheckoutLicense, wrong_type.as_bytes())
+                .unwrap_err()
+                .code,
             "SerializationException"
         );
     }
@@ -315,20 +343,35 @@ mod tests {
     #[test]
     fn arns_lists_and_tokens_follow_the_model() {
         assert!(check_arn("a", "arn:aws:license-manager::294406891311:license:l-0abc").is_ok());
-        for bad in ["l-0abc", "arn:aws:license-manager::1:", "arn:gcp:x::1:y", "arn:aws:-x::1:y"] {
+        for bad in [
+            "l-0abc",
+            "arn:aws:license-manager::1:",
+            "arn:gcp:x::1:y",
+            "arn:aws:-x::1:y",
+        ] {
             assert!(check_arn("a", bad).is_err(), "{bad}");
         }
         let list = |body: &str| parse(Operation::ListReceivedLicenses, body.as_bytes());
-        assert_eq!(list(r#"{"MaxResults":0}"#).unwrap_err().code, "ValidationException");
-        assert_eq!(list(r#"{"MaxResults":101}"#).unwrap_err().code, "ValidationException");
         assert_eq!(
-            list(r#"{"Filters":[{"Name":"Colour","Values":["x"]}]}"#).unwrap_err().code,
+            list(r#"{"MaxResults":0}"#).unwrap_err().code,
+            "ValidationException"
+        );
+        assert_eq!(
+            list(r#"{"MaxResults":101}"#).unwrap_err().code,
+            "ValidationException"
+        );
+        assert_eq!(
+            list(r#"{"Filters":[{"Name":"Colour","Values":["x"]}]}"#)
+                .unwrap_err()
+                .code,
             "InvalidParameterValueException"
         );
         assert!(list("{}").is_ok());
         let token = format!(r#"{{"Token":"{}"}}"#, "a".repeat(4097));
         assert_eq!(
-            parse(Operation::GetAccessToken, token.as_bytes()).unwrap_err().code,
+            parse(Operation::GetAccessToken, token.as_bytes())
+                .unwrap_err()
+                .code,
             "ValidationException"
         );
     }

@@ -27,7 +27,9 @@ use crate::faults::{self, Effect, Endpoint};
 use crate::operation::Operation;
 use crate::sigv4::{self, AuthError, SignedRequest};
 use crate::state::{Received, State};
-use crate::wire::{self, error_response, json_response, Body, DropConnection, ServiceError, AWS_JSON};
+use crate::wire::{
+    self, error_response, json_response, Body, DropConnection, ServiceError, AWS_JSON,
+};
 
 use input::Input;
 
@@ -64,7 +66,9 @@ pub(crate) async fn handle(
         None => refuse(
             ServiceError::new(
                 "UnknownOperationException",
-                format!("X-Amz-Target '{TARGET_PREFIX}{op_name}' is not a License Manager operation"),
+                format!(
+                    "X-Amz-Target '{TARGET_PREFIX}{op_name}' is not a License Manager operation"
+                ),
             ),
             &request_id,
         ),
@@ -186,7 +190,10 @@ async fn pipeline(
         _ => {}
     }
     let mut trickle = None;
-    if let Some(fault) = state.faults.take_for_product(record.product_sku.as_deref(), op) {
+    if let Some(fault) = state
+        .faults
+        .take_for_product(record.product_sku.as_deref(), op)
+    {
         let name = fault.name();
         let endpoint = Endpoint {
             request_id,

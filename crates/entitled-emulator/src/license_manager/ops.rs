@@ -55,7 +55,10 @@ pub(crate) async fn run(
             if let Some(v) = version.filter(|v| *v != license.version.to_string()) {
                 return Err(ServiceError::license_manager(
                     "InvalidParameterValueException",
-                    format!("License {arn} has no version {v}; its version is {}", license.version),
+                    format!(
+                        "License {arn} has no version {v}; its version is {}",
+                        license.version
+                    ),
                 ));
             }
             record.license_arn = Some(arn);
@@ -71,7 +74,10 @@ pub(crate) async fn run(
             let license = lm.store.get(&claims.license_arn).ok_or_else(|| {
                 ServiceError::license_manager(
                     "AuthorizationException",
-                    format!("The token's licence {} no longer exists", claims.license_arn),
+                    format!(
+                        "The token's licence {} no longer exists",
+                        claims.license_arn
+                    ),
                 )
             })?;
             record.license_arn = Some(license.arn);

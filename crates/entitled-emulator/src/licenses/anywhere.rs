@@ -118,7 +118,13 @@ pub(crate) fn check_refresh(
     now: u64,
     revoked: &Revoked,
 ) -> Result<RefreshClaims, Refused> {
-    let claims = verified_claims(key, token, "refresh", "ValidationException", "AuthorizationException")?;
+    let claims = verified_claims(
+        key,
+        token,
+        "refresh",
+        "ValidationException",
+        "AuthorizationException",
+    )?;
     let token_id = string(&claims, "jti");
     if revoked.contains(&token_id) {
         return Err(refused(
@@ -167,7 +173,13 @@ pub(crate) fn check_access(
     now: u64,
     revoked: &Revoked,
 ) -> Result<AccessClaims, Refused> {
-    let claims = verified_claims(key, token, "access", "InvalidIdentityToken", "InvalidIdentityToken")?;
+    let claims = verified_claims(
+        key,
+        token,
+        "access",
+        "InvalidIdentityToken",
+        "InvalidIdentityToken",
+    )?;
     if revoked.contains(&string(&claims, "rti")) {
         return Err(refused(
             "InvalidIdentityToken",
@@ -183,7 +195,10 @@ pub(crate) fn check_access(
     let account = string(&claims, "sub");
     Ok(AccessClaims {
         license_arn: string(&claims, "licenseArn"),
-        amr: strings(&claims, "amr").into_iter().next().unwrap_or_default(),
+        amr: strings(&claims, "amr")
+            .into_iter()
+            .next()
+            .unwrap_or_default(),
         role_arns: strings(&claims, "roleArns"),
         account,
     })
@@ -218,17 +233,28 @@ fn verified_claims(
     malformed: &'static str,
     forged: &'static str,
 ) -> Result<Value, Refused> {
-    let not_ours = || refused(malformed, format!("The token is not a License Manager {token_use} token"));
+    let not_ours = || {
+        refused(
+            malformed,
+            format!("The token is not a License Manager {token_use} token"),
+        )
+    };
     let (header, claims, signature) = parts(token).ok_or_else(not_ours)?;
     let claims_json = decode_json(claims).ok_or_else(not_ours)?;
     decode_json(header).ok_or_else(not_ours)?;
     let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| not_ours())?;
     let signed = &token.trim()[..header.len() + 1 + claims.len()];
     if !key.verify_rs256(signed.as_bytes(), &signature) {
-        return Err(refused(forged, "The token's signature is not License Manager's"));
+        return Err(refused(
+            forged,
+            "The token's signature is not License Manager's",
+        ));
     }
     if claims_json.get("token_use").and_then(Value::as_str) != Some(token_use) {
-        return Err(refused(forged, format!("The token is not a {token_use} token")));
+        return Err(refused(
+            forged,
+            format!("The token is not a {token_use} token"),
+        ));
     }
     Ok(claims_json)
 }
@@ -238,14 +264,23 @@ fn expired(claims: &Value, now: u64) -> bool {
 }
 
 fn string(claims: &Value, name: &str) -> String {
-    claims.get(name).and_then(Value::as_str).unwrap_or_default().to_owned()
+    claims
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn strings(claims: &Value, name: &str) -> Vec<String> {
     claims
         .get(name)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -268,7 +303,10 @@ mod tests {
         let access = access_token(&key, &claims, now);
         assert!(issued_here(&access) && issued_here(&good));
         let checked = check_access(&key, &access, now, &revoked).unwrap();
-        assert_eq!(checked.amr, "aws:license-manager:token-issuer-account-id:123456789012");
+        assert_eq!(
+            checked.amr,
+            "aws:license-manager:token-issuer-account-id:123456789012"
+        );
 
         let expired_token = refresh_token(&key, arn, "123456789012", None, now, true);
         let forged = refresh_token(&other, arn, "123456789012", None, now, false);
@@ -279,15 +317,30 @@ mod tests {
             (access.as_str(), "AuthorizationException"),
         ];
         for (token, code) in refresh_cases {
-            assert_eq!(check_refresh(&key, token, now, &revoked).unwrap_err().code, code, "{token}");
+            assert_eq!(
+                check_refresh(&key, token, now, &revoked).unwrap_err().code,
+                code,
+                "{token}"
+            );
         }
         assert_eq!(
-            check_access(&key, &access, now + ACCESS_SECONDS, &revoked).unwrap_err().code,
+            check_access(&key, &access, now + ACCESS_SECONDS, &revoked)
+                .unwrap_err()
+                .code,
             "ExpiredTokenException"
         );
-        assert_eq!(check_access(&key, &good, now, &revoked).unwrap_err().code, "InvalidIdentityToken");
+        assert_eq!(
+            check_access(&key, &good, now, &revoked).unwrap_err().code,
+            "InvalidIdentityToken"
+        );
         revoked.revoke(&claims.token_id);
-        assert_eq!(check_refresh(&key, &good, now, &revoked).unwrap_err().code, "AuthorizationException");
-        assert_eq!(check_access(&key, &access, now, &revoked).unwrap_err().code, "InvalidIdentityToken");
+        assert_eq!(
+            check_refresh(&key, &good, now, &revoked).unwrap_err().code,
+            "AuthorizationException"
+        );
+        assert_eq!(
+            check_access(&key, &access, now, &revoked).unwrap_err().code,
+            "InvalidIdentityToken"
+        );
     }
 }

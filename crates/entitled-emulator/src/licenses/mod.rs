@@ -13,8 +13,8 @@ pub(crate) mod store;
 
 use std::sync::Arc;
 
-pub use spec::{EntitlementSpec, LicenseSpec, ValiditySpec, MARKETPLACE_FINGERPRINT};
 pub(crate) use spec::{check_status, UNITS};
+pub use spec::{EntitlementSpec, LicenseSpec, ValiditySpec, MARKETPLACE_FINGERPRINT};
 
 /// Everything License Manager keeps.
 #[derive(Debug, Default)]

@@ -341,7 +341,10 @@ mod tests {
         assert_eq!(spec.product_sku, "prod-sku");
         assert_eq!(
             spec.entitlements,
-            [EntitlementSpec::tier("Premium"), EntitlementSpec::count("Users", 5)]
+            [
+                EntitlementSpec::tier("Premium"),
+                EntitlementSpec::count("Users", 5)
+            ]
         );
         for bad in ["prod-sku", "=Premium", "p=Users:x", "p=", "p=:3"] {
             assert!(bad.parse::<LicenseSpec>().is_err(), "{bad}");
@@ -353,36 +356,87 @@ mod tests {
     fn bad_licences_are_refused_naming_the_problem() {
         let good = || LicenseSpec::new("sku", vec![EntitlementSpec::tier("Basic")]);
         let cases: Vec<(LicenseSpec, &str)> = vec![
-            (LicenseSpec::new(" ", vec![EntitlementSpec::tier("a")]), "product_sku"),
-            (LicenseSpec { beneficiary: Some("12".into()), ..good() }, "beneficiary"),
-            (LicenseSpec { status: Some("ACTIVE".into()), ..good() }, "LicenseStatus"),
-            (LicenseSpec { provisional_ttl_minutes: Some(0), ..good() }, "provisional_ttl"),
+            (
+                LicenseSpec::new(" ", vec![EntitlementSpec::tier("a")]),
+                "product_sku",
+            ),
+            (
+                LicenseSpec {
+                    beneficiary: Some("12".into()),
+                    ..good()
+                },
+                "beneficiary",
+            ),
+            (
+                LicenseSpec {
+                    status: Some("ACTIVE".into()),
+                    ..good()
+                },
+                "LicenseStatus",
+            ),
+            (
+                LicenseSpec {
+                    provisional_ttl_minutes: Some(0),
+                    ..good()
+                },
+                "provisional_ttl",
+            ),
             (LicenseSpec::new("sku", vec![]), "at least one"),
             (
-                LicenseSpec::new("sku", vec![EntitlementSpec::tier("a"), EntitlementSpec::tier("a")]),
+                LicenseSpec::new(
+                    "sku",
+                    vec![EntitlementSpec::tier("a"), EntitlementSpec::tier("a")],
+                ),
                 "twice",
             ),
             (
-                LicenseSpec::new("sku", vec![EntitlementSpec { unit: "Seats".into(), ..EntitlementSpec::tier("a") }]),
+                LicenseSpec::new(
+                    "sku",
+                    vec![EntitlementSpec {
+                        unit: "Seats".into(),
+                        ..EntitlementSpec::tier("a")
+                    }],
+                ),
                 "EntitlementUnit",
             ),
             (
-                LicenseSpec::new("sku", vec![EntitlementSpec { max_count: None, ..EntitlementSpec::count("a", 1) }]),
+                LicenseSpec::new(
+                    "sku",
+                    vec![EntitlementSpec {
+                        max_count: None,
+                        ..EntitlementSpec::count("a", 1)
+                    }],
+                ),
                 "max_count",
             ),
             (
-                LicenseSpec::new("sku", vec![EntitlementSpec { max_count: Some(1), ..EntitlementSpec::tier("a") }]),
+                LicenseSpec::new(
+                    "sku",
+                    vec![EntitlementSpec {
+                        max_count: Some(1),
+                        ..EntitlementSpec::tier("a")
+                    }],
+                ),
                 "a tier",
             ),
             (
                 LicenseSpec {
-                    validity: Some(ValiditySpec { begin: "2030-01-01T00:00:00Z".into(), end: Some("2029-01-01T00:00:00Z".into()) }),
+                    validity: Some(ValiditySpec {
+                        begin: "2030-01-01T00:00:00Z".into(),
+                        end: Some("2029-01-01T00:00:00Z".into()),
+                    }),
                     ..good()
                 },
                 "after",
             ),
             (
-                LicenseSpec { validity: Some(ValiditySpec { begin: "soon".into(), end: None }), ..good() },
+                LicenseSpec {
+                    validity: Some(ValiditySpec {
+                        begin: "soon".into(),
+                        end: None,
+                    }),
+                    ..good()
+                },
                 "validity.begin",
             ),
         ];
@@ -391,8 +445,13 @@ mod tests {
             assert!(err.contains(named), "{spec:?}: {err}");
         }
         let license = good().into_license(1_000).unwrap();
-        assert!(license.arn.starts_with("arn:aws:license-manager::294406891311:license:l-"));
-        assert_eq!((license.begin, license.end), (1_000, 1_000 + DEFAULT_TERM_SECONDS));
+        assert!(license
+            .arn
+            .starts_with("arn:aws:license-manager::294406891311:license:l-"));
+        assert_eq!(
+            (license.begin, license.end),
+            (1_000, 1_000 + DEFAULT_TERM_SECONDS)
+        );
         assert_eq!(license.ttl_seconds, 3600);
         assert_eq!(license.beneficiary, DEFAULT_ACCOUNT);
     }

@@ -101,14 +101,17 @@ impl CheckoutType {
     }
 }
 
+/// Units taken, by entitlement name (tiers take none).
+pub(crate) type Units = Vec<(String, u64)>;
+
 /// One checkout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Consumption {
     pub token: String,
     pub checkout_type: CheckoutType,
     pub allowed: Vec<EntitlementData>,
-    /// Units this checkout took, by entitlement name (tiers take none).
-    pub units: Vec<(String, u64)>,
+    /// Units this checkout took.
+    pub units: Units,
     pub issued_at: u64,
     pub expiration: u64,
     pub node_id: Option<String>,
@@ -368,9 +371,9 @@ fn grant(
     license: &License,
     asked: &[EntitlementData],
     now: u64,
-) -> Result<(Vec<EntitlementData>, Vec<(String, u64)>), ServiceError> {
+) -> Result<(Vec<EntitlementData>, Units), ServiceError> {
     let mut allowed = Vec::new();
-    let mut units: Vec<(String, u64)> = Vec::new();
+    let mut units: Units = Vec::new();
     for want in asked {
         let Some(have) = license.entitlements.iter().find(|e| e.name == want.name) else {
             continue;

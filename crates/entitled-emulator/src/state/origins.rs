@@ -50,9 +50,7 @@ impl Origin {
     /// The role the credentials came from through STS, if any.
     pub fn role_arn(&self) -> Option<&str> {
         match self {
-            Origin::Irsa { role_arn, .. } | Origin::LicenseToken { role_arn, .. } => {
-                Some(role_arn)
-            }
+            Origin::Irsa { role_arn, .. } | Origin::LicenseToken { role_arn, .. } => Some(role_arn),
             _ => None,
         }
     }
@@ -116,7 +114,10 @@ mod tests {
             role_arn: "arn:aws:iam::555555555555:role/r".into(),
             account: "555555555555".into(),
         };
-        assert!(!anywhere.marketplace_accepts(), "outside AWS: contracts only");
+        assert!(
+            !anywhere.marketplace_accepts(),
+            "outside AWS: contracts only"
+        );
         assert_eq!(anywhere.account(), "555555555555");
         assert_eq!(Origin::TaskRole.account(), DEFAULT_ACCOUNT);
     }

@@ -29,7 +29,10 @@ pub(super) async fn assume_role(state: &Arc<State>, call: &Call<'_>, request_id:
     let key = match lm.keys.token_key().await {
         Ok(k) => k,
         Err(e) => {
-            let err = StsError::new("IDPCommunicationError", format!("License Manager's token key: {e}"));
+            let err = StsError::new(
+                "IDPCommunicationError",
+                format!("License Manager's token key: {e}"),
+            );
             return refuse(err, request_id, None);
         }
     };

@@ -137,7 +137,7 @@ async fn fault_effect(fault: Fault, request_id: &str) -> Result<Outcome, ()> {
             b"<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>",
         ),
         status_of: crate::wire::metering_status,
-        };
+    };
     let response = match faults::apply(fault, &endpoint).await {
         Effect::Replace(response) => Ok(response),
         Effect::Drop => Err(DropConnection),
@@ -250,7 +250,11 @@ fn issue(state: &State, grant: &Grant<'_>, origin: Origin, request_id: &str) -> 
             "SessionToken",
             credential.session_token.as_deref().unwrap_or_default(),
         ),
-        element(3, "Expiration", &crate::clock::rfc3339(now + grant.duration)),
+        element(
+            3,
+            "Expiration",
+            &crate::clock::rfc3339(now + grant.duration),
+        ),
         "    </Credentials>\n".to_owned(),
         element(
             2,

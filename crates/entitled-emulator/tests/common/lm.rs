@@ -89,7 +89,16 @@ pub async fn checkout(
     entitlements: Vec<EntitlementData>,
     client_token: &str,
 ) -> Result<Granted, String> {
-    checkout_with(client, sku, MARKETPLACE_FINGERPRINT, kind, entitlements, client_token, None).await
+    checkout_with(
+        client,
+        sku,
+        MARKETPLACE_FINGERPRINT,
+        kind,
+        entitlements,
+        client_token,
+        None,
+    )
+    .await
 }
 
 pub async fn checkout_with(
@@ -113,7 +122,10 @@ pub async fn checkout_with(
         .await
         .map_err(|e| error_name(&e))?;
     Ok(Granted {
-        token: out.license_consumption_token().unwrap_or_default().to_owned(),
+        token: out
+            .license_consumption_token()
+            .unwrap_or_default()
+            .to_owned(),
         allowed: out
             .entitlements_allowed()
             .iter()
@@ -151,7 +163,12 @@ pub async fn extend(client: &Client, token: &str) -> Result<String, String> {
 }
 
 /// An admin call: status and JSON body (`Null` when not JSON).
-pub fn admin(emulator: &Emulator, method: &str, path: &str, body: &str) -> (u16, serde_json::Value, String) {
+pub fn admin(
+    emulator: &Emulator,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, serde_json::Value, String) {
     let (status, _, text) = super::raw_http(
         emulator.local_addr(),
         method,
@@ -159,7 +176,11 @@ pub fn admin(emulator: &Emulator, method: &str, path: &str, body: &str) -> (u16,
         &[("Content-Type", "application/json")],
         body,
     );
-    (status, serde_json::from_str(&text).unwrap_or_default(), text)
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_default(),
+        text,
+    )
 }
 
 /// Seeds a licence through the admin API; returns its ARN.
@@ -190,7 +211,11 @@ pub fn decode_ps384(jwt: &str, public_pem: &str) -> (serde_json::Value, serde_js
         super::pkcs1_from_spki_pem(public_pem),
     );
     let input = format!("{}.{}", parts[0], parts[1]);
-    (json(parts[0]), json(parts[1]), key.verify(input.as_bytes(), &sig).is_ok())
+    (
+        json(parts[0]),
+        json(parts[1]),
+        key.verify(input.as_bytes(), &sig).is_ok(),
+    )
 }
 
 /// Percent-encodes an ARN for an admin path.
