@@ -223,6 +223,10 @@ async fn suspended_and_expired_licences_allow_nothing() {
     );
     let suspended = checkout(&client, SKU, CheckoutType::Provisional, premium(), "s-1").await;
     assert_eq!(suspended.unwrap_err(), NO_ENTITLEMENTS);
+    // A replacement licence for the same SKU serves while the first stays suspended.
+    let replacement = seed_users(&emulator, 1);
+    let served = checkout(&client, SKU, CheckoutType::Provisional, premium(), "s-1b").await;
+    assert_eq!(served.unwrap().license_arn, replacement);
     admin(&emulator, "PATCH", &path, r#"{"status":"AVAILABLE"}"#);
     checkout(&client, SKU, CheckoutType::Provisional, premium(), "s-2")
         .await
