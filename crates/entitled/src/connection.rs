@@ -105,6 +105,12 @@ impl Connection {
                 region_chain(ecs_metadata, http.clone()).region().await
             }
         };
+        // Set explicitly when locked, so that no variable or profile setting
+        // can name another endpoint. Without a Region the check refuses.
+        let locked_url = match (&region, self.locked) {
+            (Some(region), true) => Some(locked_endpoint(region.as_ref())?),
+            _ => None,
+        };
         let credentials = match &self.credentials {
             Some(c) => SharedCredentialsProvider::new(Tagged::new(
                 Credentials::new(
@@ -137,12 +143,8 @@ impl Connection {
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        if self.locked {
-            // Set explicitly, so that no variable or profile setting can
-            // name another endpoint.
-            if let Some(region) = &region {
-                loader = loader.endpoint_url(locked_endpoint(region.as_ref())?);
-            }
+        if let Some(url) = locked_url {
+            loader = loader.endpoint_url(url);
         }
         Ok(loader.load().await)
     }
@@ -211,4 +213,22 @@ pub(crate) fn metering_client(sdk_config: &SdkConfig, attempt_timeout: Duration)
         .interceptor(crate::body_limit::ResponseBodyLimit)
         .build();
     Client::from_conf(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_locked_check_calls_the_regions_own_endpoint() {
+        assert_eq!(
+            locked_endpoint("eu-west-1").unwrap(),
+            "https://metering.marketplace.eu-west-1.amazonaws.com"
+        );
+        for region in ["", "evil.example/", "us-east-1.evil", "US-EAST-1", "a:1"] {
+            let err = locked_endpoint(region).unwrap_err();
+            assert_eq!(err.exit_code(), 78, "{region:?}: {err}");
+            assert!(err.to_string().contains("not an AWS Region name"), "{err}");
+        }
+    }
 }
