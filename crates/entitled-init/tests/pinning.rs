@@ -125,7 +125,13 @@ fn aws_hosts_trust_only_the_amazon_roots_unless_a_bundle_is_named() {
             // Long enough that a retried failure would end in 75, not 78.
             .args(["--deadline", "60s", "--check"]);
         let out = output_within(&mut cmd, PATIENCE);
-        assert_eq!(code(out.status), case.code, "{}: {}", case.name, describe(&out));
+        assert_eq!(
+            code(out.status),
+            case.code,
+            "{}: {}",
+            case.name,
+            describe(&out)
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(case.says), "{}: {stderr}", case.name);
         assert_eq!(
@@ -148,7 +154,10 @@ fn the_locked_build_says_it_is_locked() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("locked to AWS endpoints and Amazon roots"), "{text}");
+    assert!(
+        text.contains("locked to AWS endpoints and Amazon roots"),
+        "{text}"
+    );
     let out = Command::new(guard_binary())
         .arg("--version")
         .env_clear()

@@ -348,7 +348,10 @@ impl Check {
         let started = Instant::now();
         let deadline_at = started + self.deadline;
         let answered_by = AnsweredBy::default();
-        let on_warning = self.on_warning.clone().unwrap_or_else(|| Arc::new(|_: &Warning| {}));
+        let on_warning = self
+            .on_warning
+            .clone()
+            .unwrap_or_else(|| Arc::new(|_: &Warning| {}));
         let sdk_config = tokio::time::timeout_at(
             deadline_at.into(),
             self.connection

@@ -194,7 +194,9 @@ fn locked_endpoint(region: &str) -> Result<String, CheckError> {
             format!("the Region {region:?} is not an AWS Region name"),
         ));
     }
-    Ok(format!("https://metering.marketplace.{region}.amazonaws.com"))
+    Ok(format!(
+        "https://metering.marketplace.{region}.amazonaws.com"
+    ))
 }
 
 fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {

@@ -257,7 +257,10 @@ mod tests {
             route("https://metering.marketplace.us-east-1.amazonaws.com/"),
             Route::Amazon
         );
-        assert_eq!(route("https://sts.us-east-1.amazonaws.com:443/"), Route::Amazon);
+        assert_eq!(
+            route("https://sts.us-east-1.amazonaws.com:443/"),
+            Route::Amazon
+        );
         assert_eq!(route("https://127.0.0.1:8443/"), Route::Other);
         assert_eq!(route("https://proxy.example/"), Route::Other);
     }

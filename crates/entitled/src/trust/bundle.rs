@@ -221,7 +221,10 @@ mod tests {
         );
         assert_eq!(roots.parsed, 1, "the certificate is parsed once");
         assert_eq!(roots.duplicates, 1, "the copy's certificate is recognised");
-        assert_eq!(crate::trust::roots::usable_certificates(roots.pem().as_bytes()), 1);
+        assert_eq!(
+            crate::trust::roots::usable_certificates(roots.pem().as_bytes()),
+            1
+        );
         assert!(warnings.is_empty(), "{warnings:?}");
     }
 
