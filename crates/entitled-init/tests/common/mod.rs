@@ -147,7 +147,7 @@ pub const LOCKED_BIN: &str = "ENTITLED_LOCKED_BIN";
 
 /// The locked guard built by `scripts/test.sh`.
 pub fn locked_guard() -> PathBuf {
-    let how = "run the tests with ./scripts/test.sh, or build it as that script does: ENTITLED_LOCKED=1 cargo build -p entitled-init && cp target/debug/entitled target/locked-guard/entitled, then set ENTITLED_LOCKED_BIN=$PWD/target/locked-guard/entitled";
+    let how = "run the tests with ./scripts/test.sh, or build it as that script does: ENTITLED_LOCKED=1 cargo build --workspace --bin entitled --test pinning && cp target/debug/entitled target/locked-guard/entitled, then set ENTITLED_LOCKED_BIN=$PWD/target/locked-guard/entitled";
     let path = std::env::var_os(LOCKED_BIN)
         .map(PathBuf::from)
         .unwrap_or_else(|| panic!("{LOCKED_BIN} is not set; {how}"));
