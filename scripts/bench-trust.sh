@@ -5,7 +5,10 @@
 # interleaved: median wall time and the guard's own CPU (user + system, from
 # wait4) per check.
 #
-#   scripts/bench-trust.sh [ROUNDS]      # default 41
+#   scripts/bench-trust.sh [ROUNDS]          # default 41
+#   scripts/bench-trust.sh --tls [ROUNDS]    # the emulator over HTTPS, its CA in
+#                                            # SSL_CERT_FILE, with and without
+#                                            # SSL_CERT_DIR=/etc/ssl/certs
 #
 # Binaries: ENTITLED_BIN (default the static release guard) and EMULATOR_BIN,
 # as in bench-vs-cli.sh; built when missing.
@@ -14,6 +17,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 guard=${ENTITLED_BIN:-$root/target/x86_64-unknown-linux-musl/release/entitled}
 emulator=${EMULATOR_BIN:-$root/target/release/entitled-emulator}
+tls=false
+if [[ ${1:-} == --tls ]]; then
+  tls=true
+  shift
+fi
 rounds=${1:-41}
 product=prod-bench-test
 key=$root/tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem
@@ -29,13 +37,18 @@ work=$(mktemp -d)
 source "$root/scripts/lib/emulator.sh"
 cleanup() { stop_emulator; rm -rf "$work"; }
 trap cleanup EXIT
+tls_args=()
+if $tls; then
+  tls_args=(--tls --ca-out "$work/ca.pem")
+fi
 start_emulator "$emulator" "$work/emulator.log" \
-  --product "$product" --key-file "$key" --public-key-out "$work/key.pem"
+  --product "$product" --key-file "$key" --public-key-out "$work/key.pem" "${tls_args[@]}"
 
 echo "endpoint $endpoint; guard $guard ($(stat -c %s "$guard") bytes); $(nproc) CPUs; $(uname -r); $(ls /etc/ssl/certs | wc -l) entries in /etc/ssl/certs"
-python3 - "$guard" "$endpoint" "$work" "$product" "$rounds" <<'PY'
+python3 - "$guard" "$endpoint" "$work" "$product" "$rounds" "$tls" <<'PY'
 import os, statistics, subprocess, sys, time
 guard, endpoint, work, product, rounds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+tls = sys.argv[6] == "true"
 base = {
     "PATH": "/usr/bin:/bin",
     "AWS_ENDPOINT_URL_MARKETPLACE_METERING": endpoint,
@@ -46,14 +59,22 @@ base = {
     "AWS_CONFIG_FILE": f"{work}/no-config",
     "AWS_SHARED_CREDENTIALS_FILE": f"{work}/no-credentials",
 }
-variants = {
-    "clean": base,
-    "SSL_CERT_FILE + SSL_CERT_DIR (Debian)": dict(
-        base,
-        SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt",
-        SSL_CERT_DIR="/etc/ssl/certs",
-    ),
-}
+if tls:
+    variants = {
+        "https, the emulator's CA in SSL_CERT_FILE": dict(base, SSL_CERT_FILE=f"{work}/ca.pem"),
+        "https, that and SSL_CERT_DIR=/etc/ssl/certs": dict(
+            base, SSL_CERT_FILE=f"{work}/ca.pem", SSL_CERT_DIR="/etc/ssl/certs"
+        ),
+    }
+else:
+    variants = {
+        "clean": base,
+        "SSL_CERT_FILE + SSL_CERT_DIR (Debian)": dict(
+            base,
+            SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt",
+            SSL_CERT_DIR="/etc/ssl/certs",
+        ),
+    }
 argv = [guard, "--check", "--quiet", "--product-code", product, "--public-key", f"{work}/key.pem"]
 
 def once(env):
