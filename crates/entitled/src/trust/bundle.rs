@@ -151,14 +151,17 @@ impl<'a> Reader<'a> {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        // Every entry but directories (told from the entry itself, with no
+        // stat): a FIFO or device here is skipped with a warning by the
+        // bounded read, not silently.
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
+            .map(|e| e.path())
+            .collect();
         paths.sort();
         for path in paths {
-            // Every entry but directories: a FIFO or device here is skipped
-            // with a warning by the bounded read, not silently.
-            if !path.is_dir() {
-                self.file(&path);
-            }
+            self.file(&path);
         }
     }
 
