@@ -44,6 +44,16 @@ export ENTITLED_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitl
 # that build (the disk-full test mounts a small tmpfs, so it needs root).
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-meter
 export ENTITLED_METER_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitled-meter"
+# The locked guard (ENTITLED_LOCKED=1: AWS's endpoints and the Amazon roots
+# only), for crates/entitled-init/tests/pinning.rs. A debug build in the usual
+# target directory, selected as the test run below selects it (--workspace
+# with a test target, so dev-dependency features match): it reuses every
+# compiled dependency, and only entitled-init is rebuilt, then again unlocked
+# by the test run. Copied out first.
+ENTITLED_LOCKED=1 cargo build --locked --workspace --bin entitled --test pinning
+mkdir -p "$target_dir/locked-guard"
+cp "$target_dir/debug/entitled" "$target_dir/locked-guard/entitled"
+export ENTITLED_LOCKED_BIN="$target_dir/locked-guard/entitled"
 
 # --- Release checks (issue 13): the arm64 (Graviton) guard and licences. ---
 # The aarch64 release guard, run under qemu-aarch64-static by

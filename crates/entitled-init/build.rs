@@ -5,7 +5,13 @@
 //! - `ENTITLED_PUBLIC_KEY_FILE`: the product's PEM public key file, absolute
 //!   or relative to the workspace root (the directory of the `Cargo.toml`
 //!   that declares `[workspace]`), whichever directory cargo runs in;
-//! - `ENTITLED_PUBLIC_KEY_VERSION`: its key version (default 1; needs the key file).
+//! - `ENTITLED_PUBLIC_KEY_VERSION`: its key version (default 1; needs the key file);
+//! - `ENTITLED_LOCKED=1`: only AWS's own endpoints and the Amazon Trust
+//!   Services roots. `AWS_ENDPOINT_URL*` is refused at run time (exit 78) and
+//!   `AWS_CA_BUNDLE`, `SSL_CERT_FILE` and `SSL_CERT_DIR` are ignored, so a
+//!   buyer who controls the task's environment cannot name a fake endpoint
+//!   or a CA that vouches for one. For product images; tests against the
+//!   emulator need an unlocked build.
 //!
 //! A binary built this way is bound to one product: the matching flags are
 //! refused at run time, so a task's command line cannot swap them.
@@ -20,6 +26,7 @@ fn main() {
         "ENTITLED_PRODUCT_CODE",
         "ENTITLED_PUBLIC_KEY_FILE",
         "ENTITLED_PUBLIC_KEY_VERSION",
+        "ENTITLED_LOCKED",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
@@ -66,11 +73,23 @@ fn generate() -> Result<(), String> {
         (None, None) => "None".to_string(),
     };
 
+    let locked = match setting("ENTITLED_LOCKED").as_deref() {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(other) => {
+            return Err(format!(
+                "ENTITLED_LOCKED is {other:?}; set it to 1 to lock the guard to AWS's endpoints and the Amazon roots, or 0 (or unset) not to"
+            ))
+        }
+    };
+
     let source = format!(
         "/// The product code compiled in with `ENTITLED_PRODUCT_CODE`, if any.\n\
          pub const PRODUCT_CODE: Option<&str> = {product_code};\n\
          /// The key version and PEM public key compiled in with `ENTITLED_PUBLIC_KEY_FILE`, if any.\n\
-         pub const PUBLIC_KEY: Option<(u32, &[u8])> = {key};\n"
+         pub const PUBLIC_KEY: Option<(u32, &[u8])> = {key};\n\
+         /// Built with `ENTITLED_LOCKED=1`: AWS's own endpoints and the Amazon roots only.\n\
+         pub const LOCKED: bool = {locked};\n"
     );
     let path = out_dir.join("compiled.rs");
     std::fs::write(&path, source).map_err(|e| format!("writing {}: {e}", path.display()))

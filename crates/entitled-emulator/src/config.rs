@@ -45,6 +45,7 @@ pub const DEFAULT_SECRET_ACCESS_KEY: &str = "emulator-secret-access-key";
 pub struct Config {
     pub(crate) listen: SocketAddr,
     pub(crate) tls: bool,
+    pub(crate) tls_names: Vec<String>,
     pub(crate) region: Option<String>,
     pub(crate) products: Vec<Product>,
     pub(crate) credentials: Vec<Credential>,
@@ -66,6 +67,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: false,
+            tls_names: Vec::new(),
             region: None,
             products: Vec::new(),
             credentials: vec![Credential {
@@ -104,6 +106,13 @@ impl Config {
     /// generated at start; [`crate::Emulator::ca_pem`] returns the CA to trust.
     pub fn tls(mut self, on: bool) -> Self {
         self.tls = on;
+        self
+    }
+
+    /// Also name `host` in the leaf certificate (with [`tls`](Self::tls)), so a test can
+    /// serve an AWS host name, resolved to loopback, with a CA that is not Amazon's.
+    pub fn tls_name(mut self, host: impl Into<String>) -> Self {
+        self.tls_names.push(host.into());
         self
     }
 

@@ -334,7 +334,7 @@ async fn prepare(
             .await
             .map_err(|e| EmulatorError::Runtime(e.to_string()))??;
     let tls = if config.tls {
-        Some(crate::tls::generate()?)
+        Some(crate::tls::generate(&config.tls_names)?)
     } else {
         None
     };

@@ -22,8 +22,8 @@ fn tls_err(e: impl std::fmt::Display) -> EmulatorError {
     EmulatorError::Tls(e.to_string())
 }
 
-/// Generates a CA and a leaf for `127.0.0.1`, `::1` and `localhost`.
-pub(crate) fn generate() -> Result<TlsSetup, EmulatorError> {
+/// Generates a CA and a leaf for `127.0.0.1`, `::1`, `localhost` and `extra_names`.
+pub(crate) fn generate(extra_names: &[String]) -> Result<TlsSetup, EmulatorError> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_err)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params
@@ -37,12 +37,13 @@ pub(crate) fn generate() -> Result<TlsSetup, EmulatorError> {
     let ca_key = KeyPair::generate().map_err(tls_err)?;
     let ca_cert = ca_params.self_signed(&ca_key).map_err(tls_err)?;
 
-    let mut leaf_params = CertificateParams::new(vec![
+    let mut names = vec![
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
         "localhost".to_owned(),
-    ])
-    .map_err(tls_err)?;
+    ];
+    names.extend(extra_names.iter().cloned());
+    let mut leaf_params = CertificateParams::new(names).map_err(tls_err)?;
     leaf_params
         .distinguished_name
         .push(DnType::CommonName, "entitled-emulator");

@@ -12,12 +12,15 @@ pub struct Compiled {
     pub product_code: Option<&'static str>,
     /// The key version and PEM key, if compiled in.
     pub public_key: Option<(u32, &'static [u8])>,
+    /// Locked to AWS's own endpoints and the Amazon roots.
+    pub locked: bool,
 }
 
 /// The values this binary was built with.
 pub const COMPILED: Compiled = Compiled {
     product_code: PRODUCT_CODE,
     public_key: PUBLIC_KEY,
+    locked: LOCKED,
 };
 
 /// A short description for `--help` and `--version`; empty when nothing is
@@ -29,6 +32,9 @@ pub fn describe() -> String {
     }
     if let Some((version, _)) = COMPILED.public_key {
         parts.push(format!("public key version {version}"));
+    }
+    if COMPILED.locked {
+        parts.push("locked to AWS endpoints and Amazon roots".to_owned());
     }
     parts.join(", ")
 }

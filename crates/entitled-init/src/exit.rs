@@ -115,7 +115,7 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
     ("73", "--check --handoff-file: the check passed, but the hand-off file could not be written"),
     ("75", "the metering or credentials endpoint stayed unavailable until the deadline: throttling, 429, 5xx, network, a TLS handshake cut by the network, timeouts"),
     ("77", "customer not entitled"),
-    ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, a 4xx that is not an AWS error (proxy page, 401/403/404/407), a TLS certificate that does not verify (see SSL_CERT_FILE), no Region, no or refused credentials"),
+    ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, a 4xx that is not an AWS error (proxy page, 401/403/404/407), a TLS certificate that does not verify (see AWS_CA_BUNDLE), an AWS_ENDPOINT_URL variable given to a locked build, no Region, no or refused credentials"),
     ("126/127", "the check passed, but COMMAND is not executable / not found"),
     ("128+n", "stopped by signal n during the check (143 for SIGTERM, 130 SIGINT, 129 SIGHUP)"),
 ];

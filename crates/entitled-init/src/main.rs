@@ -180,7 +180,12 @@ fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
             ("attempt_timeout_ms", Value::from(cli.attempt_timeout.as_millis() as u64)),
         ],
     );
-    Ok(Check::builder()
+    let builder = if compiled::COMPILED.locked {
+        Check::builder().locked()
+    } else {
+        Check::builder()
+    };
+    Ok(builder
         .product_code(product.code)
         .keys(product.keys)
         .key_version(product.key_version)

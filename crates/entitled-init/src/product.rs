@@ -136,10 +136,12 @@ mod tests {
     const NOTHING: Compiled = Compiled {
         product_code: None,
         public_key: None,
+        locked: false,
     };
     const BOUND: Compiled = Compiled {
         product_code: Some("prod-bound"),
         public_key: Some((3, KEY)),
+        locked: true,
     };
 
     #[test]

@@ -132,10 +132,15 @@ fn a_special_or_oversized_file_is_refused_before_any_call() {
     }
 }
 
+/// CA files are read when a TLS connection needs them: here the emulator
+/// serves HTTPS, its CA named in `AWS_CA_BUNDLE`, and a FIFO sits in the
+/// other variable's place.
 #[test]
 fn a_special_file_in_place_of_a_ca_bundle_is_skipped_with_a_warning() {
-    let emu = emulator();
+    let emu = entitled_emulator::Emulator::spawn(config().tls(true)).unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("emulator-ca.pem");
+    std::fs::write(&ca, emu.ca_pem().unwrap()).unwrap();
     let fifo = mkfifo(&dir.path().join("ca.pem"));
     let certs = dir.path().join("certs");
     std::fs::create_dir(&certs).unwrap();
@@ -143,6 +148,7 @@ fn a_special_file_in_place_of_a_ca_bundle_is_skipped_with_a_warning() {
     for (var, value) in [("SSL_CERT_FILE", &fifo), ("SSL_CERT_DIR", &certs)] {
         let out = output_within(
             guard(&emu)
+                .env("AWS_CA_BUNDLE", &ca)
                 .env(var, value)
                 .args(product_flags(PRODUCT))
                 .arg("--check"),

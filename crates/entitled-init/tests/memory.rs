@@ -9,7 +9,7 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::*;
-use entitled_emulator::Fault;
+use entitled_emulator::{Emulator, Fault};
 
 /// The promise, in KiB as `ru_maxrss` counts it.
 const MAX_RSS_KIB: i64 = 16 * 1024;
@@ -57,8 +57,13 @@ fn exit_and_peak_rss(probe: &std::path::Path, guard: Command) -> (i32, i64) {
 #[test]
 fn peak_rss_stays_under_16_mib_with_a_huge_environment_and_oversized_answers() {
     let guard_path = musl_guard();
-    let emu = emulator();
+    // Over HTTPS, so the CA files are read (they are read only when a TLS
+    // connection needs them): the emulator's CA through AWS_CA_BUNDLE, the
+    // junk through SSL_CERT_FILE.
+    let emu = Emulator::spawn(config().tls(true)).unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let emulator_ca = dir.path().join("emulator-ca.pem");
+    std::fs::write(&emulator_ca, emu.ca_pem().unwrap()).unwrap();
     let probe = build_static_program(dir.path(), "probe", PROBE);
     // A CA file at the size limit, full of certificate-shaped junk.
     let ca = dir.path().join("ca.pem");
@@ -94,6 +99,7 @@ fn peak_rss_stays_under_16_mib_with_a_huge_environment_and_oversized_answers() {
         }
         let mut cmd = guard_at(&guard_path, &emu);
         cmd.env("SSL_CERT_FILE", &ca)
+            .env("AWS_CA_BUNDLE", &emulator_ca)
             .args(product_flags(PRODUCT))
             .args(["--deadline", "3s", "--attempt-timeout", "1s", "--check"]);
         for i in 0..12 {

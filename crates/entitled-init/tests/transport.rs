@@ -1,5 +1,6 @@
 //! The ways the guard reaches AWS: ECS container credentials with an
-//! Authorization token, and HTTPS trusting a CA given in SSL_CERT_FILE.
+//! Authorization token, and HTTPS trusting a CA given in SSL_CERT_FILE or
+//! AWS_CA_BUNDLE.
 
 mod common;
 
@@ -81,6 +82,27 @@ fn https_with_the_ca_from_ssl_cert_file() {
     );
     assert_eq!(code(out.status), 0, "{}", describe(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ran over TLS");
+}
+
+/// `AWS_CA_BUNDLE`, the variable the AWS CLI and SDKs read for a custom CA,
+/// is honoured for the metering and the credentials endpoint alike.
+#[test]
+fn https_with_the_ca_from_aws_ca_bundle() {
+    let emu = Emulator::spawn(config().tls(true)).unwrap();
+    assert!(emu.credentials_url().starts_with("https://"));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("emulator-ca.pem");
+    std::fs::write(&ca, emu.ca_pem().unwrap()).unwrap();
+
+    let out = output_within(
+        guard(&emu)
+            .env("AWS_CA_BUNDLE", &ca)
+            .args(product_flags(PRODUCT))
+            .args(["--deadline", "60s", "--check"]),
+        PATIENCE,
+    );
+    assert_eq!(code(out.status), 0, "{}", describe(&out));
+    assert_eq!(emu.calls().len(), 1, "{:?}", emu.calls());
 }
 
 /// How the guard is pointed at a TLS emulator whose certificate it must

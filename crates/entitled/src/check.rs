@@ -15,7 +15,7 @@ use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
 use crate::reason::{Endpoint, RejectReason, Transient, TransientCause};
 use crate::signing_credentials::SigningCredentials;
-use crate::transport::Warning;
+use crate::trust::Warning;
 use entitled_verify::Nonce;
 use entitled_verify::{verify, Expected, VerifyError};
 use entitled_verify::{KeySet, KeyVersion, KeyVersionError, ProductCode, ProductCodeError};
@@ -220,6 +220,32 @@ impl CheckBuilder {
         self.connection.extra_roots_pem = Some(pem.into());
         self
     }
+    /// Locks the check to AWS's own endpoints and the Amazon Trust Services
+    /// roots, for a buyer who controls the environment: an
+    /// `AWS_ENDPOINT_URL*` variable is refused (a rejection with
+    /// [`RejectReason::Locked`](crate::RejectReason::Locked), exit code 78),
+    /// `AWS_CA_BUNDLE`, `SSL_CERT_FILE` and `SSL_CERT_DIR` are ignored, and
+    /// RegisterUsage goes to `metering.marketplace.<region>.amazonaws.com`.
+    /// Contract pricing's licence answers carry no signature a seller can
+    /// check, so this is what keeps a fake answer out. Cannot be combined
+    /// with [`endpoint_url`](Self::endpoint_url) or
+    /// [`extra_root_certificates`](Self::extra_root_certificates).
+    ///
+    /// ```
+    /// use entitled::{Check, ConfigError, KeySet, KeyVersion, PublicKey};
+    /// # let key = PublicKey::from_file("../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem").unwrap();
+    /// let locked = Check::builder()
+    ///     .product_code("prod-abc123")
+    ///     .keys(KeySet::new().with(KeyVersion::FIRST, key))
+    ///     .locked();
+    /// assert!(locked.clone().build().is_ok());
+    /// let err = locked.endpoint_url("http://127.0.0.1:9000").build().unwrap_err();
+    /// assert!(matches!(err, ConfigError::Locked(_)));
+    /// ```
+    pub fn locked(mut self) -> Self {
+        self.connection.locked = true;
+        self
+    }
     /// Called after each transient failure: before each retry, and once
     /// more when the deadline leaves no time for another attempt (see
     /// [`RetryEvent`]; its `Display` is a ready log line).
@@ -248,8 +274,16 @@ impl CheckBuilder {
         if self.attempt_timeout.is_zero() {
             return Err(ConfigError::ZeroDuration("the attempt timeout"));
         }
+        if self.connection.locked {
+            if self.connection.endpoint_url.is_some() {
+                return Err(ConfigError::Locked("an endpoint URL"));
+            }
+            if self.connection.extra_roots_pem.is_some() {
+                return Err(ConfigError::Locked("extra root certificates"));
+            }
+        }
         if let Some(pem) = &self.connection.extra_roots_pem {
-            if crate::transport::usable_certificates(pem) == 0 {
+            if crate::trust::roots::usable_certificates(pem) == 0 {
                 return Err(ConfigError::ExtraRoots);
             }
         }
@@ -314,9 +348,14 @@ impl Check {
         let started = Instant::now();
         let deadline_at = started + self.deadline;
         let answered_by = AnsweredBy::default();
-        let (sdk_config, warnings) = tokio::time::timeout_at(
+        let on_warning = self
+            .on_warning
+            .clone()
+            .unwrap_or_else(|| Arc::new(|_: &Warning| {}));
+        let sdk_config = tokio::time::timeout_at(
             deadline_at.into(),
-            self.connection.load(self.attempt_timeout, &answered_by),
+            self.connection
+                .load(self.attempt_timeout, &answered_by, on_warning),
         )
         .await
         .map_err(|_| {
@@ -330,9 +369,6 @@ impl Check {
                 },
             )
         })??;
-        if let Some(hook) = &self.on_warning {
-            warnings.iter().for_each(|w| hook(w));
-        }
         if sdk_config.region().is_none() {
             return Err(CheckError::rejected(
                 RejectReason::NoRegion,

@@ -21,7 +21,7 @@ use crate::env_files::check_named_files;
 use crate::error::CheckError;
 use crate::reason::RejectReason;
 use crate::region::region_chain;
-use crate::transport::Warning;
+use crate::transport::{TrustPolicy, WarningSink};
 
 /// Fixed AWS credentials, instead of the ECS task role or EKS IRSA chain.
 ///
@@ -62,6 +62,9 @@ pub(crate) struct Connection {
     pub region: Option<String>,
     pub credentials: Option<StaticCredentials>,
     pub extra_roots_pem: Option<Vec<u8>>,
+    /// Only AWS's own endpoints and the Amazon roots: the environment's
+    /// endpoint overrides are refused and its CA variables ignored.
+    pub locked: bool,
 }
 
 impl Connection {
@@ -70,29 +73,30 @@ impl Connection {
     /// retry-token bucket drains during a long throttling episode.
     /// The credential provider records in `answered_by` which source answered.
     ///
-    /// Also returns what was skipped on the way, as warnings.
+    /// What is skipped on the way (a CA file that is a FIFO) goes to
+    /// `on_warning` when it happens: CA files are read only once a TLS
+    /// connection needs them.
     pub async fn load(
         &self,
         attempt_timeout: Duration,
         answered_by: &AnsweredBy,
-    ) -> Result<(SdkConfig, Vec<Warning>), CheckError> {
-        // The same precedence aws-config applies, needed here to decide
-        // whether the system trust store must be read at all.
-        let endpoint = self.endpoint_url.clone().or_else(|| {
-            ["AWS_ENDPOINT_URL_MARKETPLACE_METERING", "AWS_ENDPOINT_URL"]
-                .iter()
-                .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        });
-        // File reads block, even bounded ones (a hung network mount): off the
-        // async thread, so the caller's deadline and cancellation still work.
-        let extra_roots = self.extra_roots_pem.clone();
-        let (http, warnings) = tokio::task::spawn_blocking(move || {
-            check_named_files()?;
-            crate::transport::http_client_for_endpoint(endpoint.as_deref(), extra_roots.as_deref())
-                .map_err(|e| CheckError::rejected(RejectReason::TlsSetup, e.to_string()))
-        })
-        .await
-        .map_err(|e| CheckError::rejected(RejectReason::TlsSetup, e.to_string()))??;
+        on_warning: WarningSink,
+    ) -> Result<SdkConfig, CheckError> {
+        if self.locked {
+            refuse_endpoint_overrides()?;
+        }
+        // Named files block, even bounded ones (a hung network mount): off
+        // the async thread, so the caller's deadline and cancellation work.
+        tokio::task::spawn_blocking(check_named_files)
+            .await
+            .map_err(|e| CheckError::rejected(RejectReason::TlsSetup, e.to_string()))??;
+        let http = crate::transport::http_client(
+            TrustPolicy {
+                locked: self.locked,
+                extra_roots_pem: self.extra_roots_pem.clone(),
+            },
+            on_warning,
+        );
         // The Region first: the credential providers need it (STS for IRSA).
         let region = match &self.region {
             Some(region) => Some(Region::new(region.clone())),
@@ -100,6 +104,12 @@ impl Connection {
                 let ecs_metadata = std::env::var("ECS_CONTAINER_METADATA_URI_V4").ok();
                 region_chain(ecs_metadata, http.clone()).region().await
             }
+        };
+        // Set explicitly when locked, so that no variable or profile setting
+        // can name another endpoint. Without a Region the check refuses.
+        let locked_url = match (&region, self.locked) {
+            (Some(region), true) => Some(locked_endpoint(region.as_ref())?),
+            _ => None,
         };
         let credentials = match &self.credentials {
             Some(c) => SharedCredentialsProvider::new(Tagged::new(
@@ -133,8 +143,60 @@ impl Connection {
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        Ok((loader.load().await, warnings))
+        if let Some(url) = locked_url {
+            loader = loader.endpoint_url(url);
+        }
+        Ok(loader.load().await)
     }
+}
+
+/// The variables aws-config reads to replace an endpoint: the generic one
+/// and each service's (`AWS_ENDPOINT_URL_STS`, ...).
+const ENDPOINT_OVERRIDE_PREFIX: &str = "AWS_ENDPOINT_URL";
+
+/// A locked check refuses, rather than ignores, an endpoint override: the
+/// operator learns at once why the emulator or proxy they named is unused.
+fn refuse_endpoint_overrides() -> Result<(), CheckError> {
+    let mut named: Vec<String> = std::env::vars_os()
+        .filter(|(name, value)| {
+            !value.is_empty()
+                && name
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(ENDPOINT_OVERRIDE_PREFIX))
+        })
+        .filter_map(|(name, _)| name.into_string().ok())
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    named.sort();
+    Err(CheckError::rejected(
+        RejectReason::Locked,
+        format!(
+            "{} set, but this check is locked to AWS's own endpoints",
+            named.join(", ")
+        ),
+    ))
+}
+
+/// The Region's own Metering Service endpoint. The Region comes from the
+/// environment too, so it must be a host name label: nothing else can turn
+/// the host into one outside `amazonaws.com`.
+fn locked_endpoint(region: &str) -> Result<String, CheckError> {
+    let label = !region.is_empty()
+        && region.len() <= 63
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !label {
+        return Err(CheckError::rejected(
+            RejectReason::Locked,
+            format!("the Region {region:?} is not an AWS Region name"),
+        ));
+    }
+    Ok(format!(
+        "https://metering.marketplace.{region}.amazonaws.com"
+    ))
 }
 
 fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {
@@ -153,4 +215,22 @@ pub(crate) fn metering_client(sdk_config: &SdkConfig, attempt_timeout: Duration)
         .interceptor(crate::body_limit::ResponseBodyLimit)
         .build();
     Client::from_conf(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_locked_check_calls_the_regions_own_endpoint() {
+        assert_eq!(
+            locked_endpoint("eu-west-1").unwrap(),
+            "https://metering.marketplace.eu-west-1.amazonaws.com"
+        );
+        for region in ["", "evil.example/", "us-east-1.evil", "US-EAST-1", "a:1"] {
+            let err = locked_endpoint(region).unwrap_err();
+            assert_eq!(err.exit_code(), 78, "{region:?}: {err}");
+            assert!(err.to_string().contains("not an AWS Region name"), "{err}");
+        }
+    }
 }

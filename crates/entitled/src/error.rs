@@ -34,6 +34,9 @@ pub enum ConfigError {
     /// A duration is zero.
     #[error("{0} must be greater than zero")]
     ZeroDuration(&'static str),
+    /// A locked check was also given an endpoint or extra roots.
+    #[error("{0} cannot be set on a locked check, which calls only AWS's own endpoints and trusts only the Amazon roots; drop it, or drop `locked`")]
+    Locked(&'static str),
     /// A file named by the environment for aws-config (`AWS_CONFIG_FILE`,
     /// `AWS_SHARED_CREDENTIALS_FILE`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
     /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`) is a FIFO, a device, a

@@ -113,6 +113,7 @@ mod reason;
 mod region;
 mod signing_credentials;
 mod transport;
+mod trust;
 
 pub use backoff::{Backoff, Waits};
 pub use check::{Check, CheckBuilder, RetryEvent, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
@@ -121,7 +122,7 @@ pub use entitlement::Entitlement;
 pub use env_files::{MAX_PROFILE_FILE_BYTES, MAX_TOKEN_FILE_BYTES};
 pub use error::{CheckError, ConfigError};
 pub use reason::{Endpoint, RejectReason, Transient, TransientCause};
-pub use transport::{Warning, MAX_CA_FILE_BYTES};
+pub use trust::{Warning, MAX_CA_FILE_BYTES};
 // Token verification lives in `entitled-verify`, which has no network or AWS
 // dependency; re-exported so `use entitled::{KeySet, verify, ..}` works.
 pub use connection::StaticCredentials;

@@ -69,6 +69,10 @@ pub enum RejectReason {
     TlsSetup,
     /// The request could not be built (an invalid endpoint override).
     RequestConstruction,
+    /// A locked check (a locked guard build, or
+    /// [`CheckBuilder::locked`](crate::CheckBuilder::locked)) found an
+    /// endpoint override, or a Region that is not a host name label.
+    Locked,
 }
 
 impl RejectReason {
@@ -117,6 +121,7 @@ impl RejectReason {
             Self::WebIdentityRefused => "WebIdentityRefused",
             Self::TlsSetup => "TlsSetup",
             Self::RequestConstruction => "RequestConstruction",
+            Self::Locked => "LockedToAwsEndpoints",
         })
     }
 
@@ -131,6 +136,7 @@ impl RejectReason {
                 | Self::WebIdentityRefused
                 | Self::TlsSetup
                 | Self::RequestConstruction
+                | Self::Locked
         )
     }
 
@@ -157,7 +163,7 @@ impl RejectReason {
             Self::SignatureRefused(_) => "the credentials were refused; use the ECS task role or EKS IRSA credentials, and check the clock",
             Self::OtherCode(_) => "AWS advises terminating on errors other than throttling; check the product code, key version, Region and role",
             Self::HttpStatus(_) => "the answer is not from the Metering Service: check the endpoint URL and any HTTPS proxy (HTTPS_PROXY) or firewall between the container and AWS",
-            Self::TlsCertificate => "the endpoint's TLS certificate did not verify (unknown issuer, wrong name or expired); if a TLS-inspecting proxy sits in between, add its CA with SSL_CERT_FILE, and check the endpoint URL and the clock",
+            Self::TlsCertificate => "the endpoint's TLS certificate did not verify (unknown issuer, wrong name or expired); if a TLS-inspecting proxy sits in between, add its CA with AWS_CA_BUNDLE or SSL_CERT_FILE (a locked build trusts only the Amazon roots), and check the endpoint URL and the clock",
             Self::NoRegion => "set AWS_REGION to the task's Region; none was found in the environment, the profile, ECS task metadata or instance metadata",
             Self::NoCredentials => "run with an ECS task role or EKS IRSA role; no AWS credentials were found",
             Self::CredentialsConfiguration => "fix the credential environment (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)",
@@ -165,6 +171,7 @@ impl RejectReason {
             Self::WebIdentityRefused => "IRSA credentials were refused: check the pod's service account (its eks.amazonaws.com/role-arn annotation, and that the projected token at AWS_WEB_IDENTITY_TOKEN_FILE exists, is readable and current) and the role's trust policy (the cluster's OIDC provider, sub system:serviceaccount:NAMESPACE:NAME, aud sts.amazonaws.com)",
             Self::TlsSetup => "the trust store could not be built; check the extra CA certificates",
             Self::RequestConstruction => "check the endpoint URL override (AWS_ENDPOINT_URL_MARKETPLACE_METERING or AWS_ENDPOINT_URL)",
+            Self::Locked => "this build is locked to AWS's own endpoints and the Amazon roots: unset the AWS_ENDPOINT_URL variables and set AWS_REGION to the task's Region, or use an unlocked build to test against an emulator",
         }
     }
 }

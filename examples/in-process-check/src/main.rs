@@ -40,6 +40,12 @@ fn main() -> ExitCode {
 
 /// RegisterUsage with a fresh nonce, the token verified with the compiled-in
 /// key; transient failures are retried for 30 minutes, as AWS advises.
+///
+/// The token's signature is what protects an hourly product, so this check
+/// honours the environment's endpoint and CA variables (its tests point it at
+/// the emulator). A check whose answer carries no signature a seller can
+/// verify (contract pricing) adds `.locked()`: AWS's endpoints and the Amazon
+/// roots only, whatever the buyer sets.
 async fn check_entitlement() -> Result<Entitlement, CheckError> {
     let key = PublicKey::from_pem(PUBLIC_KEY_PEM)?;
     Check::builder()

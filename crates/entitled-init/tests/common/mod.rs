@@ -141,6 +141,24 @@ pub fn musl_guard() -> PathBuf {
     path
 }
 
+/// The variable through which `scripts/test.sh` names the guard it built
+/// with `ENTITLED_LOCKED=1`.
+pub const LOCKED_BIN: &str = "ENTITLED_LOCKED_BIN";
+
+/// The locked guard built by `scripts/test.sh`.
+pub fn locked_guard() -> PathBuf {
+    let how = "run the tests with ./scripts/test.sh, or build it as that script does: ENTITLED_LOCKED=1 cargo build --workspace --bin entitled --test pinning && cp target/debug/entitled target/locked-guard/entitled, then set ENTITLED_LOCKED_BIN=$PWD/target/locked-guard/entitled";
+    let path = std::env::var_os(LOCKED_BIN)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("{LOCKED_BIN} is not set; {how}"));
+    assert!(
+        path.is_file(),
+        "{LOCKED_BIN}={} is not a file; {how}",
+        path.display()
+    );
+    path
+}
+
 /// Compiles `source` into a static musl program named `name` in `dir`.
 pub fn build_static_program(dir: &Path, name: &str, source: &str) -> PathBuf {
     let source_path = dir.join(format!("{name}.rs"));

@@ -250,16 +250,20 @@ impl MeterBuilder {
             journal.append(journal::identity_line(&identity).as_bytes())?;
         }
         let answered_by = crate::credential_source::AnsweredBy::default();
-        let (sdk_config, skipped) = self
-            .connection
-            .load(self.attempt_timeout, &answered_by)
-            .await
-            .map_err(|e| MeterError::Config(e.to_string()))?;
         // A CA file skipped on the way must reach the operator, as the
         // check's `on_warning` does.
-        for warning in &skipped {
-            self.events.emit(MeterEvent::error(warning.to_string()));
-        }
+        let events = self.events.clone();
+        let sdk_config = self
+            .connection
+            .load(
+                self.attempt_timeout,
+                &answered_by,
+                Arc::new(move |warning: &crate::Warning| {
+                    events.emit(MeterEvent::error(warning.to_string()))
+                }),
+            )
+            .await
+            .map_err(|e| MeterError::Config(e.to_string()))?;
         if sdk_config.region().is_none() {
             return Err(MeterError::Config(
                 "no AWS Region is configured; set AWS_REGION or run in an ECS task".into(),
