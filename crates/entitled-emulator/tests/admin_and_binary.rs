@@ -351,11 +351,11 @@ fn binary_help_and_version() {
         .unwrap()
         .starts_with("entitled-emulator "));
     let out = binary().arg("--bogus").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
 }
 
 /// An empty or invalid product code never reaches a listening emulator: from `--product` it is
-/// a usage error (exit 2), from the config file a start-up error (exit 1), and either message
+/// a usage error (exit 64, as in every binary), from the config file a start-up error (exit 1), and either message
 /// names where the code came from and the rule.
 #[test]
 fn binary_refuses_invalid_product_codes() {
@@ -372,10 +372,11 @@ fn binary_refuses_invalid_product_codes() {
             .output()
             .unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "--product {code:?}: {stderr}");
-        let named =
-            format!("entitled-emulator: --product: product code {code:?} is invalid: {rule}");
-        assert!(stderr.starts_with(&named), "{stderr}");
+        assert_eq!(out.status.code(), Some(64), "--product {code:?}: {stderr}");
+        let named = format!(
+            "entitled-emulator: error: --product: product code {code:?} is invalid: {rule}"
+        );
+        assert!(after_time(&stderr).starts_with(&named), "{stderr}");
         assert!(out.stdout.is_empty());
 
         let config = dir.path().join("emulator.json");
@@ -391,10 +392,10 @@ fn binary_refuses_invalid_product_codes() {
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(out.status.code(), Some(1), "config code {code:?}: {stderr}");
         let named = format!(
-            "entitled-emulator: configuration: {}: products: product code {code:?} is invalid: {rule}",
+            "entitled-emulator: error: configuration: {}: products: product code {code:?} is invalid: {rule}",
             config.display()
         );
-        assert!(stderr.starts_with(&named), "{stderr}");
+        assert!(after_time(&stderr).starts_with(&named), "{stderr}");
         assert!(out.stdout.is_empty());
     }
 }
@@ -476,4 +477,18 @@ fn binary_serves_plain_http() {
         .status()
         .unwrap();
     assert!(child.wait().unwrap().success());
+}
+
+/// A text log line without the time it must start with
+/// (`2026-12-05T16:01:12.123Z `, RFC 3339, UTC, milliseconds).
+fn after_time(line: &str) -> &str {
+    let (time, rest) = line
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("a log line starts with the time: {line:?}"));
+    let b = time.as_bytes();
+    assert!(
+        time.len() == 24 && b[10] == b'T' && b[19] == b'.' && time.ends_with('Z'),
+        "a log line starts with the time: {line:?}"
+    );
+    rest
 }

@@ -13,7 +13,7 @@ use crate::connection::{metering_client, Connection, StaticCredentials};
 use crate::credential_source::AnsweredBy;
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
-use crate::reason::{Endpoint, RejectReason, Transient, TransientCause};
+use crate::reason::{Endpoint, Transient, TransientCause};
 use crate::signing_credentials::SigningCredentials;
 use crate::transport::Warning;
 use entitled_verify::Nonce;
@@ -248,11 +248,7 @@ impl CheckBuilder {
         if self.attempt_timeout.is_zero() {
             return Err(ConfigError::ZeroDuration("the attempt timeout"));
         }
-        if let Some(pem) = &self.connection.extra_roots_pem {
-            if crate::transport::usable_certificates(pem) == 0 {
-                return Err(ConfigError::ExtraRoots);
-            }
-        }
+        self.connection.validate()?;
         Ok(Check {
             product_code,
             keys: self.keys,
@@ -333,18 +329,7 @@ impl Check {
         if let Some(hook) = &self.on_warning {
             warnings.iter().for_each(|w| hook(w));
         }
-        if sdk_config.region().is_none() {
-            return Err(CheckError::rejected(
-                RejectReason::NoRegion,
-                "no AWS Region is configured",
-            ));
-        }
-        let credentials = sdk_config.credentials_provider().ok_or_else(|| {
-            CheckError::rejected(
-                RejectReason::NoCredentials,
-                "no credentials provider is configured",
-            )
-        })?;
+        let credentials = crate::connection::region_and_credentials(&sdk_config)?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
         let mut session = Session {
             client,

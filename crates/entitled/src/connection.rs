@@ -65,6 +65,17 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
+    /// What can be refused before any call: extra root certificates with no certificate
+    /// rustls can use. The check and the meter both refuse it at `build`.
+    pub fn validate(&self) -> Result<(), crate::ConfigError> {
+        if let Some(pem) = &self.extra_roots_pem {
+            if crate::transport::usable_certificates(pem) == 0 {
+                return Err(crate::ConfigError::ExtraRoots);
+            }
+        }
+        Ok(())
+    }
+
     /// aws-config's defaults with our HTTP client, our Region chain, and SDK
     /// retries off: the check owns its retry loop, because the SDK's shared
     /// retry-token bucket drains during a long throttling episode.
@@ -135,6 +146,26 @@ impl Connection {
         }
         Ok((loader.load().await, warnings))
     }
+}
+
+/// The Region and the credentials provider of a loaded configuration, or the check's
+/// refusal when either is missing: one rule for the check and the meter, so the guard and
+/// the sidecar give the same reason (`NoRegion`, `NoCredentials`) and exit code (78).
+pub(crate) fn region_and_credentials(
+    sdk_config: &SdkConfig,
+) -> Result<SharedCredentialsProvider, CheckError> {
+    if sdk_config.region().is_none() {
+        return Err(CheckError::rejected(
+            RejectReason::NoRegion,
+            "no AWS Region is configured",
+        ));
+    }
+    sdk_config.credentials_provider().ok_or_else(|| {
+        CheckError::rejected(
+            RejectReason::NoCredentials,
+            "no credentials provider is configured",
+        )
+    })
 }
 
 fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {

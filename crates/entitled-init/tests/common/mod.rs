@@ -222,3 +222,17 @@ pub fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut() -> bo
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// A text log line without the time it must start with
+/// (`2026-12-05T16:01:12.123Z `, RFC 3339, UTC, milliseconds).
+pub fn after_time(line: &str) -> &str {
+    let (time, rest) = line
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("a log line starts with the time: {line:?}"));
+    let b = time.as_bytes();
+    assert!(
+        time.len() == 24 && b[10] == b'T' && b[19] == b'.' && time.ends_with('Z'),
+        "a log line starts with the time: {line:?}"
+    );
+    rest
+}

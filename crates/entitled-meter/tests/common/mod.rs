@@ -11,11 +11,25 @@ use entitled_emulator::{Config, Emulator, Product};
 
 pub const PRODUCT: &str = "prod-sidecar";
 
-/// The sidecar binary: the static build when `ENTITLED_METER_STATIC_BIN` names it.
+/// The variable through which `scripts/test.sh` names the static sidecar it built. A test
+/// does not run cargo itself, and never falls back to another build: the binary under test
+/// is the one that ships.
+pub const STATIC_BIN: &str = "ENTITLED_METER_STATIC_BIN";
+
+/// The static release sidecar built by `scripts/test.sh`.
 pub fn binary() -> PathBuf {
-    std::env::var_os("ENTITLED_METER_STATIC_BIN")
+    let how = "run the tests with ./scripts/test.sh, which builds the static sidecar and sets it \
+               (or: cargo build --release --target x86_64-unknown-linux-musl -p entitled-meter, \
+               then ENTITLED_METER_STATIC_BIN=target/x86_64-unknown-linux-musl/release/entitled-meter)";
+    let path = std::env::var_os(STATIC_BIN)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_entitled-meter")))
+        .unwrap_or_else(|| panic!("{STATIC_BIN} is not set; {how}"));
+    assert!(
+        path.is_file(),
+        "{STATIC_BIN}={} is not a file; {how}",
+        path.display()
+    );
+    path
 }
 
 /// The emulator, with the fixture key so no RSA key is generated.
@@ -124,11 +138,15 @@ impl Sidecar {
     ) -> (u16, String) {
         if let Some(addr) = self.address.strip_prefix("http://") {
             let stream = std::net::TcpStream::connect(addr).expect("connect");
+            stream.set_read_timeout(Some(CLIENT_TIMEOUT)).unwrap();
+            stream.set_write_timeout(Some(CLIENT_TIMEOUT)).unwrap();
             exchange(stream, method, path, headers, body)
         } else {
             let path_on_disk = self.address.strip_prefix("unix:").unwrap();
             let stream =
                 std::os::unix::net::UnixStream::connect(path_on_disk).expect("connect unix");
+            stream.set_read_timeout(Some(CLIENT_TIMEOUT)).unwrap();
+            stream.set_write_timeout(Some(CLIENT_TIMEOUT)).unwrap();
             exchange(stream, method, path, headers, body)
         }
     }
@@ -199,6 +217,10 @@ impl Drop for Sidecar {
     }
 }
 
+/// How long the test client waits for the sidecar to answer: far past any answer of a
+/// working sidecar, even on a loaded machine.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn exchange<S: Read + Write>(
     mut stream: S,
     method: &str,
@@ -212,7 +234,18 @@ fn exchange<S: Read + Write>(
     );
     stream.write_all(req.as_bytes()).unwrap();
     let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out);
+    // A connection the sidecar's death cut is an answer of its own (status 0); silence is a
+    // hung sidecar, and fails the test here rather than hanging it.
+    if let Err(e) = stream.read_to_end(&mut out) {
+        let silent = matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        );
+        assert!(
+            !silent,
+            "{method} {path}: no answer within {CLIENT_TIMEOUT:?}"
+        );
+    }
     let text = String::from_utf8_lossy(&out).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head

@@ -53,6 +53,7 @@ pub use usage::{Tags, UsageRecord, MAX_QUANTITY, MAX_TAGS};
 use crate::connection::{metering_client, Connection};
 use crate::signing_credentials::SigningCredentials;
 use crate::{Backoff, StaticCredentials};
+use entitled_verify::{ProductCode, ProductCodeError};
 use events::EventHook;
 use status::Board;
 use writer::{Command, Shared};
@@ -103,7 +104,7 @@ impl WriterHandle {
 /// # Ok(()) }
 /// ```
 pub struct MeterBuilder {
-    product_code: Option<String>,
+    product_code: Option<Result<ProductCode, ProductCodeError>>,
     dimensions: Vec<String>,
     journal_dir: Option<PathBuf>,
     identity: Option<String>,
@@ -135,9 +136,14 @@ impl Default for MeterBuilder {
 }
 
 impl MeterBuilder {
-    /// The product code AWS Marketplace gave the product.
-    pub fn product_code(mut self, code: impl Into<String>) -> Self {
-        self.product_code = Some(code.into());
+    /// The product code AWS Marketplace gave the product: a [`ProductCode`], or text that
+    /// [`build`](Self::build) validates into one.
+    pub fn product_code<C>(mut self, code: C) -> Self
+    where
+        C: TryInto<ProductCode>,
+        C::Error: Into<ProductCodeError>,
+    {
+        self.product_code = Some(code.try_into().map_err(Into::into));
         self
     }
     /// A pricing dimension (up to 24); records for other dimensions are refused.
@@ -215,9 +221,16 @@ impl MeterBuilder {
     pub async fn build(self) -> Result<Meter, MeterError> {
         let product_code = self
             .product_code
-            .ok_or_else(|| MeterError::Config("a product code is required".into()))?;
-        entitled_verify::ProductCode::try_from(product_code.as_str())
-            .map_err(|e| MeterError::Config(e.to_string()))?;
+            .ok_or(crate::ConfigError::NoProductCode)?
+            .map_err(crate::ConfigError::from)?;
+        // The check's rules for what both take.
+        if self.attempt_timeout.is_zero() {
+            return Err(crate::ConfigError::ZeroDuration("the attempt timeout").into());
+        }
+        if self.poll.is_zero() {
+            return Err(crate::ConfigError::ZeroDuration("the poll interval").into());
+        }
+        self.connection.validate()?;
         if self.dimensions.is_empty() || self.dimensions.len() > 24 {
             return Err(MeterError::Config(format!(
                 "{} dimensions configured; give 1 to 24, as the product's listing defines them",
@@ -253,21 +266,14 @@ impl MeterBuilder {
         let (sdk_config, skipped) = self
             .connection
             .load(self.attempt_timeout, &answered_by)
-            .await
-            .map_err(|e| MeterError::Config(e.to_string()))?;
+            .await?;
         // A CA file skipped on the way must reach the operator, as the
         // check's `on_warning` does.
         for warning in &skipped {
-            self.events.emit(MeterEvent::error(warning.to_string()));
+            self.events
+                .emit(MeterEvent::error("skipped", warning.to_string()));
         }
-        if sdk_config.region().is_none() {
-            return Err(MeterError::Config(
-                "no AWS Region is configured; set AWS_REGION or run in an ECS task".into(),
-            ));
-        }
-        let provider = sdk_config
-            .credentials_provider()
-            .ok_or_else(|| MeterError::Config("no credentials provider is configured".into()))?;
+        let provider = crate::connection::region_and_credentials(&sdk_config)?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
 
         let shared = Arc::new(Shared::new(identity, replayed.book, journal.len()));
@@ -296,7 +302,7 @@ impl MeterBuilder {
         let reporter = sender::Reporter {
             client,
             credentials: SigningCredentials::new(provider, answered_by),
-            product_code: product_code.clone(),
+            product_code: product_code.as_str().to_owned(),
             shared: shared.clone(),
             writer: writer.clone(),
             clock: self.clock.clone(),
@@ -332,7 +338,7 @@ impl MeterBuilder {
 
 /// A running meter. Record usage with [`Meter::record`]; stop with [`Meter::shutdown`].
 pub struct Meter {
-    product_code: String,
+    product_code: ProductCode,
     dimensions: Vec<String>,
     clock: Arc<dyn Clock>,
     shared: Arc<Shared>,
