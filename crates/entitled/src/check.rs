@@ -9,7 +9,7 @@ use aws_sdk_marketplacemetering::Client;
 
 use crate::backoff::Backoff;
 use crate::classify::{classify_call, AttemptError};
-use crate::connection::{metering_client, Connection, StaticCredentials};
+use crate::connection::{metering_client, Connection};
 use crate::credential_source::AnsweredBy;
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
@@ -194,32 +194,7 @@ impl CheckBuilder {
         self.backoff = backoff;
         self
     }
-    /// Calls this Metering Service endpoint, such as a local emulator's,
-    /// instead of the Region's (which `AWS_ENDPOINT_URL_MARKETPLACE_METERING`
-    /// or `AWS_ENDPOINT_URL` also override).
-    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.connection.endpoint_url = Some(url.into());
-        self
-    }
-    /// Calls in this Region instead of the one found in the environment,
-    /// profile, ECS task metadata or instance metadata. RegisterUsage must be
-    /// called in the task's own Region.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.connection.region = Some(region.into());
-        self
-    }
-    /// Signs with these credentials instead of the ECS task role or EKS IRSA
-    /// chain: for tests against an emulator.
-    pub fn static_credentials(mut self, credentials: StaticCredentials) -> Self {
-        self.connection.credentials = Some(credentials);
-        self
-    }
-    /// Also trusts the CA certificates in this PEM, such as a local
-    /// emulator's; the Amazon and system roots stay trusted.
-    pub fn extra_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.connection.extra_roots_pem = Some(pem.into());
-        self
-    }
+    crate::connection::connection_setters!();
     /// Called after each transient failure: before each retry, and once
     /// more when the deadline leaves no time for another attempt (see
     /// [`RetryEvent`]; its `Display` is a ready log line).

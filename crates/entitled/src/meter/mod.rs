@@ -52,7 +52,7 @@ pub use usage::{Tags, UsageRecord, MAX_QUANTITY, MAX_TAGS};
 
 use crate::connection::{metering_client, Connection};
 use crate::signing_credentials::SigningCredentials;
-use crate::{Backoff, StaticCredentials};
+use crate::Backoff;
 use entitled_verify::{ProductCode, ProductCodeError};
 use events::EventHook;
 use status::Board;
@@ -186,26 +186,7 @@ impl MeterBuilder {
         self.poll = poll;
         self
     }
-    /// The Metering Service endpoint, as for the check.
-    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.connection.endpoint_url = Some(url.into());
-        self
-    }
-    /// The Region, instead of the environment or task metadata.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.connection.region = Some(region.into());
-        self
-    }
-    /// Fixed credentials (tests against the emulator).
-    pub fn static_credentials(mut self, credentials: StaticCredentials) -> Self {
-        self.connection.credentials = Some(credentials);
-        self
-    }
-    /// Extra trusted root certificates (PEM).
-    pub fn extra_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.connection.extra_roots_pem = Some(pem.into());
-        self
-    }
+    crate::connection::connection_setters!();
     /// Where events go (default: errors to stderr).
     pub fn on_event(mut self, hook: impl Fn(&MeterEvent) + Send + Sync + 'static) -> Self {
         self.events = EventHook(Arc::new(hook));
