@@ -183,17 +183,10 @@ impl CheckBuilder {
         self.deadline = deadline;
         self
     }
-    /// Time for one attempt: credentials plus the call (default 10 s).
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = timeout;
-        self
-    }
-    /// The waits between attempts (default [`Backoff::default`]: AWS's
-    /// decorrelated jitter, base 1 s, cap 10 s).
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
+    crate::connection::attempt_setters!(
+        attempt_timeout: "Time for one attempt: credentials plus the call (default 10 s).",
+        backoff: "The waits between attempts (default [`Backoff::default`]: AWS's decorrelated jitter, base 1 s, cap 10 s)."
+    );
     crate::connection::connection_setters!();
     /// Called after each transient failure: before each retry, and once
     /// more when the deadline leaves no time for another attempt (see

@@ -93,6 +93,24 @@ macro_rules! connection_setters {
 }
 pub(crate) use connection_setters;
 
+/// The setters of one attempt's budget and the waits between attempts, which both builders
+/// have with their own defaults (each builder's documentation line is passed in).
+macro_rules! attempt_setters {
+    (attempt_timeout: $attempt:literal, backoff: $backoff:literal) => {
+        #[doc = $attempt]
+        pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.attempt_timeout = timeout;
+            self
+        }
+        #[doc = $backoff]
+        pub fn backoff(mut self, backoff: $crate::Backoff) -> Self {
+            self.backoff = backoff;
+            self
+        }
+    };
+}
+pub(crate) use attempt_setters;
+
 /// The caller's overrides; `None` means the AWS default for that part.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Connection {

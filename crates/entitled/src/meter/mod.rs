@@ -171,16 +171,10 @@ impl MeterBuilder {
         self.report_delay_max = max;
         self
     }
-    /// The backoff between retries of one hour's report.
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
-    /// The budget of one MeterUsage call.
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = timeout;
-        self
-    }
+    crate::connection::attempt_setters!(
+        attempt_timeout: "The budget of one MeterUsage call, credentials included (default 10 s).",
+        backoff: "The waits between retries of one hour's report (default full jitter, 1 s doubling to 5 minutes)."
+    );
     /// How often the reporter looks for due hours and retries.
     pub fn poll_interval(mut self, poll: Duration) -> Self {
         self.poll = poll;
