@@ -152,16 +152,7 @@ impl Default for CheckBuilder {
 }
 
 impl CheckBuilder {
-    /// The product code from AWS Marketplace: a [`ProductCode`], or text
-    /// that [`build`](Self::build) validates into one.
-    pub fn product_code<C>(mut self, code: C) -> Self
-    where
-        C: TryInto<ProductCode>,
-        C::Error: Into<ProductCodeError>,
-    {
-        self.product_code = Some(code.try_into().map_err(Into::into));
-        self
-    }
+    crate::builder_setters::product_code_setter!();
     /// The product's trusted public keys.
     pub fn keys(mut self, keys: KeySet) -> Self {
         self.keys = keys;
@@ -183,11 +174,11 @@ impl CheckBuilder {
         self.deadline = deadline;
         self
     }
-    crate::connection::attempt_setters!(
+    crate::builder_setters::attempt_setters!(
         attempt_timeout: "Time for one attempt: credentials plus the call (default 10 s).",
         backoff: "The waits between attempts (default [`Backoff::default`]: AWS's decorrelated jitter, base 1 s, cap 10 s)."
     );
-    crate::connection::connection_setters!();
+    crate::builder_setters::connection_setters!();
     /// Called after each transient failure: before each retry, and once
     /// more when the deadline leaves no time for another attempt (see
     /// [`RetryEvent`]; its `Display` is a ready log line).

@@ -136,16 +136,7 @@ impl Default for MeterBuilder {
 }
 
 impl MeterBuilder {
-    /// The product code AWS Marketplace gave the product: a [`ProductCode`], or text that
-    /// [`build`](Self::build) validates into one.
-    pub fn product_code<C>(mut self, code: C) -> Self
-    where
-        C: TryInto<ProductCode>,
-        C::Error: Into<ProductCodeError>,
-    {
-        self.product_code = Some(code.try_into().map_err(Into::into));
-        self
-    }
+    crate::builder_setters::product_code_setter!();
     /// A pricing dimension (up to 24); records for other dimensions are refused.
     pub fn dimension(mut self, name: impl Into<String>) -> Self {
         self.dimensions.push(name.into());
@@ -171,7 +162,7 @@ impl MeterBuilder {
         self.report_delay_max = max;
         self
     }
-    crate::connection::attempt_setters!(
+    crate::builder_setters::attempt_setters!(
         attempt_timeout: "The budget of one MeterUsage call, credentials included (default 10 s).",
         backoff: "The waits between retries of one hour's report (default full jitter, 1 s doubling to 5 minutes)."
     );
@@ -180,7 +171,7 @@ impl MeterBuilder {
         self.poll = poll;
         self
     }
-    crate::connection::connection_setters!();
+    crate::builder_setters::connection_setters!();
     /// Where events go (default: errors to stderr).
     pub fn on_event(mut self, hook: impl Fn(&MeterEvent) + Send + Sync + 'static) -> Self {
         self.events = EventHook(Arc::new(hook));
