@@ -22,6 +22,7 @@
 //! [`MeterBuilder`] shows a meter against the local emulator.
 
 mod book;
+mod classify;
 mod clock;
 mod error;
 mod events;

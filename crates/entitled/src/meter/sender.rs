@@ -13,13 +13,13 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::book::{Resolution, Slot, SlotKey};
+use super::classify::classify_meter_call;
 use super::clock::{hour_of, Clock};
 use super::events::{EventHook, MeterEvent};
 use super::outcome::{scope, Outcome, Scope, NOT_ENTITLED_CLASS};
 use super::status::{Board, LastError};
 use super::writer::{Command, Shared};
 use super::{client_token, rfc3339, WriterHandle};
-use crate::classify::classify_meter_call;
 use crate::reason::{Transient, TransientCause};
 use crate::signing_credentials::SigningCredentials;
 use crate::{Backoff, Waits};
@@ -293,7 +293,7 @@ impl Reporter {
                 )
                 .send()
                 .await
-                .map_err(|err| Outcome::from(classify_meter_call(err, product_code)))
+                .map_err(|err| classify_meter_call(err, product_code))
         };
         match tokio::time::timeout(self.attempt_timeout, attempt).await {
             Ok(Ok(out)) => Outcome::Reported(out.metering_record_id().unwrap_or("").to_owned()),
