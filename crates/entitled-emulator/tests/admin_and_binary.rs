@@ -4,6 +4,7 @@ mod common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::*;
 use entitled_emulator::{CallRecord, Config, Emulator, Fault, TokenVariant};
@@ -36,49 +37,62 @@ fn credentials_endpoint_applies_every_fault_kind() {
     let normal = |body: &str| {
         serde_json::from_str::<serde_json::Value>(body).is_ok_and(|j| j["AccessKeyId"].is_string())
     };
-    type Check = fn(u16, &str, &str) -> bool;
+    // Each row checks the status, head and body it got and how long the answer took.
+    type Check = fn(u16, &str, &str, Duration) -> bool;
     let rows: [(Fault, Check); 8] = [
-        (Fault::error("ThrottlingException"), |status, head, body| {
-            status == 400
-                && head.contains("x-amzn-errortype: throttlingexception")
-                && body.contains(r#""__type":"ThrottlingException""#)
-        }),
+        (
+            Fault::error("ThrottlingException"),
+            |status, head, body, _| {
+                status == 400
+                    && head.contains("x-amzn-errortype: throttlingexception")
+                    && body.contains(r#""__type":"ThrottlingException""#)
+            },
+        ),
         (
             Fault::Malformed { body: "{".into() },
-            |status, head, body| {
+            |status, head, body, _| {
                 status == 200 && head.contains("content-type: application/json") && body == "{"
             },
         ),
-        (Fault::Drop, |status, _, body| {
+        (Fault::Drop, |status, _, body, _| {
             status == 0 && body.is_empty()
         }),
         // Cut short: hyper may close before the headers of so small a body leave.
-        (Fault::DropMidResponse, |status, _, body| {
+        (Fault::DropMidResponse, |status, _, body, _| {
             status == 0 || status == 200 && serde_json::from_str::<serde_json::Value>(body).is_err()
         }),
-        (Fault::Oversized { bytes: 70_000 }, |status, _, body| {
+        (Fault::Oversized { bytes: 70_000 }, |status, _, body, _| {
             status == 200 && body.len() == 70_000
         }),
-        (Fault::Latency { millis: 1 }, |status, _, _| status == 200),
+        // The answer, late by the latency asked for.
+        (Fault::Latency { millis: 300 }, |status, _, _, took| {
+            status == 200 && took >= Duration::from_millis(300)
+        }),
+        // The answer, at the rate asked for: the body cannot arrive faster than that.
         (
             Fault::Trickle {
-                bytes_per_second: 1_000_000,
+                bytes_per_second: 2_000,
             },
-            |status, _, _| status == 200,
+            |status, _, body, took| {
+                status == 200 && took.as_secs_f64() >= (body.len() as f64 - 64.0) / 2_000.0
+            },
         ),
-        // A change only RegisterUsage has: credentials are answered normally.
-        (Fault::Token(TokenVariant::WrongNonce), |status, _, _| {
+        // A change only RegisterUsage has: credentials are answered normally (checked
+        // below), and at once.
+        (Fault::Token(TokenVariant::WrongNonce), |status, _, _, _| {
             status == 200
         }),
     ];
     for (fault, check) in rows {
         let name = fault.name();
         emulator.push_fault(entitled_emulator::CREDENTIALS_TARGET, fault, 1);
+        let started = Instant::now();
         let (status, head, body) = fetch();
+        let took = started.elapsed();
         let head = head.to_ascii_lowercase();
         assert!(
-            check(status, &head, &body),
-            "{name}: {status} {head} {body:.200}"
+            check(status, &head, &body, took),
+            "{name}: {status} in {took:?} {head} {body:.200}"
         );
         if status == 200 && !matches!(name.as_str(), "Malformed" | "DropMidResponse" | "Oversized")
         {
