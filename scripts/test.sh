@@ -48,6 +48,17 @@ export ENTITLED_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitl
 cargo build --locked --release --target x86_64-unknown-linux-musl -p entitled-meter
 export ENTITLED_METER_STATIC_BIN="$target_dir/x86_64-unknown-linux-musl/release/entitled-meter"
 
+# --- The demo's log lines (issue 18) ---
+# The demo end to end with --log-format json in all three binaries: every line each one
+# prints is parsed as one object of the shared shape (time, level, program, event,
+# message). The checker's self-test shows it fails on a line that is not.
+python3 scripts/check_demo_logs.py --self-test
+demo_logs=$(mktemp -d)
+DEMO_LOG_FORMAT=json DEMO_LOG_DIR="$demo_logs" scripts/demo.sh >/dev/null
+python3 scripts/check_demo_logs.py "$demo_logs"
+rm -rf "$demo_logs"
+# --- end of the demo's log lines ---
+
 # --- Release checks (issue 13): the arm64 (Graviton) guard and licences. ---
 # The aarch64 release guard, run under qemu-aarch64-static by
 # crates/entitled-init/tests/arm64_qemu.rs; the cross set-up is shared with

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use entitled_emulator::{CallRecord, Config, Emulator, Fault, TokenVariant};
+use entitled_test_support::log::after_time;
 
 fn emulator() -> Emulator {
     let product = fixtures::product("prod-1");
@@ -491,18 +492,4 @@ fn binary_serves_plain_http() {
         .status()
         .unwrap();
     assert!(child.wait().unwrap().success());
-}
-
-/// A text log line without the time it must start with
-/// (`2026-12-05T16:01:12.123Z `, RFC 3339, UTC, milliseconds).
-fn after_time(line: &str) -> &str {
-    let (time, rest) = line
-        .split_once(' ')
-        .unwrap_or_else(|| panic!("a log line starts with the time: {line:?}"));
-    let b = time.as_bytes();
-    assert!(
-        time.len() == 24 && b[10] == b'T' && b[19] == b'.' && time.ends_with('Z'),
-        "a log line starts with the time: {line:?}"
-    );
-    rest
 }

@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
+use entitled_test_support::log::assert_time;
 use serde_json::Value;
 
 fn binary() -> Command {
@@ -16,20 +17,7 @@ fn binary() -> Command {
 
 /// Each line as JSON, with the members every binary's lines carry.
 fn json_lines(stderr: &str) -> Vec<Value> {
-    assert!(!stderr.is_empty(), "no log line");
-    stderr
-        .lines()
-        .map(|line| {
-            let v: Value =
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-            for key in ["time", "level", "program", "event", "message"] {
-                assert!(v[key].is_string(), "{key} missing: {line}");
-            }
-            assert_eq!(v["program"], "entitled-emulator", "{line}");
-            assert_time(v["time"].as_str().unwrap());
-            v
-        })
-        .collect()
+    entitled_test_support::log::json_lines(stderr, "entitled-emulator")
 }
 
 #[test]
@@ -111,13 +99,4 @@ fn every_json_line_of_a_verbose_run_has_the_shared_shape() {
         .as_str()
         .unwrap()
         .starts_with("http://127.0.0.1:"));
-}
-
-/// `2026-12-05T16:01:12.123Z`: RFC 3339, UTC, milliseconds.
-fn assert_time(time: &str) {
-    let b = time.as_bytes();
-    assert!(
-        time.len() == 24 && b[10] == b'T' && b[19] == b'.' && time.ends_with('Z'),
-        "not an RFC 3339 UTC time with milliseconds: {time:?}"
-    );
 }

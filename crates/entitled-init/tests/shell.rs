@@ -10,20 +10,7 @@ use serde_json::Value;
 
 /// Each line as JSON, with the members every binary's lines carry.
 fn json_lines(stderr: &[u8]) -> Vec<Value> {
-    let text = String::from_utf8_lossy(stderr);
-    assert!(!text.is_empty(), "no log line");
-    text.lines()
-        .map(|line| {
-            let v: Value =
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-            for key in ["time", "level", "program", "event", "message"] {
-                assert!(v[key].is_string(), "{key} missing: {line}");
-            }
-            assert_eq!(v["program"], "entitled", "{line}");
-            assert!(after_time(&format!("{} x", v["time"].as_str().unwrap())) == "x");
-            v
-        })
-        .collect()
+    entitled_test_support::log::json_lines(&String::from_utf8_lossy(stderr), "entitled")
 }
 
 #[test]

@@ -7,41 +7,32 @@
 mod common;
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use common::*;
+use entitled_test_support::log::assert_time;
+use entitled_test_support::process::output_within;
 use serde_json::Value;
 
 fn sidecar(env: &[(&str, &str)], args: &[&str]) -> Output {
-    Command::new(binary())
-        .env_clear()
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials",
-        )
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .expect("run entitled-meter")
+    output_within(
+        Command::new(binary())
+            .env_clear()
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/aws-credentials",
+            )
+            .envs(env.iter().copied())
+            .args(args),
+        Duration::from_secs(60),
+    )
 }
 
 /// Each line as JSON, with the members every binary's lines carry.
 fn json_lines(stderr: &[u8]) -> Vec<Value> {
-    let text = String::from_utf8_lossy(stderr);
-    assert!(!text.is_empty(), "no log line");
-    text.lines()
-        .map(|line| {
-            let v: Value =
-                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-            for key in ["time", "level", "program", "event", "message"] {
-                assert!(v[key].is_string(), "{key} missing: {line}");
-            }
-            assert_eq!(v["program"], "entitled-meter", "{line}");
-            assert_time(v["time"].as_str().unwrap());
-            v
-        })
-        .collect()
+    entitled_test_support::log::json_lines(&String::from_utf8_lossy(stderr), "entitled-meter")
 }
 
 const BASE: [&str; 6] = [
@@ -179,13 +170,4 @@ fn every_json_line_of_a_verbose_run_has_the_shared_shape() {
         "{reported}"
     );
     assert_eq!(lines[3]["exit_code"], 0);
-}
-
-/// `2026-12-05T16:01:12.123Z`: RFC 3339, UTC, milliseconds.
-fn assert_time(time: &str) {
-    let b = time.as_bytes();
-    assert!(
-        time.len() == 24 && b[10] == b'T' && b[19] == b'.' && time.ends_with('Z'),
-        "not an RFC 3339 UTC time with milliseconds: {time:?}"
-    );
 }
