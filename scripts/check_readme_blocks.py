@@ -8,7 +8,10 @@ fence (shown in the Markdown source, hidden when rendered) is one of these:
 
     <!-- run by: PATH -->    PATH is a test (or test script) that runs or
                              compares this block; it must exist and name the
-                             README it reads (or `README`)
+                             README it reads by a path that leads to it, from
+                             PATH's directory (`../README.md`), its crate's
+                             (`{crate_dir}/README.md`) or the repository
+                             root (`crates/x/README.md`)
     <!-- from: PATH -->      the block's text appears verbatim in PATH, a
                              file the test command builds and runs
     <!-- fragment: WHY -->   not runnable as it stands, and says why
@@ -84,9 +87,25 @@ def check_block(readme, root, line, marker, body):
         content = f.read()
     if kind == "from" and body not in content:
         return [f"{where}: the block is not verbatim in {arg}; copy the file's text into the README again"]
-    if kind == "run by" and "README" not in content:
-        return [f"{where}: {arg} does not read a README, so it cannot run this block"]
+    if kind == "run by" and not names_readme(content, path, readme, root):
+        return [f"{where}: {arg} does not name {os.path.relpath(readme, root)}, so it cannot run this block"]
     return []
+
+
+README_PATH = re.compile(r"[A-Za-z0-9_./-]*README\.md")
+
+
+def names_readme(content, test_path, readme, root):
+    """Whether the test names this README by a path that leads to it."""
+    want = os.path.normpath(readme)
+    crate = os.path.dirname(test_path)
+    while crate != root and not os.path.isfile(os.path.join(crate, "Cargo.toml")):
+        crate = os.path.dirname(crate)
+    for named in README_PATH.findall(content):
+        for base in (os.path.dirname(test_path), crate, root):
+            if os.path.normpath(os.path.join(base, named.lstrip("/"))) == want:
+                return True
+    return False
 
 
 def check(root):
@@ -106,10 +125,12 @@ def self_test():
         "unmarked": ("```sh\necho hi\n```\n", "that no test runs"),
         "drifted": ("<!-- from: src.rs -->\n```rust\nfn other() {}\n```\n", "not verbatim"),
         "no such test": ("<!-- run by: tests/none.rs -->\n```bash\ntrue\n```\n", "no such file"),
-        "test reads no README": ("<!-- run by: src.rs -->\n```bash\ntrue\n```\n", "does not read a README"),
+        "test reads no README": ("<!-- run by: src.rs -->\n```bash\ntrue\n```\n", "does not name README.md"),
+        "test names another README": ("<!-- run by: other.rs -->\n```bash\ntrue\n```\n", "does not name README.md"),
         "fragment without reason": ("<!-- fragment: -->\n```sh\nx\n```\n", "needs the reason"),
     }
     good = ("<!-- from: src.rs -->\n```rust\nfn main() {}\n```\n\n"
+            "<!-- run by: sub/reads.rs -->\n```bash\ntrue\n```\n\n"
             "```sh\n# fragment: needs a cluster\nkubectl apply -f x.yaml\n```\n\n"
             "   <!-- fragment: needs Docker -->\n   <!-- another comment -->\n   ```sh\n   docker build .\n   ```\n")
     failures = []
@@ -117,6 +138,12 @@ def self_test():
         with tempfile.TemporaryDirectory() as root:
             with open(os.path.join(root, "src.rs"), "w") as f:
                 f.write("fn main() {}\n")
+            # Mentions a README, but not this one: the word alone is not enough.
+            with open(os.path.join(root, "other.rs"), "w") as f:
+                f.write('include_str!("docs/README.md"); // README\n')
+            os.mkdir(os.path.join(root, "sub"))
+            with open(os.path.join(root, "sub", "reads.rs"), "w") as f:
+                f.write('include_str!("../README.md");\n')
             with open(os.path.join(root, "README.md"), "w") as f:
                 f.write("# t\n\n" + text)
             problems, _ = check(root)

@@ -25,6 +25,10 @@ METER=$TARGET_DIR/$MUSL/release/entitled-meter
 EMULATOR=$TARGET_DIR/debug/entitled-emulator
 
 work=$(mktemp -d)
+# As in scripts/demo.sh: DEMO_LOG_FORMAT=json, and DEMO_LOG_DIR for each binary's stderr.
+log_dir=${DEMO_LOG_DIR:-$work}
+log_flags=()
+[[ ${DEMO_LOG_FORMAT:-text} == json ]] && log_flags=(--log-format json)
 meter_pid=
 source scripts/lib/emulator.sh
 cleanup() {
@@ -35,7 +39,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "==> starting the emulator (product demo-metered, dimensions users and gb_scanned)"
-start_emulator "$EMULATOR" "$work/emulator.err" --region us-east-1 \
+start_emulator "$EMULATOR" "$log_dir/emulator-meter.log" "${log_flags[@]}" --region us-east-1 \
     --product demo-metered --key-file tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem \
     --dimension users --dimension gb_scanned
 URL=$endpoint
@@ -47,7 +51,7 @@ exec 4< <(exec env -i PATH="$PATH" \
     AWS_CONTAINER_CREDENTIALS_FULL_URI="$URL/_emulator/credentials" \
     AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
     "$METER" --product-code demo-metered --dimension users --dimension gb_scanned \
-    --journal "$work/journal" -v 2>"$work/meter.err")
+    --journal "$work/journal" -v "${log_flags[@]}" 2>"$log_dir/entitled-meter.log")
 meter_pid=$!
 read -r -t 30 line <&4
 METER_URL=${line#listening on }
@@ -75,7 +79,7 @@ wait "$meter_pid"
 rc=$?
 set -e
 meter_pid=
-sed 's/^/    /' "$work/meter.err"
+sed 's/^/    /' "$log_dir/entitled-meter.log"
 
 echo "==> the emulator's totals (GET /_emulator/usage)"
 usage=$(curl -fsS "$URL/_emulator/usage")

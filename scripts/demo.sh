@@ -33,12 +33,19 @@ APP=$TARGET_DIR/debug/entitled-example-handoff-verify
 PRIVATE_KEY=tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem
 
 work=$(mktemp -d)
+# DEMO_LOG_FORMAT=json runs every binary with --log-format json; DEMO_LOG_DIR keeps each
+# binary's stderr there (entitled.log, emulator.log, entitled-meter.log), for
+# scripts/check_demo_logs.py, which parses every line (scripts/test.sh runs both).
+log_dir=${DEMO_LOG_DIR:-$work}
+log_flags=()
+[[ ${DEMO_LOG_FORMAT:-text} == json ]] && log_flags=(--log-format json)
+export DEMO_LOG_FORMAT DEMO_LOG_DIR
 source scripts/lib/emulator.sh
 cleanup() { stop_emulator; rm -rf "$work"; }
 trap cleanup EXIT
 
 echo "==> starting the emulator on 127.0.0.1 (a free port)"
-start_emulator "$EMULATOR" "$work/emulator.err" --region us-east-1 \
+start_emulator "$EMULATOR" "$log_dir/emulator.log" "${log_flags[@]}" --region us-east-1 \
     --product demo-product --key-file "$PRIVATE_KEY" \
     --product denied-product --key-file "$PRIVATE_KEY" --deny denied-product \
     --public-key-out "$work/key.pem"
@@ -48,11 +55,17 @@ echo "    emulator at $URL"
 # Only AWS's standard variables, as in an ECS task: task-role credentials
 # from the container credentials endpoint, the Region, the endpoint override.
 run_guard() {
+    local flags=("${log_flags[@]}" "$@")
+    if [[ -n ${DEMO_LOG_DIR:-} ]]; then
+        exec 5>>"$DEMO_LOG_DIR/entitled.log"
+    else
+        exec 5>&2
+    fi
     env -i PATH="$PATH" \
         AWS_ENDPOINT_URL_MARKETPLACE_METERING="$URL" \
         AWS_CONTAINER_CREDENTIALS_FULL_URI="$URL/_emulator/credentials" \
         AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-        "$GUARD" "$@"
+        "$GUARD" "${flags[@]}" 2>&5
 }
 
 failed=0

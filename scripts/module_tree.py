@@ -2,6 +2,7 @@
 """Fails when a crate's top-level modules import each other in a cycle.
 
     python3 scripts/module_tree.py crates/*/src
+    python3 scripts/module_tree.py --self-test
 
 Edges are `crate::X` references outside `#[cfg(test)] mod tests`; items that a
 crate root re-exports (`pub use m::{A, B}`) are mapped back to module `m`. It
@@ -51,6 +52,36 @@ def cycles(edges):
     for u in sorted(edges):
         if not color.get(u): dfs(u, [])
     return found
+def self_test():
+    """A two-module and a three-module cycle are found (through a re-export and a
+    `crate::{..}` list too); a tree, and test-only references, are not."""
+    import tempfile
+    cases = {
+        "tree": ({"a.rs": "use crate::b::X;", "b.rs": "", "lib.rs": ""}, 0),
+        "pair": ({"a.rs": "use crate::b::X;", "b.rs": "fn f() { crate::a::g() }", "lib.rs": ""}, 1),
+        "triangle": ({"a.rs": "use crate::b;", "b.rs": "use crate::{c};", "c.rs": "use crate::a;", "lib.rs": ""}, 1),
+        "re-export": ({"a.rs": "use crate::Thing;", "b.rs": "use crate::a;",
+                       "lib.rs": "pub use b::{Thing};"}, 1),
+        "test-only": ({"a.rs": "use crate::b;", "b.rs": "#[cfg(test)]\nmod tests { use crate::a; }",
+                       "lib.rs": ""}, 0),
+        "comment": ({"a.rs": "use crate::b;", "b.rs": "// see crate::a", "lib.rs": ""}, 0),
+    }
+    failures = []
+    for name, (files, want) in cases.items():
+        with tempfile.TemporaryDirectory() as src:
+            for f, text in files.items():
+                with open(os.path.join(src, f), "w") as out:
+                    out.write(text)
+            got = len(cycles(graph(src)))
+            if got != want:
+                failures.append(f"{name}: {got} cycles, expected {want}")
+    for f in failures:
+        print(f"self-test FAIL {f}", file=sys.stderr)
+    if not failures:
+        print(f"module_tree self-test: {len(cases)} cases")
+    return 1 if failures else 0
+if sys.argv[1:] == ["--self-test"]:
+    sys.exit(self_test())
 total = 0
 for src in sys.argv[1:]:
     e = graph(src); c = cycles(e); total += len(c)

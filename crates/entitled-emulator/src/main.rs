@@ -1,5 +1,6 @@
 //! `entitled-emulator`: run the AWS Marketplace Metering Service emulator as a process.
-//! See `entitled-emulator --help`.
+//! See `entitled-emulator --help`. Its flags, logging and usage rules are the shell all
+//! three binaries share (`entitled-shell`).
 
 #![forbid(unsafe_code)]
 
@@ -9,16 +10,19 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use entitled_emulator::{Emulator, EmulatorError, ADMIN_HELP};
+use entitled_shell::{Level, Logger};
+use serde_json::Value;
+
+/// The emulator could not start (a bad config file, a port in use): exit 1, as any program
+/// that failed; a bad command line is the shell's 64.
+const EXIT_START_FAILED: u8 = 1;
 
 fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("entitled-emulator: {e}\nRun `entitled-emulator --help` for the flags.");
-            return ExitCode::from(2);
-        }
+        Err(e) => return ExitCode::from(e.report()),
     };
-    let args = match command {
+    let (args, logger) = match command {
         cli::Command::Help => {
             print!("{}{ADMIN_HELP}", cli::help());
             return ExitCode::SUCCESS;
@@ -27,18 +31,23 @@ fn main() -> ExitCode {
             println!("entitled-emulator {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
-        cli::Command::Run(a) => a,
+        cli::Command::Run(a, logger) => (a, logger),
     };
-    match run(&args) {
+    match run(&args, &logger) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("entitled-emulator: {e}");
-            ExitCode::FAILURE
+            logger.log(
+                Level::Error,
+                "failed",
+                &e.to_string(),
+                &[("exit_code", Value::from(EXIT_START_FAILED))],
+            );
+            ExitCode::from(EXIT_START_FAILED)
         }
     }
 }
 
-fn run(args: &cli::Args) -> Result<(), EmulatorError> {
+fn run(args: &cli::Args, logger: &Logger) -> Result<(), EmulatorError> {
     let config = cli::to_config(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -50,9 +59,9 @@ fn run(args: &cli::Args) -> Result<(), EmulatorError> {
         // Before the announcement: a script may send SIGTERM as soon as it reads the line,
         // and a signal without a handler yet would kill the process instead of stopping it.
         let mut stop = StopSignals::install()?;
-        announce(&emulator)?;
+        announce(&emulator, args, logger)?;
         stop.wait().await;
-        eprintln!("entitled-emulator: shutting down");
+        logger.log(Level::Info, "stopping", "shutting down", &[]);
         emulator.shutdown();
         Ok(())
     })
@@ -83,16 +92,33 @@ fn write_outputs(emulator: &Emulator, args: &cli::Args) -> Result<(), EmulatorEr
     Ok(())
 }
 
-fn announce(emulator: &Emulator) -> Result<(), EmulatorError> {
+fn announce(emulator: &Emulator, args: &cli::Args, logger: &Logger) -> Result<(), EmulatorError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on {}", emulator.endpoint_url())
         .and_then(|()| out.flush())
         .map_err(|e| EmulatorError::Runtime(format!("writing to stdout: {e}")))?;
-    eprintln!(
-        "entitled-emulator: credentials {} / {} (long-term) or ECS-style from {}",
-        entitled_emulator::DEFAULT_ACCESS_KEY_ID,
-        entitled_emulator::DEFAULT_SECRET_ACCESS_KEY,
-        emulator.credentials_url()
+    logger.log(
+        Level::Info,
+        "started",
+        &format!(
+            "credentials {} / {} (long-term) or ECS-style from {}",
+            entitled_emulator::DEFAULT_ACCESS_KEY_ID,
+            entitled_emulator::DEFAULT_SECRET_ACCESS_KEY,
+            emulator.credentials_url()
+        ),
+        &[
+            ("endpoint", Value::from(emulator.endpoint_url())),
+            ("credentials_url", Value::from(emulator.credentials_url())),
+        ],
+    );
+    logger.log(
+        Level::Debug,
+        "config",
+        &format!(
+            "serving {} (the first product, whose key --public-key-out writes)",
+            args.first_product()
+        ),
+        &[("product_code", Value::from(args.first_product()))],
     );
     Ok(())
 }

@@ -4,9 +4,11 @@ mod common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::*;
 use entitled_emulator::{CallRecord, Config, Emulator, Fault, TokenVariant};
+use entitled_test_support::log::after_time;
 
 fn emulator() -> Emulator {
     let product = fixtures::product("prod-1");
@@ -36,49 +38,62 @@ fn credentials_endpoint_applies_every_fault_kind() {
     let normal = |body: &str| {
         serde_json::from_str::<serde_json::Value>(body).is_ok_and(|j| j["AccessKeyId"].is_string())
     };
-    type Check = fn(u16, &str, &str) -> bool;
+    // Each row checks the status, head and body it got and how long the answer took.
+    type Check = fn(u16, &str, &str, Duration) -> bool;
     let rows: [(Fault, Check); 8] = [
-        (Fault::error("ThrottlingException"), |status, head, body| {
-            status == 400
-                && head.contains("x-amzn-errortype: throttlingexception")
-                && body.contains(r#""__type":"ThrottlingException""#)
-        }),
+        (
+            Fault::error("ThrottlingException"),
+            |status, head, body, _| {
+                status == 400
+                    && head.contains("x-amzn-errortype: throttlingexception")
+                    && body.contains(r#""__type":"ThrottlingException""#)
+            },
+        ),
         (
             Fault::Malformed { body: "{".into() },
-            |status, head, body| {
+            |status, head, body, _| {
                 status == 200 && head.contains("content-type: application/json") && body == "{"
             },
         ),
-        (Fault::Drop, |status, _, body| {
+        (Fault::Drop, |status, _, body, _| {
             status == 0 && body.is_empty()
         }),
         // Cut short: hyper may close before the headers of so small a body leave.
-        (Fault::DropMidResponse, |status, _, body| {
+        (Fault::DropMidResponse, |status, _, body, _| {
             status == 0 || status == 200 && serde_json::from_str::<serde_json::Value>(body).is_err()
         }),
-        (Fault::Oversized { bytes: 70_000 }, |status, _, body| {
+        (Fault::Oversized { bytes: 70_000 }, |status, _, body, _| {
             status == 200 && body.len() == 70_000
         }),
-        (Fault::Latency { millis: 1 }, |status, _, _| status == 200),
+        // The answer, late by the latency asked for.
+        (Fault::Latency { millis: 300 }, |status, _, _, took| {
+            status == 200 && took >= Duration::from_millis(300)
+        }),
+        // The answer, at the rate asked for: the body cannot arrive faster than that.
         (
             Fault::Trickle {
-                bytes_per_second: 1_000_000,
+                bytes_per_second: 2_000,
             },
-            |status, _, _| status == 200,
+            |status, _, body, took| {
+                status == 200 && took.as_secs_f64() >= (body.len() as f64 - 64.0) / 2_000.0
+            },
         ),
-        // A change only RegisterUsage has: credentials are answered normally.
-        (Fault::Token(TokenVariant::WrongNonce), |status, _, _| {
+        // A change only RegisterUsage has: credentials are answered normally (checked
+        // below), and at once.
+        (Fault::Token(TokenVariant::WrongNonce), |status, _, _, _| {
             status == 200
         }),
     ];
     for (fault, check) in rows {
         let name = fault.name();
         emulator.push_fault(entitled_emulator::CREDENTIALS_TARGET, fault, 1);
+        let started = Instant::now();
         let (status, head, body) = fetch();
+        let took = started.elapsed();
         let head = head.to_ascii_lowercase();
         assert!(
-            check(status, &head, &body),
-            "{name}: {status} {head} {body:.200}"
+            check(status, &head, &body, took),
+            "{name}: {status} in {took:?} {head} {body:.200}"
         );
         if status == 200 && !matches!(name.as_str(), "Malformed" | "DropMidResponse" | "Oversized")
         {
@@ -351,11 +366,11 @@ fn binary_help_and_version() {
         .unwrap()
         .starts_with("entitled-emulator "));
     let out = binary().arg("--bogus").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
 }
 
 /// An empty or invalid product code never reaches a listening emulator: from `--product` it is
-/// a usage error (exit 2), from the config file a start-up error (exit 1), and either message
+/// a usage error (exit 64, as in every binary), from the config file a start-up error (exit 1), and either message
 /// names where the code came from and the rule.
 #[test]
 fn binary_refuses_invalid_product_codes() {
@@ -372,10 +387,11 @@ fn binary_refuses_invalid_product_codes() {
             .output()
             .unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "--product {code:?}: {stderr}");
-        let named =
-            format!("entitled-emulator: --product: product code {code:?} is invalid: {rule}");
-        assert!(stderr.starts_with(&named), "{stderr}");
+        assert_eq!(out.status.code(), Some(64), "--product {code:?}: {stderr}");
+        let named = format!(
+            "entitled-emulator: error: --product: product code {code:?} is invalid: {rule}"
+        );
+        assert!(after_time(&stderr).starts_with(&named), "{stderr}");
         assert!(out.stdout.is_empty());
 
         let config = dir.path().join("emulator.json");
@@ -391,10 +407,10 @@ fn binary_refuses_invalid_product_codes() {
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(out.status.code(), Some(1), "config code {code:?}: {stderr}");
         let named = format!(
-            "entitled-emulator: configuration: {}: products: product code {code:?} is invalid: {rule}",
+            "entitled-emulator: error: configuration: {}: products: product code {code:?} is invalid: {rule}",
             config.display()
         );
-        assert!(stderr.starts_with(&named), "{stderr}");
+        assert!(after_time(&stderr).starts_with(&named), "{stderr}");
         assert!(out.stdout.is_empty());
     }
 }

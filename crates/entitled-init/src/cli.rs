@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use entitled::KeyVersion;
+pub use entitled_shell::UsageError;
+use entitled_shell::{Logger, Request};
 
 use crate::exit::EXIT_CODES;
-use crate::flags::{self, Action, Options, FLAGS};
-use crate::log::{Format, Logger, Verbosity};
-pub use crate::usage::UsageError;
+use crate::flags::{self, Options, PROGRAM};
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -45,93 +45,41 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
+/// How the guard logs before the command line has said otherwise.
+pub const DEFAULT_LOGGER: Logger = Logger {
+    program: PROGRAM.name,
+    format: entitled_shell::Format::Text,
+    verbosity: entitled_shell::Verbosity::Normal,
+};
+
 /// The default `--deadline`: AWS advises retrying for up to 30 minutes.
 pub const DEFAULT_DEADLINE: Duration = entitled::DEFAULT_DEADLINE;
 /// The default `--attempt-timeout`.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = entitled::DEFAULT_ATTEMPT_TIMEOUT;
 
-/// Parses the arguments after the program name.
+/// Parses the arguments after the program name. The rules every binary
+/// shares (a flag given twice, `-q` with `-v`, the error in the format asked
+/// for) are the shell's; the guard adds how COMMAND and `--check` combine.
 pub fn parse(args: Vec<OsString>) -> Result<Parsed, UsageError> {
     let mut options = Options::default();
-    let json_asked = asks_for_json(&args);
-    match parse_into(&mut options, args) {
-        Ok(parsed) => Ok(parsed),
-        Err(message) => Err(UsageError {
-            message,
-            // A log pipeline that asked for JSON gets the error as JSON
-            // wherever the flag stood, even after the mistake that stopped
-            // parsing.
-            format: if json_asked {
-                Format::Json
-            } else {
-                options.format
-            },
-        }),
-    }
+    let (format, verbosity, command) = match PROGRAM.parse(&mut options, args)? {
+        Request::Help => return Ok(Parsed::Help),
+        Request::Version => return Ok(Parsed::Version),
+        Request::Run {
+            format,
+            verbosity,
+            command,
+        } => (format, verbosity, command),
+    };
+    let logger = Logger {
+        program: PROGRAM.name,
+        format,
+        verbosity,
+    };
+    finish(options, logger, command).map_err(|message| PROGRAM.usage_error(format, message))
 }
 
-/// Whether `--log-format json` (or `--log-format=json`) appears among the
-/// guard's own arguments: anywhere before a `--`, after which they are
-/// COMMAND's.
-fn asks_for_json(args: &[OsString]) -> bool {
-    let own = args.iter().take_while(|a| *a != "--");
-    let mut previous: Option<&OsString> = None;
-    for arg in own {
-        if arg == "--log-format=json"
-            || (previous.is_some_and(|p| p == "--log-format") && arg == "json")
-        {
-            return true;
-        }
-        previous = Some(arg);
-    }
-    false
-}
-
-/// Applies each flag's row of [`FLAGS`] until COMMAND starts.
-///
-/// Every flag may be given once. A task definition whose ENTRYPOINT lacks
-/// the closing `--` would otherwise let the buyer's CMD override an earlier
-/// `--product-code`; the rule is the same for every flag so that there is
-/// nothing to remember about which ones may repeat.
-fn parse_into(options: &mut Options, args: Vec<OsString>) -> Result<Parsed, String> {
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut seen = [false; FLAGS.len()];
-    let mut command = Vec::new();
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        let found = match &arg {
-            lexopt::Arg::Long(long) => flags::by_long(long),
-            lexopt::Arg::Short(short) => flags::by_short(*short),
-            lexopt::Arg::Value(_) => None,
-        };
-        let Some((index, flag)) = found else {
-            if let lexopt::Arg::Value(first) = arg {
-                // COMMAND starts here; everything after it is its own,
-                // flags included, taken verbatim.
-                command.push(first);
-                command.extend(parser.raw_args().map_err(|e| e.to_string())?);
-                break;
-            }
-            return Err(arg.unexpected().to_string());
-        };
-        if std::mem::replace(&mut seen[index], true) {
-            return Err(format!("{} is given twice; give it once", flag.name()));
-        }
-        match flag.action {
-            Action::Help => return Ok(Parsed::Help),
-            Action::Version => return Ok(Parsed::Version),
-            Action::Switch(switch) => options.turn_on(switch),
-            Action::Value(apply) => {
-                let value = parser
-                    .value()
-                    .map_err(|_| format!("{} needs a value", flag.name()))?;
-                apply(options, value).map_err(|e| format!("{}: {e}", flag.name()))?;
-            }
-        }
-    }
-    finish(options, command)
-}
-
-fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, String> {
+fn finish(mut options: Options, logger: Logger, command: Vec<OsString>) -> Result<Parsed, String> {
     if options.check_only && !command.is_empty() {
         return Err("--check runs no COMMAND; drop the COMMAND or --check".into());
     }
@@ -141,12 +89,6 @@ fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, Strin
     if !options.check_only && command.is_empty() {
         return Err("no COMMAND given; put the program to run after `--`, or pass --check".into());
     }
-    let verbosity = match (options.quiet, options.verbose) {
-        (true, true) => return Err("-q/--quiet and -v/--verbose contradict; give one".into()),
-        (true, false) => Verbosity::Quiet,
-        (false, true) => Verbosity::Verbose,
-        (false, false) => Verbosity::Normal,
-    };
     Ok(Parsed::Run(Cli {
         product_code: options.product_code.take(),
         public_key: options.public_key.take(),
@@ -155,10 +97,7 @@ fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, Strin
         attempt_timeout: options.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
         check_only: options.check_only,
         handoff_file: options.handoff_file.take(),
-        logger: Logger {
-            format: options.format,
-            verbosity,
-        },
+        logger,
         command,
     }))
 }
@@ -169,7 +108,7 @@ pub fn help() -> String {
         "entitled {version}: check AWS Marketplace entitlement, then exec the real process
 
 Usage: {synopsis}
-Each flag may be given once.
+{rules}
 
 On success the process execs COMMAND (PATH lookup) with the same PID, its
 arguments exactly as given and the environment plus ENTITLED_TOKEN and
@@ -184,6 +123,7 @@ values compiled into this binary.
 ",
         version = env!("CARGO_PKG_VERSION"),
         synopsis = flags::synopsis(),
+        rules = entitled_shell::COMMON_FLAGS_HELP_LINE,
     );
     let compiled = crate::compiled::describe();
     if !compiled.is_empty() {
@@ -201,6 +141,7 @@ values compiled into this binary.
 #[cfg(test)]
 mod tests {
     use super::*;
+    use entitled_shell::{Format, Verbosity};
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
@@ -288,7 +229,7 @@ mod tests {
         let help = help();
         assert!(help.contains("  77       customer not entitled"));
         assert!(help.contains(&crate::flags::synopsis()));
-        assert!(help.contains("Each flag may be given once."));
+        assert!(help.contains("Each flag may be given once"));
     }
 
     #[test]
@@ -379,35 +320,26 @@ mod tests {
 
     #[test]
     fn every_flag_given_twice_is_refused() {
-        for flag in FLAGS {
-            let spelled = format!("--{}", flag.long);
-            let once: Vec<&str> = match flag.action {
-                // These end parsing at their first appearance.
-                Action::Help | Action::Version => continue,
-                Action::Switch(_) => vec![&spelled],
-                Action::Value(_) => {
-                    let value = match flag.value_name {
+        for flag in flags::FLAGS {
+            let once: Vec<&str> = match flag.value {
+                None => vec![flag.long],
+                Some(name) => {
+                    let value = match name {
                         "N" => "1",
                         "DURATION" => "1s",
-                        "text|json" => "json",
                         _ => "x",
                     };
-                    vec![&spelled, value]
+                    vec![flag.long, value]
                 }
             };
             let mut list = once.clone();
-            // The one-letter name counts as the same flag.
-            let short = flag.short.map(|c| format!("-{c}"));
-            match &short {
-                Some(short) => list.push(short),
-                None => list.extend(&once),
-            }
-            if spelled != "--check" {
+            list.extend(&once);
+            if flag.long != "--check" {
                 list.push("--check");
             }
             let message = usage_error(&list);
             assert!(
-                message.contains(&format!("{} is given twice; give it once", flag.name())),
+                message.contains(&format!("{} is given twice; give it once", flag.long)),
                 "{list:?}: {message}"
             );
         }

@@ -4,7 +4,7 @@
 use entitled::CheckError;
 
 use crate::exec::ExecError;
-use crate::usage::UsageError;
+use entitled_shell::UsageError;
 
 /// Every way the guard can end other than by becoming the program.
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +47,8 @@ impl From<crate::signals::SignalError> for Failure {
     }
 }
 
-/// Usage or configuration error (sysexits EX_USAGE).
-pub const USAGE: u8 = 64;
+/// Usage or configuration error (sysexits EX_USAGE), as in every binary.
+pub const USAGE: u8 = UsageError::EXIT_CODE;
 /// `--handoff-file` could not be written (sysexits EX_CANTCREAT).
 pub const CANT_CREATE: u8 = 73;
 /// The service, or the check itself, stayed unavailable until the deadline
@@ -128,8 +128,9 @@ mod tests {
     #[test]
     fn one_mapping_for_every_failure() {
         let usage = UsageError {
+            program: "entitled",
             message: "x".into(),
-            format: crate::log::Format::Text,
+            format: entitled_shell::Format::Text,
         };
         let cases: Vec<(Failure, u8)> = vec![
             (Failure::Usage(usage), 64),

@@ -1,15 +1,14 @@
-//! Every flag, defined once: its names, its value, its help line and its
-//! parser live in one row of [`FLAGS`]. The parser in `cli.rs` and the
-//! `--help` text are both driven by the table, so they cannot drift apart.
+//! Every flag of the guard, defined once: its names, its value, its help
+//! line and its parser live in one row of [`FLAGS`]. The shared shell
+//! (`entitled-shell`) parses by the table, adds the flags every binary has
+//! (`--log-format`, `-q`, `-v`, `-h`, `-V`) and renders `--help` from both,
+//! so parser and help cannot drift apart.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use entitled::KeyVersion;
-
-use crate::duration::parse_duration;
-use crate::log::Format;
+use entitled_shell::{parse_duration, Flag, Program, Repeat};
 
 /// What the flags seen so far have set.
 #[derive(Debug, Default)]
@@ -24,230 +23,109 @@ pub struct Options {
     pub deadline: Option<Duration>,
     /// `--attempt-timeout`.
     pub attempt_timeout: Option<Duration>,
-    /// `--log-format`; kept even when a later flag is bad, so the usage
-    /// error is written in the format asked for.
-    pub format: Format,
     /// `--check`.
     pub check_only: bool,
     /// `--handoff-file`.
     pub handoff_file: Option<PathBuf>,
-    /// `-q`/`--quiet`.
-    pub quiet: bool,
-    /// `-v`/`--verbose`.
-    pub verbose: bool,
 }
 
-/// What a flag does when it is seen.
-pub enum Action {
-    /// Takes a value (`--flag VALUE` or `--flag=VALUE`) and stores it; the
-    /// error names the problem and the fix, without the flag's name.
-    Value(fn(&mut Options, OsString) -> Result<(), String>),
-    /// Takes no value; turns a setting on.
-    Switch(Switch),
-    /// Ends parsing: print the help.
-    Help,
-    /// Ends parsing: print the version.
-    Version,
-}
+/// The guard's command line: its flags, then COMMAND.
+pub const PROGRAM: Program<Options> = Program {
+    name: "entitled",
+    flags: FLAGS,
+    quiet_help: "log errors and the key-rotation warning only",
+    verbose_help: "also log the configuration and the program run",
+    takes_command: true,
+};
 
-/// The settings a flag without a value turns on. (An enum rather than a
-/// function per switch: each function costs unwind-table bytes in a binary
-/// that must not grow.)
-#[derive(Clone, Copy)]
-pub enum Switch {
-    /// `--check`.
-    CheckOnly,
-    /// `-q`/`--quiet`.
-    Quiet,
-    /// `-v`/`--verbose`.
-    Verbose,
-}
-
-impl Options {
-    /// Turns `switch` on.
-    pub fn turn_on(&mut self, switch: Switch) {
-        *match switch {
-            Switch::CheckOnly => &mut self.check_only,
-            Switch::Quiet => &mut self.quiet,
-            Switch::Verbose => &mut self.verbose,
-        } = true;
-    }
-}
-
-/// One flag.
-pub struct Flag {
-    /// The long name, without `--`.
-    pub long: &'static str,
-    /// The one-letter name, if any.
-    pub short: Option<char>,
-    /// The value's placeholder in the help, for [`Action::Value`] flags.
-    pub value_name: &'static str,
-    /// The help line.
-    pub help: &'static str,
-    /// What it does.
-    pub action: Action,
-}
-
-/// The flags, in the order `--help` lists them.
-pub const FLAGS: &[Flag] = &[
+/// The guard's own flags, in the order `--help` lists them.
+pub const FLAGS: &[Flag<Options>] = &[
     Flag {
-        long: "product-code",
+        long: "--product-code",
         short: None,
-        value_name: "CODE",
+        value: Some("CODE"),
         help: "the product code from AWS Marketplace",
-        action: Action::Value(|o, v| {
-            o.product_code = Some(utf8(v)?);
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.product_code = Some(v);
             Ok(())
-        }),
+        },
     },
     Flag {
-        long: "public-key",
+        long: "--public-key",
         short: None,
-        value_name: "PATH",
+        value: Some("PATH"),
         help: "the product's public key file from AWS Marketplace: PEM (\"PUBLIC KEY\" or \"RSA PUBLIC KEY\") or DER",
-        action: Action::Value(|o, v| {
+        repeat: Repeat::Once,
+        apply: |o, v| {
             o.public_key = Some(PathBuf::from(v));
             Ok(())
-        }),
+        },
     },
     Flag {
-        long: "public-key-version",
+        long: "--public-key-version",
         short: None,
-        value_name: "N",
+        value: Some("N"),
         help: "the key's version; default 1",
-        action: Action::Value(|o, v| {
-            o.public_key_version = Some(parse_key_version(&utf8(v)?)?);
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.public_key_version = Some(parse_key_version(&v)?);
             Ok(())
-        }),
+        },
     },
     Flag {
-        long: "deadline",
+        long: "--deadline",
         short: None,
-        value_name: "DURATION",
+        value: Some("DURATION"),
         help: "total time for the check, e.g. 500ms, 20s, 5m, 1h; default 30m",
-        action: Action::Value(|o, v| {
-            o.deadline = Some(parse_duration(&utf8(v)?)?);
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.deadline = Some(parse_duration(&v)?);
             Ok(())
-        }),
+        },
     },
     Flag {
-        long: "attempt-timeout",
+        long: "--attempt-timeout",
         short: None,
-        value_name: "DURATION",
+        value: Some("DURATION"),
         help: "per call; default 10s",
-        action: Action::Value(|o, v| {
-            o.attempt_timeout = Some(parse_duration(&utf8(v)?)?);
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.attempt_timeout = Some(parse_duration(&v)?);
             Ok(())
-        }),
+        },
     },
     Flag {
-        long: "check",
+        long: "--check",
         short: None,
-        value_name: "",
+        value: None,
         help: "verify, then exit 0 without running a command",
-        action: Action::Switch(Switch::CheckOnly),
+        repeat: Repeat::Once,
+        apply: |o, _| {
+            o.check_only = true;
+            Ok(())
+        },
     },
     Flag {
-        long: "handoff-file",
+        long: "--handoff-file",
         short: None,
-        value_name: "PATH",
+        value: Some("PATH"),
         help: "with --check: after a passed check, write the token and nonce to PATH (mode 0600, atomically) for an app container",
-        action: Action::Value(|o, v| {
+        repeat: Repeat::Once,
+        apply: |o, v| {
             o.handoff_file = Some(PathBuf::from(v));
             Ok(())
-        }),
-    },
-    Flag {
-        long: "log-format",
-        short: None,
-        value_name: "text|json",
-        help: "default text; json is one object per line",
-        action: Action::Value(|o, v| {
-            let text = utf8(v)?;
-            o.format = match text.as_str() {
-                "text" => Format::Text,
-                "json" => Format::Json,
-                _ => return Err(format!("{text:?} is not a format; use text or json")),
-            };
-            Ok(())
-        }),
-    },
-    Flag {
-        long: "quiet",
-        short: Some('q'),
-        value_name: "",
-        help: "log errors and the key-rotation warning only",
-        action: Action::Switch(Switch::Quiet),
-    },
-    Flag {
-        long: "verbose",
-        short: Some('v'),
-        value_name: "",
-        help: "also log the configuration and the program run",
-        action: Action::Switch(Switch::Verbose),
-    },
-    Flag {
-        long: "help",
-        short: Some('h'),
-        value_name: "",
-        help: "print this help",
-        action: Action::Help,
-    },
-    Flag {
-        long: "version",
-        short: Some('V'),
-        value_name: "",
-        help: "print the version",
-        action: Action::Version,
+        },
     },
 ];
-
-impl Flag {
-    /// How errors name the flag: `--deadline`, or `-q/--quiet`.
-    pub fn name(&self) -> String {
-        match self.short {
-            Some(c) => format!("-{c}/--{}", self.long),
-            None => format!("--{}", self.long),
-        }
-    }
-}
-
-/// The row of the flag called `--long`.
-pub fn by_long(long: &str) -> Option<(usize, &'static Flag)> {
-    FLAGS.iter().enumerate().find(|(_, f)| f.long == long)
-}
-
-/// The row of the flag called `-short`.
-pub fn by_short(short: char) -> Option<(usize, &'static Flag)> {
-    FLAGS
-        .iter()
-        .enumerate()
-        .find(|(_, f)| f.short == Some(short))
-}
 
 /// The usage line and one help row per flag, as `--help` and the READMEs'
 /// "Command-line contract" block show them.
 pub fn synopsis() -> String {
-    let mut text = String::from("entitled [OPTIONS] -- COMMAND [ARG...]\n");
-    for flag in FLAGS {
-        // The left column: `--deadline DURATION`, `-q, --quiet`.
-        let mut names = match flag.short {
-            Some(c) => format!("-{c}, --{}", flag.long),
-            None => format!("--{}", flag.long),
-        };
-        if matches!(flag.action, Action::Value(_)) {
-            names.push(' ');
-            names.push_str(flag.value_name);
-        }
-        text.push_str(&format!("  {names:<26} {}\n", flag.help));
-    }
-    text
-}
-
-fn utf8(value: OsString) -> Result<String, String> {
-    value
-        .into_string()
-        .map_err(|v| format!("{v:?} is not valid UTF-8"))
+    format!(
+        "entitled [OPTIONS] -- COMMAND [ARG...]\n{}",
+        PROGRAM.render_flags()
+    )
 }
 
 /// The range lives in `KeyVersion` alone; the flag only names the fix.
@@ -262,18 +140,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_unique() {
-        for (i, flag) in FLAGS.iter().enumerate() {
-            assert_eq!(
-                by_long(flag.long).map(|(at, _)| at),
-                Some(i),
-                "--{}",
-                flag.long
-            );
-            if let Some(c) = flag.short {
-                assert_eq!(by_short(c).map(|(at, _)| at), Some(i), "-{c}");
-            }
-        }
+    fn the_table_is_sound() {
+        PROGRAM.assert_table_is_sound();
     }
 
     #[test]
@@ -283,7 +151,8 @@ mod tests {
         assert!(text.contains(
             "\n  -q, --quiet                log errors and the key-rotation warning only\n"
         ));
-        assert_eq!(text.lines().count(), FLAGS.len() + 1);
+        // The guard's own flags, then the five every binary has.
+        assert_eq!(text.lines().count(), 1 + FLAGS.len() + 5);
     }
 }
 

@@ -23,16 +23,13 @@
 mod build_check;
 mod cli;
 mod compiled;
-mod duration;
 mod exec;
 mod exit;
 mod flags;
 mod handoff_file;
-mod log;
 mod product;
 mod signals;
 mod stdio;
-mod usage;
 
 use std::ffi::{CStr, OsStr, OsString};
 use std::io::Write as _;
@@ -46,9 +43,9 @@ use serde_json::Value;
 
 use crate::cli::{Cli, Parsed};
 use crate::exit::Failure;
-use crate::log::{Level, Logger};
 use crate::product::Product;
 use crate::signals::SignalState;
+use entitled_shell::{Level, Logger};
 
 /// musl's allocator maps and unmaps memory for nearly every burst of
 /// allocations (109 mmap and 61 munmap calls in one check); dlmalloc keeps
@@ -110,7 +107,7 @@ fn run(args: Vec<OsString>) -> u8 {
     // First, before any thread exists: what the program must inherit.
     let mut signals = match SignalState::capture() {
         Ok(state) => state,
-        Err(err) => return report_failure(&Logger::default(), &Failure::from(err), None),
+        Err(err) => return report_failure(&cli::DEFAULT_LOGGER, &Failure::from(err), None),
     };
     let cli = match cli::parse(args.into_iter().skip(1).collect()) {
         Ok(Parsed::Run(cli)) => cli,
@@ -119,7 +116,7 @@ fn run(args: Vec<OsString>) -> u8 {
         Err(err) => {
             let logger = Logger {
                 format: err.format,
-                ..Logger::default()
+                ..cli::DEFAULT_LOGGER
             };
             return report_failure(&logger, &Failure::Usage(err), None);
         }
@@ -142,10 +139,7 @@ fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
         // Before any call: a hand-off that cannot be written is a configuration error, and
         // an earlier run's file goes, so a failed check leaves none behind.
         handoff_file::prepare(path).map_err(|e| {
-            Failure::Usage(cli::UsageError {
-                message: e.to_string(),
-                format: cli.logger.format,
-            })
+            Failure::Usage(flags::PROGRAM.usage_error(cli.logger.format, e.to_string()))
         })?;
     }
     let check = build_check(&cli, product)?;
@@ -270,7 +264,7 @@ fn hand_off(
         Level::Debug,
         "exec",
         &format!("exec {program:?}"),
-        &[("program", Value::from(program.as_str()))],
+        &[("command", Value::from(program.as_str()))],
     );
     if let Some(sig) = signals.restore_for_exec()? {
         return Err(Failure::Signal(sig));

@@ -6,7 +6,6 @@ use entitled::{ConfigError, KeySet, KeyVersion, ProductCode, PublicKey};
 use crate::cli::Cli;
 use crate::compiled::Compiled;
 use crate::exit::Failure;
-use crate::usage::UsageError;
 
 /// The product this run checks.
 #[derive(Debug)]
@@ -48,10 +47,7 @@ pub fn subject(cli: &Cli, compiled: &Compiled) -> Subject {
 }
 
 fn usage(cli: &Cli, message: String) -> Failure {
-    Failure::Usage(UsageError {
-        message,
-        format: cli.logger.format,
-    })
+    Failure::Usage(crate::flags::PROGRAM.usage_error(cli.logger.format, message))
 }
 
 /// Resolves the product code and key. A compiled-in value cannot be

@@ -53,7 +53,7 @@ fn run_case(emu: &Emulator, case: &Case) {
     assert_eq!(
         stderr
             .lines()
-            .filter(|l| l.starts_with("entitled: error:"))
+            .filter(|l| after_time(l).starts_with("entitled: error:"))
             .count(),
         usize::from(case.code != 0 && case.code != 42),
         "{}: one error line per failure: {stderr}",
@@ -415,7 +415,7 @@ fn unavailable_names_the_endpoint_and_the_last_cause() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let error = stderr
             .lines()
-            .find(|l| l.starts_with("entitled: error:"))
+            .find(|l| after_time(l).starts_with("entitled: error:"))
             .unwrap_or_else(|| panic!("no error line: {stderr}"));
         assert!(error.contains(endpoint), "{error}");
         // aws-config's ECS provider retries a 500 itself, so the last
@@ -568,7 +568,7 @@ fn the_last_failure_before_the_deadline_says_no_attempt_follows() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let warnings: Vec<&str> = stderr
         .lines()
-        .filter(|l| l.starts_with("entitled: warning: attempt"))
+        .filter(|l| after_time(l).starts_with("entitled: warning: attempt"))
         .collect();
     let (last, retried) = warnings.split_last().expect("failures are logged");
     assert!(

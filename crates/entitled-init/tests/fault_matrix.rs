@@ -13,14 +13,19 @@ use std::time::{Duration, Instant};
 use common::*;
 use entitled_emulator::{Emulator, Fault};
 
-/// Short enough to keep the matrix quick (rows run in parallel), long enough
-/// for one retry in the worst case (the default backoff's first wait is at
-/// most 3 s) after a failed attempt.
-const DEADLINE: Duration = Duration::from_secs(5);
+/// Long enough for one retry in the worst case after a failed attempt: an attempt cut
+/// at [`ATTEMPT_TIMEOUT`], the default backoff's longest first wait (3 s), and a retry
+/// that itself may take most of an attempt on a loaded machine (the matrix runs beside
+/// every other test binary). Rows run in parallel, so the matrix takes about
+/// [`TWO_RETRIES_DEADLINE`] however long this is.
+const DEADLINE: Duration = Duration::from_secs(10);
 /// For rows that fail twice before they succeed: two failed attempts and the
 /// default backoff's two longest waits, 3 s then 9 s.
 const TWO_RETRIES_DEADLINE: Duration = Duration::from_secs(14);
-const ATTEMPT_TIMEOUT: &str = "500ms";
+/// What a retry must finish within. A check's call on loopback takes milliseconds
+/// (signing, one RSA verification); 2 s leaves a loaded machine room to be slow without
+/// turning a passing row into a timeout.
+const ATTEMPT_TIMEOUT: &str = "2s";
 const ALWAYS: u32 = 100_000;
 
 struct Row {
@@ -208,7 +213,7 @@ fn rows() -> Vec<Row> {
         row(
             "credentials endpoint slower than the attempt timeout",
             CREDS,
-            Fault::Latency { millis: 2_000 },
+            Fault::Latency { millis: 10_000 },
             ALWAYS,
             75,
         ),

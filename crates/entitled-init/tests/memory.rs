@@ -75,14 +75,19 @@ fn peak_rss_stays_under_16_mib_with_a_huge_environment_and_oversized_answers() {
     let big = "x".repeat(120 * 1024);
 
     let mut results = Vec::new();
-    for (name, fault, expected) in [
-        ("a good answer", None, 0),
+    // (deadline, attempt timeout): a row that must end in one attempt gets one that a
+    // loaded machine cannot miss; the row that runs until the deadline keeps it short.
+    let one_attempt = ["--deadline", "20s", "--attempt-timeout", "10s"];
+    let until_the_deadline = ["--deadline", "3s", "--attempt-timeout", "1s"];
+    for (name, fault, expected, timing) in [
+        ("a good answer", None, 0, one_attempt),
         (
             "11 MiB answers until the deadline",
             Some(Fault::Oversized {
                 bytes: 11 * 1024 * 1024,
             }),
             75,
+            until_the_deadline,
         ),
         (
             "a 4 MiB HTML error page",
@@ -91,6 +96,7 @@ fn peak_rss_stays_under_16_mib_with_a_huge_environment_and_oversized_answers() {
                 body: "<html>".repeat(4 * 1024 * 1024 / 6),
             }),
             78,
+            one_attempt,
         ),
     ] {
         emu.clear_faults();
@@ -101,7 +107,8 @@ fn peak_rss_stays_under_16_mib_with_a_huge_environment_and_oversized_answers() {
         cmd.env("SSL_CERT_FILE", &ca)
             .env("AWS_CA_BUNDLE", &emulator_ca)
             .args(product_flags(PRODUCT))
-            .args(["--deadline", "3s", "--attempt-timeout", "1s", "--check"]);
+            .args(timing)
+            .arg("--check");
         for i in 0..12 {
             cmd.env(format!("HUGE_{i}"), &big);
         }

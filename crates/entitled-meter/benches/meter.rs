@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 
 use entitled_emulator::Config;
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use entitled_test_support::sidecar as common;
 
 const PRODUCT: &str = common::PRODUCT;
 const RECORD: &str = r#"{"dimension":"users","quantity":1,"tags":{"team":"a"}}"#;

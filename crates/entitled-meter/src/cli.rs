@@ -1,36 +1,15 @@
-//! The command line: `entitled-meter --product-code CODE --dimension NAME [--dimension NAME...]
-//! --journal DIR [--listen ADDR|unix:PATH] [--shutdown-timeout D] [--log-format text|json]
-//! [-q/-v]`.
+//! The command line, from one table: each flag's names, value, help line and
+//! parser live in one row of [`FLAGS`]. The shared shell (`entitled-shell`)
+//! parses by it, adds the flags every binary has (`--log-format`, `-q`,
+//! `-v`, `-h`, `-V`) and renders `--help` from both; a test holds the
+//! README's block to the rendering.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::duration::parse_duration;
-use crate::log::{Format, Verbosity};
-
-/// The help text.
-pub const USAGE: &str = "\
-usage: entitled-meter --product-code CODE --dimension NAME [--dimension NAME...] --journal DIR
-                      [--listen ADDR|unix:PATH] [--shutdown-timeout D] [--log-format text|json] [-q|-v]
-
-Meters AWS Marketplace container usage: POST /v1/usage records usage, which is reported with
-MeterUsage once per dimension per hour, signed with the task role (ECS) or IRSA (EKS).
-
-  --product-code CODE     the product code AWS Marketplace gave the product
-  --dimension NAME        a pricing dimension (repeat, up to 24)
-  --journal DIR           where records are kept until reported (an emptyDir or task volume)
-  --listen ADDR|unix:PATH where to serve HTTP (default 127.0.0.1:0)
-  --shutdown-timeout D    how long SIGTERM may take to report what is pending (default 25s)
-  --log-format text|json  log line format on stderr (default text)
-  -q, --quiet             log errors only
-  -v, --verbose           log every report too
-  -h, --help              this text
-  -V, --version           the version
-
-Endpoints: POST /v1/usage, GET /v1/status, GET /metrics.
-Exit codes: 0 clean shutdown, nothing pending; 64 usage; 75 shutdown timeout with records left
-in the journal; 77 not entitled; 78 rejected.";
+use entitled_shell::{parse_duration, Flag, Logger, Program, Repeat, Request, UsageError};
 
 /// Where to serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,203 +20,197 @@ pub enum Listen {
     Unix(PathBuf),
 }
 
-/// Parsed arguments.
-#[derive(Debug, Clone)]
+/// What the flags seen so far have set.
+#[derive(Debug, Default)]
+pub struct Options {
+    product_code: Option<String>,
+    dimensions: Vec<String>,
+    journal: Option<PathBuf>,
+    listen: Option<Listen>,
+    shutdown_timeout: Option<Duration>,
+}
+
+/// A run's settings.
+#[derive(Debug)]
 pub struct Args {
+    /// `--product-code`.
     pub product_code: String,
+    /// `--dimension`, in the order given.
     pub dimensions: Vec<String>,
+    /// `--journal`.
     pub journal: PathBuf,
+    /// `--listen`.
     pub listen: Listen,
+    /// `--shutdown-timeout`.
     pub shutdown_timeout: Duration,
-    pub log_format: Format,
-    pub verbosity: Verbosity,
+    /// `--log-format`, `-q`, `-v`.
+    pub logger: Logger,
 }
 
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
+    /// Meter.
     Run(Args),
+    /// `-h`/`--help`.
     Help,
+    /// `-V`/`--version`.
     Version,
 }
 
-/// Parses the arguments; the error is a one-line usage message.
-pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Command, String> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut product_code = None;
-    let mut dimensions = Vec::new();
-    let mut journal = None;
-    let mut listen = Listen::Tcp(SocketAddr::from(([127, 0, 0, 1], 0)));
-    let mut shutdown_timeout = entitled::meter::DEFAULT_SHUTDOWN_TIMEOUT;
-    let mut log_format = Format::Text;
-    let mut verbosity = Verbosity::Normal;
-    let text = |v: std::ffi::OsString, flag: &str| {
-        v.into_string()
-            .map_err(|_| format!("{flag}: the value is not UTF-8"))
-    };
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Long("product-code") => {
-                product_code = Some(text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "--product-code",
-                )?)
+/// MeterUsage takes up to 24 dimensions per product.
+const MAX_DIMENSIONS: usize = 24;
+
+/// The sidecar's command line.
+pub const PROGRAM: Program<Options> = Program {
+    name: "entitled-meter",
+    flags: FLAGS,
+    quiet_help: "log errors only",
+    verbose_help: "also log each report",
+    takes_command: false,
+};
+
+/// The sidecar's own flags, in the order `--help` lists them.
+pub const FLAGS: &[Flag<Options>] = &[
+    Flag {
+        long: "--product-code",
+        short: None,
+        value: Some("CODE"),
+        help: "the product code AWS Marketplace gave the product",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.product_code = Some(v);
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--dimension",
+        short: None,
+        value: Some("NAME"),
+        help: "a pricing dimension (repeatable, each once, up to 24)",
+        repeat: Repeat::Many,
+        apply: |o, v| {
+            if o.dimensions.contains(&v) {
+                return Err(format!("{v:?} is given twice; give each dimension once"));
             }
-            Long("dimension") => dimensions.push(text(
-                parser.value().map_err(|e| e.to_string())?,
-                "--dimension",
-            )?),
-            Long("journal") => {
-                journal = Some(PathBuf::from(parser.value().map_err(|e| e.to_string())?))
+            if o.dimensions.len() == MAX_DIMENSIONS {
+                return Err(format!(
+                    "more than {MAX_DIMENSIONS} dimensions; MeterUsage takes at most {MAX_DIMENSIONS}"
+                ));
             }
-            Long("listen") => {
-                let v = text(parser.value().map_err(|e| e.to_string())?, "--listen")?;
-                listen = match v.strip_prefix("unix:") {
+            o.dimensions.push(v);
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--journal",
+        short: None,
+        value: Some("DIR"),
+        help: "where records are kept until reported (an emptyDir or task volume)",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.journal = Some(PathBuf::from(v));
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--listen",
+        short: None,
+        value: Some("ADDR|unix:PATH"),
+        help: "where to serve HTTP; default 127.0.0.1:0",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.listen =
+                Some(match v.strip_prefix("unix:") {
                     Some(path) if !path.is_empty() => Listen::Unix(PathBuf::from(path)),
                     _ => Listen::Tcp(v.parse().map_err(|_| {
-                        format!("--listen {v:?}: give IP:PORT (127.0.0.1:8080) or unix:PATH")
+                        format!("{v:?}: give IP:PORT (127.0.0.1:8080) or unix:PATH")
                     })?),
-                };
-            }
-            Long("shutdown-timeout") => {
-                let v = text(
-                    parser.value().map_err(|e| e.to_string())?,
-                    "--shutdown-timeout",
-                )?;
-                shutdown_timeout =
-                    parse_duration(&v).map_err(|e| format!("--shutdown-timeout: {e}"))?;
-            }
-            Long("log-format") => {
-                let v = text(parser.value().map_err(|e| e.to_string())?, "--log-format")?;
-                log_format = match v.as_str() {
-                    "text" => Format::Text,
-                    "json" => Format::Json,
-                    _ => return Err(format!("--log-format {v:?}: give text or json")),
-                };
-            }
-            Short('q') | Long("quiet") => verbosity = Verbosity::Quiet,
-            Short('v') | Long("verbose") => verbosity = Verbosity::Verbose,
-            Short('h') | Long("help") => return Ok(Command::Help),
-            Short('V') | Long("version") => return Ok(Command::Version),
-            other => return Err(other.unexpected().to_string()),
-        }
-    }
-    let product_code = product_code.ok_or(
+                });
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--shutdown-timeout",
+        short: None,
+        value: Some("DURATION"),
+        help: "how long SIGTERM may take to report what is pending; default 25s",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.shutdown_timeout = Some(parse_duration(&v)?);
+            Ok(())
+        },
+    },
+];
+
+/// The usage line and one help row per flag, as `--help` and the README's
+/// block show them.
+pub fn synopsis() -> String {
+    format!("entitled-meter [OPTIONS]\n{}", PROGRAM.render_flags())
+}
+
+/// The `--help` text.
+pub fn help() -> String {
+    format!(
+        "entitled-meter {version}: meter AWS Marketplace container usage
+
+Usage: {synopsis}
+{rules}
+
+POST /v1/usage records usage, which is reported with MeterUsage once per dimension per
+hour, signed with the task role (ECS) or IRSA (EKS).
+Endpoints: POST /v1/usage, GET /v1/status, GET /metrics.
+
+Exit codes: 0 clean shutdown, nothing pending; 64 usage; 75 shutdown timeout with records
+left in the journal; 77 not entitled; 78 rejected or misconfigured (no Region, credentials).
+",
+        version = env!("CARGO_PKG_VERSION"),
+        synopsis = synopsis(),
+        rules = entitled_shell::COMMON_FLAGS_HELP_LINE,
+    )
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
+    let mut options = Options::default();
+    let (format, verbosity) = match PROGRAM.parse(&mut options, args)? {
+        Request::Help => return Ok(Command::Help),
+        Request::Version => return Ok(Command::Version),
+        Request::Run {
+            format, verbosity, ..
+        } => (format, verbosity),
+    };
+    let logger = Logger {
+        program: PROGRAM.name,
+        format,
+        verbosity,
+    };
+    finish(options, logger).map_err(|message| PROGRAM.usage_error(format, message))
+}
+
+fn finish(options: Options, logger: Logger) -> Result<Command, String> {
+    let product_code = options.product_code.ok_or(
         "--product-code is required; give the product code AWS Marketplace gave the product",
     )?;
-    if dimensions.is_empty() {
+    if options.dimensions.is_empty() {
         return Err("--dimension is required; give each pricing dimension of the product".into());
     }
-    let journal = journal
+    let journal = options
+        .journal
         .ok_or("--journal is required; give a directory that survives container restarts")?;
     Ok(Command::Run(Args {
         product_code,
-        dimensions,
+        dimensions: options.dimensions,
         journal,
-        listen,
-        shutdown_timeout,
-        log_format,
-        verbosity,
+        listen: options
+            .listen
+            .unwrap_or(Listen::Tcp(SocketAddr::from(([127, 0, 0, 1], 0)))),
+        shutdown_timeout: options
+            .shutdown_timeout
+            .unwrap_or(entitled::meter::DEFAULT_SHUTDOWN_TIMEOUT),
+        logger,
     }))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(args: &[&str]) -> Result<Args, String> {
-        match parse(args.iter().map(Into::into))? {
-            Command::Run(a) => Ok(a),
-            other => Err(format!("{other:?}")),
-        }
-    }
-
-    #[test]
-    fn flags_as_the_issue_states_them() {
-        let a = run(&[
-            "--product-code",
-            "p",
-            "--dimension",
-            "users",
-            "--dimension",
-            "hosts",
-            "--journal",
-            "/j",
-            "--listen",
-            "unix:/run/meter.sock",
-            "--shutdown-timeout",
-            "10s",
-            "--log-format",
-            "json",
-            "-v",
-        ])
-        .unwrap();
-        assert_eq!(a.dimensions, ["users", "hosts"]);
-        assert_eq!(a.listen, Listen::Unix("/run/meter.sock".into()));
-        assert_eq!(a.shutdown_timeout, Duration::from_secs(10));
-        assert_eq!(
-            (a.log_format, a.verbosity),
-            (Format::Json, Verbosity::Verbose)
-        );
-        let d = run(&["--product-code", "p", "--dimension", "u", "--journal", "/j"]).unwrap();
-        assert_eq!(d.listen, Listen::Tcp("127.0.0.1:0".parse().unwrap()));
-        assert_eq!(d.shutdown_timeout, Duration::from_secs(25));
-        for (args, text) in [
-            (
-                &["--dimension", "u", "--journal", "/j"][..],
-                "--product-code is required",
-            ),
-            (
-                &["--product-code", "p", "--journal", "/j"][..],
-                "--dimension is required",
-            ),
-            (
-                &["--product-code", "p", "--dimension", "u"][..],
-                "--journal is required",
-            ),
-            (
-                &[
-                    "--product-code",
-                    "p",
-                    "--dimension",
-                    "u",
-                    "--journal",
-                    "/j",
-                    "--listen",
-                    "nowhere",
-                ][..],
-                "IP:PORT",
-            ),
-            (
-                &[
-                    "--product-code",
-                    "p",
-                    "--dimension",
-                    "u",
-                    "--journal",
-                    "/j",
-                    "--log-format",
-                    "xml",
-                ][..],
-                "text or json",
-            ),
-            (
-                &[
-                    "--product-code",
-                    "p",
-                    "--dimension",
-                    "u",
-                    "--journal",
-                    "/j",
-                    "--shutdown-timeout",
-                    "25",
-                ][..],
-                "unit",
-            ),
-        ] {
-            let err = run(args).unwrap_err();
-            assert!(err.contains(text), "{args:?}: {err}");
-        }
-    }
-}
+mod tests;

@@ -1,62 +1,27 @@
-//! Log lines on stderr, as text or JSON, at three verbosities.
+//! The meter's events as log lines, in the shape every binary shares.
 
-use std::io::Write as _;
+use entitled::meter::{EventLevel, MeterEvent};
+use entitled_shell::{Level, Logger};
+use serde_json::Value;
 
-/// The line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-/// How much to say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verbosity {
-    /// Errors only.
-    Quiet,
-    /// Errors and lifecycle (start, shutdown).
-    Normal,
-    /// Everything, each report included.
-    Verbose,
-}
-
-/// A logger; cheap to copy into callbacks.
-#[derive(Debug, Clone, Copy)]
-pub struct Logger {
-    pub format: Format,
-    pub verbosity: Verbosity,
-}
-
-impl Logger {
-    /// Writes one line if `needed` is within the verbosity.
-    pub fn line(&self, needed: Verbosity, level: &str, message: &str) {
-        if needed > self.verbosity {
-            return;
-        }
-        let text = match self.format {
-            Format::Text => format!("entitled-meter: {level}: {message}\n"),
-            Format::Json => format!(
-                "{}\n",
-                serde_json::json!({"level": level, "message": message, "program": "entitled-meter"})
-            ),
-        };
-        let _ = std::io::stderr().write_all(text.as_bytes());
+/// Logs one of the library's events: errors always, reports with `-v`.
+pub fn event(logger: &Logger, event: &MeterEvent) {
+    let level = match event.level {
+        EventLevel::Error => Level::Error,
+        EventLevel::Info => Level::Debug,
+    };
+    let mut fields = Vec::new();
+    if let Some(dimension) = &event.dimension {
+        fields.push(("dimension", Value::from(dimension.as_str())));
     }
-
-    pub fn error(&self, message: &str) {
-        self.line(Verbosity::Quiet, "error", message);
+    if let Some(hour) = event.hour {
+        fields.push(("hour", Value::from(entitled::meter::rfc3339(hour))));
     }
-
-    pub fn info(&self, message: &str) {
-        self.line(Verbosity::Normal, "info", message);
+    if let Some(quantity) = event.quantity {
+        fields.push(("quantity", Value::from(quantity)));
     }
-
-    pub fn event(&self, event: &entitled::meter::MeterEvent) {
-        match event.level {
-            entitled::meter::EventLevel::Error => self.error(&event.message),
-            entitled::meter::EventLevel::Info => {
-                self.line(Verbosity::Verbose, "info", &event.message)
-            }
-        }
+    if let Some(reason) = &event.reason {
+        fields.push(("reason", Value::from(reason.as_str())));
     }
+    logger.log(level, event.name, &event.message, &fields);
 }

@@ -1,11 +1,9 @@
 //! `entitled-meter`: the metering sidecar. It parses flags, builds an
 //! [`entitled::meter::Meter`], serves its HTTP API, and on SIGTERM reports what is pending
-//! and exits with a code from the guard's table. Everything else is the library's.
+//! and exits with a code from the library's errors. Everything else is the library's; the
+//! flags, logging and usage rules are the shell all three binaries share.
 
 mod cli;
-#[path = "../../entitled-init/src/duration.rs"]
-mod duration;
-mod exit;
 mod log;
 mod metrics;
 mod records;
@@ -15,12 +13,13 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use entitled::meter::Meter;
+use entitled::meter::{Meter, MeterError};
+use entitled_shell::{Level, Logger};
+use serde_json::Value;
 use tokio::net::{TcpListener, UnixListener};
 use tokio::signal::unix::{signal, SignalKind};
 
 use cli::{Args, Command, Listen};
-use log::Logger;
 
 /// musl's malloc is slow under many small allocations; dlmalloc keeps what it maps (as in the
 /// guard).
@@ -28,37 +27,48 @@ use log::Logger;
 #[global_allocator]
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
+/// Configuration that fails before any call: a journal that cannot be opened, a listen
+/// address that cannot be bound (sysexits EX_USAGE, as a bad flag).
+const EXIT_CONFIG: u8 = entitled_shell::UsageError::EXIT_CODE;
+/// The process could not be set up (runtime, signal handlers): try again (EX_TEMPFAIL).
+const EXIT_SETUP: u8 = 75;
+
 fn main() -> ExitCode {
-    let args = match cli::parse(std::env::args_os().skip(1)) {
+    let args = match cli::parse(std::env::args_os().skip(1).collect()) {
         Ok(Command::Run(args)) => args,
-        Ok(Command::Help) => {
-            println!("{}", cli::USAGE);
-            return ExitCode::SUCCESS;
-        }
+        Ok(Command::Help) => return print_stdout(&cli::help()),
         Ok(Command::Version) => {
-            println!("entitled-meter {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
+            return print_stdout(&format!("entitled-meter {}\n", env!("CARGO_PKG_VERSION")))
         }
-        Err(e) => {
-            eprintln!("entitled-meter: {e} (see entitled-meter --help)");
-            return ExitCode::from(exit::USAGE);
-        }
+        Err(e) => return ExitCode::from(e.report()),
     };
-    let logger = Logger {
-        format: args.log_format,
-        verbosity: args.verbosity,
-    };
+    let logger = args.logger;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(r) => r,
         Err(e) => {
-            logger.error(&format!("cannot start the runtime: {e}"));
-            return ExitCode::from(exit::TEMPFAIL);
+            return failed(
+                &logger,
+                &format!("cannot start the runtime: {e}"),
+                EXIT_SETUP,
+            )
         }
     };
     ExitCode::from(runtime.block_on(run(args, logger)))
+}
+
+/// Logs why the sidecar stops (event `failed`, with its exit code) and returns the code.
+fn failed(logger: &Logger, message: &str, code: u8) -> ExitCode {
+    ExitCode::from(fail(logger, message, code, &[]))
+}
+
+fn fail(logger: &Logger, message: &str, code: u8, fields: &[(&str, Value)]) -> u8 {
+    let mut fields = fields.to_vec();
+    fields.push(("exit_code", Value::from(code)));
+    logger.log(Level::Error, "failed", message, &fields);
+    code
 }
 
 async fn run(args: Args, logger: Logger) -> u8 {
@@ -69,69 +79,110 @@ async fn run(args: Args, logger: Logger) -> u8 {
     ) {
         (Ok(t), Ok(i)) => (t, i),
         _ => {
-            logger.error("cannot install the SIGTERM handler");
-            return exit::TEMPFAIL;
+            return fail(
+                &logger,
+                "cannot install the SIGTERM handler",
+                EXIT_SETUP,
+                &[],
+            )
         }
     };
     if let Err(e) = std::fs::create_dir_all(&args.journal) {
-        logger.error(&format!(
+        let message = format!(
             "--journal {}: {e}; give a writable directory",
             args.journal.display()
-        ));
-        return exit::USAGE;
+        );
+        return fail(&logger, &message, EXIT_CONFIG, &[]);
     }
     let mut builder = Meter::builder()
-        .product_code(&args.product_code)
+        .product_code(args.product_code.as_str())
         .journal_dir(&args.journal)
-        .on_event(move |e| logger.event(e));
+        .on_event(move |e| log::event(&logger, e));
     for d in &args.dimensions {
         builder = builder.dimension(d);
     }
     let meter = match builder.build().await {
         Ok(m) => Arc::new(m),
-        // A journal that cannot be opened or a missing Region is configuration.
-        Err(e) => {
-            logger.error(&e.to_string());
-            return exit::USAGE;
-        }
+        Err(e) => return fail(&logger, &e.to_string(), e.exit_code(), &typed_cause(&e)),
     };
     let shown = match listen(&args.listen, meter.clone(), logger).await {
         Ok(shown) => shown,
-        Err(e) => {
-            logger.error(&e);
-            return exit::USAGE;
-        }
+        Err(e) => return fail(&logger, &e, EXIT_CONFIG, &[]),
     };
     // The first stdout line, once connections are accepted: scripts wait for it.
     let mut out = std::io::stdout();
     let _ = writeln!(out, "listening on {shown}");
     let _ = out.flush();
-    logger.info(&format!(
-        "metering product {} dimensions {} as {}; journal {}",
-        args.product_code,
-        args.dimensions.join(","),
-        meter.identity(),
-        args.journal.display()
-    ));
+    logger.log(
+        Level::Info,
+        "started",
+        &format!(
+            "metering product {} dimensions {} as {}; journal {}",
+            args.product_code,
+            args.dimensions.join(","),
+            meter.identity(),
+            args.journal.display()
+        ),
+        &[
+            ("product_code", Value::from(args.product_code.as_str())),
+            ("dimensions", Value::from(args.dimensions.clone())),
+            ("identity", Value::from(meter.identity())),
+            ("listen", Value::from(shown.as_str())),
+        ],
+    );
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    logger.info("stopping: reporting what is pending");
+    logger.log(
+        Level::Info,
+        "stopping",
+        "stopping: reporting what is pending",
+        &[],
+    );
     let left = meter.shutdown(args.shutdown_timeout).await;
     let status = meter.status();
     for p in &left {
-        logger.error(&format!(
-            "left in the journal for a restart: dimension {}, hour {}, quantity {}",
-            p.dimension,
-            entitled::meter::rfc3339(p.hour),
-            p.quantity
-        ));
+        let hour = entitled::meter::rfc3339(p.hour);
+        logger.log(
+            Level::Error,
+            "left_in_journal",
+            &format!(
+                "left in the journal for a restart: dimension {}, hour {hour}, quantity {}",
+                p.dimension, p.quantity
+            ),
+            &[
+                ("dimension", Value::from(p.dimension.as_str())),
+                ("hour", Value::from(hour.as_str())),
+                ("quantity", Value::from(p.quantity)),
+            ],
+        );
     }
     if let Listen::Unix(path) = &args.listen {
         let _ = std::fs::remove_file(path);
     }
-    exit::after_shutdown(&status, &left)
+    let code = status.exit_code(&left);
+    logger.log(
+        Level::Info,
+        "stopped",
+        &format!("stopped with exit code {code}"),
+        &[("exit_code", Value::from(code))],
+    );
+    code
+}
+
+/// The refusal's typed reason, as the guard logs it, so that log pipelines key both alike.
+fn typed_cause(err: &MeterError) -> Vec<(&'static str, Value)> {
+    match err {
+        MeterError::Check(check) => {
+            let mut fields = vec![("class", Value::from(check.class()))];
+            if let entitled::CheckError::Rejected { reason, .. } = &**check {
+                fields.push(("reason", Value::from(reason.code().as_ref())));
+            }
+            fields
+        }
+        _ => vec![("class", Value::from("config"))],
+    }
 }
 
 /// Binds and starts accepting; returns what to print after `listening on`.
@@ -174,4 +225,12 @@ async fn listen(listen: &Listen, meter: Arc<Meter>, logger: Logger) -> Result<St
             Ok(format!("unix:{}", path.display()))
         }
     }
+}
+
+/// Help and version go to stdout; a closed stdout is not an error worth a panic.
+fn print_stdout(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    ExitCode::SUCCESS
 }

@@ -13,7 +13,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::log::Logger;
+use entitled_shell::{Level, Logger};
 
 /// The header naming a request so that a resend is acknowledged without adding usage.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
@@ -127,7 +127,9 @@ async fn usage(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Respons
         ),
         Err(e @ (MeterError::Journal { .. } | MeterError::ShuttingDown)) => {
             if matches!(e, MeterError::Journal { .. }) {
-                logger.error(&e.to_string());
+                // One per refused request while the disk is full: the logger counts
+                // identical lines instead of writing each.
+                logger.log(Level::Error, "journal_write_failed", &e.to_string(), &[]);
             }
             error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
         }

@@ -13,6 +13,9 @@ use entitled_emulator::Config;
 /// can be repeated with `CRASH_SEED`.
 struct Rng(u64);
 
+/// The seed of this run, for failure messages.
+static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
 impl Rng {
     fn new() -> Self {
         let seed = std::env::var("CRASH_SEED")
@@ -26,6 +29,7 @@ impl Rng {
                     | 1
             });
         eprintln!("CRASH_SEED={seed}");
+        SEED.get_or_init(|| seed);
         Rng(seed)
     }
     fn next(&mut self) -> u64 {
@@ -89,6 +93,7 @@ fn sigkill_at_random_moments_then_resends_by_key_report_exactly_the_acknowledged
         });
         loop {
             // First the request whose answer was lost, with the same key; then new ones.
+            let resend = unanswered.is_some();
             let request = unanswered.take().unwrap_or_else(|| {
                 next_key += 1;
                 Request {
@@ -97,7 +102,6 @@ fn sigkill_at_random_moments_then_resends_by_key_report_exactly_the_acknowledged
                     quantity: 1 + rng.below(1000),
                 }
             });
-            let resend = request.key != format!("crash-test-{next_key}");
             match send(&sidecar, &request) {
                 Some(()) => {
                     resent_after_restart += usize::from(resend);
@@ -121,7 +125,14 @@ fn sigkill_at_random_moments_then_resends_by_key_report_exactly_the_acknowledged
     }
     let (code, stderr) = sidecar.terminate();
     assert_eq!(code, 0, "{stderr}");
+    let seed = SEED.get().copied().unwrap_or_default();
     eprintln!("{next_key} requests, {resent_after_restart} resent after a restart");
+    // What the test is about: requests cut off by a kill, resent after the restart and
+    // acknowledged. Every round but the first starts with one.
+    assert!(
+        resent_after_restart > 0,
+        "no request was resent after a crash; repeat with CRASH_SEED={seed}"
+    );
 
     let mut reported: BTreeMap<String, u64> = BTreeMap::new();
     for t in emulator.usage() {
@@ -130,7 +141,10 @@ fn sigkill_at_random_moments_then_resends_by_key_report_exactly_the_acknowledged
     for dim in dims {
         let got = reported.get(dim).copied().unwrap_or(0);
         let acked = acknowledged.get(dim).copied().unwrap_or(0);
-        assert_eq!(got, acked, "{dim}: reported {got}, acknowledged {acked}");
+        assert_eq!(
+            got, acked,
+            "{dim}: reported {got}, acknowledged {acked}; repeat with CRASH_SEED={seed}"
+        );
     }
     // No hour twice: every MeterUsage call was accepted once per dimension and hour.
     let calls: Vec<_> = emulator

@@ -9,11 +9,11 @@ use aws_sdk_marketplacemetering::Client;
 
 use crate::backoff::Backoff;
 use crate::classify::{classify_call, AttemptError};
-use crate::connection::{metering_client, Connection, StaticCredentials};
+use crate::connection::{metering_client, Connection};
 use crate::credential_source::AnsweredBy;
 use crate::entitlement::Entitlement;
 use crate::error::{CheckError, ConfigError};
-use crate::reason::{Endpoint, RejectReason, Transient, TransientCause};
+use crate::reason::{Endpoint, Transient, TransientCause};
 use crate::signing_credentials::SigningCredentials;
 use crate::trust::Warning;
 use entitled_verify::Nonce;
@@ -152,16 +152,7 @@ impl Default for CheckBuilder {
 }
 
 impl CheckBuilder {
-    /// The product code from AWS Marketplace: a [`ProductCode`], or text
-    /// that [`build`](Self::build) validates into one.
-    pub fn product_code<C>(mut self, code: C) -> Self
-    where
-        C: TryInto<ProductCode>,
-        C::Error: Into<ProductCodeError>,
-    {
-        self.product_code = Some(code.try_into().map_err(Into::into));
-        self
-    }
+    crate::builder_setters::product_code_setter!();
     /// The product's trusted public keys.
     pub fn keys(mut self, keys: KeySet) -> Self {
         self.keys = keys;
@@ -183,43 +174,11 @@ impl CheckBuilder {
         self.deadline = deadline;
         self
     }
-    /// Time for one attempt: credentials plus the call (default 10 s).
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = timeout;
-        self
-    }
-    /// The waits between attempts (default [`Backoff::default`]: AWS's
-    /// decorrelated jitter, base 1 s, cap 10 s).
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
-    /// Calls this Metering Service endpoint, such as a local emulator's,
-    /// instead of the Region's (which `AWS_ENDPOINT_URL_MARKETPLACE_METERING`
-    /// or `AWS_ENDPOINT_URL` also override).
-    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.connection.endpoint_url = Some(url.into());
-        self
-    }
-    /// Calls in this Region instead of the one found in the environment,
-    /// profile, ECS task metadata or instance metadata. RegisterUsage must be
-    /// called in the task's own Region.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.connection.region = Some(region.into());
-        self
-    }
-    /// Signs with these credentials instead of the ECS task role or EKS IRSA
-    /// chain: for tests against an emulator.
-    pub fn static_credentials(mut self, credentials: StaticCredentials) -> Self {
-        self.connection.credentials = Some(credentials);
-        self
-    }
-    /// Also trusts the CA certificates in this PEM, such as a local
-    /// emulator's; the Amazon and system roots stay trusted.
-    pub fn extra_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.connection.extra_roots_pem = Some(pem.into());
-        self
-    }
+    crate::builder_setters::attempt_setters!(
+        attempt_timeout: "Time for one attempt: credentials plus the call (default 10 s).",
+        backoff: "The waits between attempts (default [`Backoff::default`]: AWS's decorrelated jitter, base 1 s, cap 10 s)."
+    );
+    crate::builder_setters::connection_setters!();
     /// Locks the check to AWS's own endpoints and the Amazon Trust Services
     /// roots, for a buyer who controls the environment: an
     /// `AWS_ENDPOINT_URL*` variable is refused (a rejection with
@@ -274,19 +233,7 @@ impl CheckBuilder {
         if self.attempt_timeout.is_zero() {
             return Err(ConfigError::ZeroDuration("the attempt timeout"));
         }
-        if self.connection.locked {
-            if self.connection.endpoint_url.is_some() {
-                return Err(ConfigError::Locked("an endpoint URL"));
-            }
-            if self.connection.extra_roots_pem.is_some() {
-                return Err(ConfigError::Locked("extra root certificates"));
-            }
-        }
-        if let Some(pem) = &self.connection.extra_roots_pem {
-            if crate::trust::roots::usable_certificates(pem) == 0 {
-                return Err(ConfigError::ExtraRoots);
-            }
-        }
+        self.connection.validate()?;
         Ok(Check {
             product_code,
             keys: self.keys,
@@ -369,18 +316,7 @@ impl Check {
                 },
             )
         })??;
-        if sdk_config.region().is_none() {
-            return Err(CheckError::rejected(
-                RejectReason::NoRegion,
-                "no AWS Region is configured",
-            ));
-        }
-        let credentials = sdk_config.credentials_provider().ok_or_else(|| {
-            CheckError::rejected(
-                RejectReason::NoCredentials,
-                "no credentials provider is configured",
-            )
-        })?;
+        let credentials = crate::connection::region_and_credentials(&sdk_config)?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
         let mut session = Session {
             client,

@@ -68,6 +68,26 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
+    /// What can be refused before any call: a locked connection given an endpoint or
+    /// extra roots, and extra root certificates with no certificate rustls can use. The
+    /// check and the meter both refuse these at `build`.
+    pub fn validate(&self) -> Result<(), crate::ConfigError> {
+        if self.locked {
+            if self.endpoint_url.is_some() {
+                return Err(crate::ConfigError::Locked("an endpoint URL"));
+            }
+            if self.extra_roots_pem.is_some() {
+                return Err(crate::ConfigError::Locked("extra root certificates"));
+            }
+        }
+        if let Some(pem) = &self.extra_roots_pem {
+            if crate::trust::roots::usable_certificates(pem) == 0 {
+                return Err(crate::ConfigError::ExtraRoots);
+            }
+        }
+        Ok(())
+    }
+
     /// aws-config's defaults with our HTTP client, our Region chain, and SDK
     /// retries off: the check owns its retry loop, because the SDK's shared
     /// retry-token bucket drains during a long throttling episode.
@@ -197,6 +217,26 @@ fn locked_endpoint(region: &str) -> Result<String, CheckError> {
     Ok(format!(
         "https://metering.marketplace.{region}.amazonaws.com"
     ))
+}
+
+/// The Region and the credentials provider of a loaded configuration, or the check's
+/// refusal when either is missing: one rule for the check and the meter, so the guard and
+/// the sidecar give the same reason (`NoRegion`, `NoCredentials`) and exit code (78).
+pub(crate) fn region_and_credentials(
+    sdk_config: &SdkConfig,
+) -> Result<SharedCredentialsProvider, CheckError> {
+    if sdk_config.region().is_none() {
+        return Err(CheckError::rejected(
+            RejectReason::NoRegion,
+            "no AWS Region is configured",
+        ));
+    }
+    sdk_config.credentials_provider().ok_or_else(|| {
+        CheckError::rejected(
+            RejectReason::NoCredentials,
+            "no credentials provider is configured",
+        )
+    })
 }
 
 fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {

@@ -17,7 +17,9 @@ use aws_credential_types::provider::{future, ProvideCredentials};
 const POD_IDENTITY_AGENT_V4: &str = "169.254.170.23";
 /// The link-local address of the EKS Pod Identity agent (IPv6).
 const POD_IDENTITY_AGENT_V6: &str = "[fd00:ec2::23]";
-/// The path of the entitled emulator's Pod Identity agent stand-in.
+/// The path of the entitled emulator's Pod Identity agent stand-in: known only to builds
+/// for tests (the `emulator-pod-identity` feature), never to a release.
+#[cfg(feature = "emulator-pod-identity")]
 const EMULATOR_POD_IDENTITY_PATH: &str = "/_emulator/pod-identity/";
 
 /// Where the credentials of a check came from.
@@ -37,7 +39,7 @@ pub enum CredentialSource {
     /// EKS IAM roles for service accounts: `AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`.
     Irsa,
     /// The EKS Pod Identity agent: `AWS_CONTAINER_CREDENTIALS_FULL_URI` at 169.254.170.23 or
-    /// fd00:ec2::23 (or the emulator's `/_emulator/pod-identity/` path).
+    /// fd00:ec2::23.
     PodIdentity,
     /// The EC2 instance metadata service: a node or instance role.
     InstanceRole,
@@ -72,7 +74,7 @@ impl CredentialSource {
                     .map_or(authority, |(h, _)| h);
                 host == POD_IDENTITY_AGENT_V4
                     || host == POD_IDENTITY_AGENT_V6
-                    || uri.contains(EMULATOR_POD_IDENTITY_PATH)
+                    || emulator_stand_in(uri)
             });
         if pod_identity {
             CredentialSource::PodIdentity
@@ -80,6 +82,18 @@ impl CredentialSource {
             CredentialSource::EcsTaskRole
         }
     }
+}
+
+/// The emulator's Pod Identity stand-in, in builds for tests.
+#[cfg(feature = "emulator-pod-identity")]
+fn emulator_stand_in(uri: &str) -> bool {
+    uri.contains(EMULATOR_POD_IDENTITY_PATH)
+}
+
+/// Release builds know the agent by its address alone.
+#[cfg(not(feature = "emulator-pod-identity"))]
+fn emulator_stand_in(_uri: &str) -> bool {
+    false
 }
 
 impl fmt::Display for CredentialSource {
@@ -173,7 +187,11 @@ mod tests {
             (
                 None,
                 Some("http://127.0.0.1:8080/_emulator/pod-identity/credentials"),
-                CredentialSource::PodIdentity,
+                if cfg!(feature = "emulator-pod-identity") {
+                    CredentialSource::PodIdentity
+                } else {
+                    CredentialSource::EcsTaskRole
+                },
             ),
             (
                 None,

@@ -100,6 +100,7 @@
 
 mod backoff;
 mod body_limit;
+mod builder_setters;
 mod check;
 mod classify;
 mod connection;

@@ -236,8 +236,11 @@ async fn permanent_throttling_ends_at_the_deadline() {
     assert_eq!(retried.len() + 1, register_calls(&emu).len());
     assert!(matches!(err, CheckError::Unavailable { .. }), "{err}");
     assert_eq!(err.exit_code(), 75);
+    // Stopped by the deadline, not by running out of faults (there are 100,000): the
+    // bound is loose because this runs beside every other test binary, and a tight
+    // figure belongs in a benchmark.
     assert!(
-        elapsed >= deadline && elapsed <= deadline + Duration::from_secs(1),
+        elapsed >= deadline && elapsed <= deadline + Duration::from_secs(10),
         "took {elapsed:?}"
     );
     assert!(

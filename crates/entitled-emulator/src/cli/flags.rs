@@ -1,33 +1,22 @@
 //! Every flag of `entitled-emulator`, defined once: name, value name, help and parser.
-//! `--help` and the flag list in the crate README are rendered from [`FLAGS`], and a test
-//! holds the README to it.
+//! The shared shell (`entitled-shell`) parses by [`FLAGS`], adds the flags every binary has
+//! (`--log-format`, `-q`, `-v`, `-h`, `-V`) and renders `--help` from both; a test holds the
+//! crate README's flag list to the rendering.
 
 use entitled_emulator::KeySpec;
+use entitled_shell::{Flag, Repeat};
 use entitled_verify::ProductCode;
 
 use super::Args;
 
-/// One command-line flag.
-pub struct Flag {
-    /// The long name, with its dashes: `--listen`.
-    pub long: &'static str,
-    /// The short name, if any: `h` for `-h`.
-    pub short: Option<char>,
-    /// The value's name in the help (`ADDR`), or `None` for a switch.
-    pub value: Option<&'static str>,
-    /// The help text; `\n` starts a continuation line.
-    pub help: &'static str,
-    /// What the flag does to the parsed arguments. For a switch the value is empty.
-    pub apply: fn(&mut Args, String) -> Result<(), String>,
-}
-
 /// The flags in the order `--help` lists them.
-pub const FLAGS: &[Flag] = &[
+pub const FLAGS: &[Flag<Args>] = &[
     Flag {
         long: "--listen",
         short: None,
         value: Some("ADDR"),
         help: "address to listen on [default: 127.0.0.1:0, a free port]",
+        repeat: Repeat::Once,
         apply: |a, v| {
             let addr = v
                 .parse()
@@ -41,6 +30,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: None,
         help: "serve HTTPS with a generated CA and a leaf for 127.0.0.1, ::1, localhost",
+        repeat: Repeat::Once,
         apply: |a, _| {
             a.tls = true;
             Ok(())
@@ -51,6 +41,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("PATH"),
         help: "write the CA certificate PEM (with --tls); trust it via SSL_CERT_FILE\nor AWS_CA_BUNDLE",
+        repeat: Repeat::Once,
         apply: |a, v| {
             a.ca_out = Some(v.into());
             Ok(())
@@ -61,6 +52,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("PATH"),
         help: "write the SPKI PEM public key of version 1 of the first --product\n(or of `demo-product` when there is none)",
+        repeat: Repeat::Once,
         apply: |a, v| {
             a.public_key_out = Some(v.into());
             Ok(())
@@ -71,6 +63,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("CODE"),
         help: "configure a product (repeatable); --key-file, --generate-key,\n--expired and --dimension apply to the last one (to `demo-product`\nbefore any). Without --key-file its version 1 key is RSA-3072,\ngenerated. Unconfigured product codes are served too, with a\nversion-1 key generated on first use.",
+        repeat: Repeat::Many,
         apply: |a, v| {
             // Refused here, not at start-up, so the message names the flag.
             let code = v.parse::<ProductCode>().map_err(|e| e.to_string())?;
@@ -82,7 +75,8 @@ pub const FLAGS: &[Flag] = &[
         long: "--key-file",
         short: None,
         value: Some("[VERSION:]PATH"),
-        help: "sign VERSION (default 1) with this PKCS#8 PEM RSA private key",
+        help: "sign VERSION (default 1) with this PKCS#8 PEM RSA private key\n(repeatable)",
+        repeat: Repeat::Many,
         apply: |a, v| {
             let (version, path) = match v.split_once(':') {
                 Some((n, p)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
@@ -103,7 +97,8 @@ pub const FLAGS: &[Flag] = &[
         long: "--generate-key",
         short: None,
         value: Some("VERSION"),
-        help: "generate an RSA-3072 key for VERSION at start",
+        help: "generate an RSA-3072 key for VERSION at start (repeatable)",
+        repeat: Repeat::Many,
         apply: |a, v| {
             let version = v.parse().map_err(|_| format!("{v:?} is not a key version"))?;
             a.current_product().keys.push(KeySpec {
@@ -118,7 +113,8 @@ pub const FLAGS: &[Flag] = &[
         long: "--expired",
         short: None,
         value: Some("VERSION:EPOCH"),
-        help: "VERSION still works but responses carry\nPublicKeyRotationTimestamp=EPOCH",
+        help: "VERSION still works but responses carry\nPublicKeyRotationTimestamp=EPOCH (repeatable)",
+        repeat: Repeat::Many,
         apply: |a, v| {
             let parsed = v
                 .split_once(':')
@@ -134,6 +130,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("NAME"),
         help: "restrict MeterUsage/BatchMeterUsage dimensions (repeatable)",
+        repeat: Repeat::Many,
         apply: |a, v| {
             a.current_product()
                 .dimensions
@@ -147,6 +144,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("CODE"),
         help: "product CODE is not entitled: CustomerNotEntitledException (repeatable)",
+        repeat: Repeat::Many,
         apply: |a, v| {
             a.deny.push(v);
             Ok(())
@@ -157,6 +155,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("AKID"),
         help: "calls signed by AKID are not entitled (repeatable)",
+        repeat: Repeat::Many,
         apply: |a, v| {
             a.deny_callers.push(v);
             Ok(())
@@ -167,6 +166,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("AKID:SECRET[:SESSION_TOKEN]"),
         help: "accept these credentials (repeatable). Always accepted as well:\nAKIAEMULATOREXAMPLE / emulator-secret-access-key (long-term) and the\nsession credentials served at /_emulator/credentials",
+        repeat: Repeat::Many,
         apply: |a, v| {
             let mut parts = v.splitn(3, ':');
             match (parts.next(), parts.next(), parts.next()) {
@@ -184,6 +184,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("TOKEN"),
         help: "/_emulator/credentials requires `Authorization: TOKEN`\n(AWS_CONTAINER_AUTHORIZATION_TOKEN): missing 401, wrong 403",
+        repeat: Repeat::Once,
         apply: |a, v| {
             a.container_authorization = Some(v);
             Ok(())
@@ -194,6 +195,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("ARN[=NS:NAME]"),
         help: "STS AssumeRoleWithWebIdentity admits only the roles given (repeatable;\nby default any role ARN); with =NS:NAME only that service account;\nwith =license-manager License Manager access tokens (Anywhere) only",
+        repeat: Repeat::Many,
         apply: |a, v| {
             a.roles.push(v.parse()?);
             Ok(())
@@ -204,6 +206,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("SKU=ENTITLEMENTS"),
         help: "seed a License Manager licence for the default account 123456789012\n(repeatable): ENTITLEMENTS is NAME (a tier) or NAME:COUNT (units), comma\nseparated, e.g. prod-sku=Premium,Users:5; AWS Marketplace's issuer\nfingerprint, valid for a year, 60-minute provisional time-to-live",
+        repeat: Repeat::Many,
         apply: |a, v| {
             a.licenses.push(v.parse()?);
             Ok(())
@@ -214,6 +217,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("REGION"),
         help: "pin the Region: calls signed for others get InvalidRegionException",
+        repeat: Repeat::Once,
         apply: |a, v| {
             a.region = Some(v);
             Ok(())
@@ -224,6 +228,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: None,
         help: "RegisterUsage signed with long-term keys, EKS Pod Identity or node-role\n(instance metadata) credentials gets PlatformNotSupportedException, as\nAWS Marketplace answers them; the ECS task role and IRSA (STS) pass",
+        repeat: Repeat::Once,
         apply: |a, _| {
             a.platform_rule = true;
             Ok(())
@@ -234,6 +239,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("RATE"),
         help: "token bucket on RegisterUsage: RATE calls/s, burst max(1, RATE);\nexcess calls get ThrottlingException (AWS's quota is 5/s)",
+        repeat: Repeat::Once,
         apply: |a, v| {
             let rate = v
                 .parse()
@@ -249,6 +255,7 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: None,
         help: "unconfigured product codes get InvalidProductCodeException",
+        repeat: Repeat::Once,
         apply: |a, _| {
             a.known_products_only = true;
             Ok(())
@@ -259,58 +266,10 @@ pub const FLAGS: &[Flag] = &[
         short: None,
         value: Some("FILE"),
         help: "JSON config, applied before every other flag (see below)",
+        repeat: Repeat::Once,
         apply: |a, v| {
             a.config = Some(v.into());
             Ok(())
         },
     },
-    Flag {
-        long: "--help",
-        short: Some('h'),
-        value: None,
-        help: "this help",
-        apply: |a, _| {
-            a.help = true;
-            Ok(())
-        },
-    },
-    Flag {
-        long: "--version",
-        short: Some('V'),
-        value: None,
-        help: "the version",
-        apply: |a, _| {
-            a.version = true;
-            Ok(())
-        },
-    },
 ];
-
-/// Where help text starts, counted from the start of the line.
-const HELP_COLUMN: usize = 29;
-
-/// The OPTIONS block of `--help`, one flag after another as [`FLAGS`] lists them.
-pub fn render() -> String {
-    let mut out = String::new();
-    for flag in FLAGS {
-        let mut spec = match flag.short {
-            Some(c) => format!("  -{c}, {}", flag.long),
-            None => format!("  {}", flag.long),
-        };
-        if let Some(value) = flag.value {
-            spec = format!("{spec} {value}");
-        }
-        // A spec too long for the column puts its help on the next line.
-        if spec.len() + 2 > HELP_COLUMN {
-            spec.push('\n');
-            spec.push_str(&" ".repeat(HELP_COLUMN));
-        } else {
-            spec.push_str(&" ".repeat(HELP_COLUMN - spec.len()));
-        }
-        out.push_str(&spec);
-        let indent = format!("\n{}", " ".repeat(HELP_COLUMN));
-        out.push_str(&flag.help.replace('\n', &indent));
-        out.push('\n');
-    }
-    out
-}

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use entitled_emulator::{Config, EmulatorError, KeySpec, LicenseSpec, ProductSpec, Role};
+use entitled_shell::{Logger, Program, Request, UsageError};
 
 /// The product `--public-key-out` and product flags refer to when no `--product` is given.
 pub const DEFAULT_PRODUCT_CODE: &str = "demo-product";
@@ -23,6 +24,15 @@ line to stdout: `listening on http://ADDR` (https with --tls). Stops cleanly on 
 
 OPTIONS:
 ";
+
+/// The emulator's command line.
+pub const PROGRAM: Program<Args> = Program {
+    name: "entitled-emulator",
+    flags: flags::FLAGS,
+    quiet_help: "log errors only",
+    verbose_help: "also log the configuration at start",
+    takes_command: false,
+};
 
 const HELP_TAIL: &str = "
 Order of checks on every metering call: SigV4 (403 InvalidSignatureException /
@@ -62,7 +72,11 @@ CONFIG FILE (all keys optional):
 
 /// The whole `--help` text but the admin API: usage, every flag, the config file.
 pub fn help() -> String {
-    format!("{HELP_HEAD}{}{HELP_TAIL}", flags::render())
+    format!(
+        "{HELP_HEAD}{}{}\n{HELP_TAIL}",
+        PROGRAM.render_flags(),
+        entitled_shell::COMMON_FLAGS_HELP_LINE
+    )
 }
 
 /// Parsed flags.
@@ -84,24 +98,14 @@ pub struct Args {
     throttle: Option<f64>,
     known_products_only: bool,
     config: Option<PathBuf>,
-    help: bool,
-    version: bool,
 }
 
 /// What the command line asks for.
 pub enum Command {
-    Run(Box<Args>),
+    /// Serve, logging as asked.
+    Run(Box<Args>, Logger),
     Help,
     Version,
-}
-
-/// A flag problem, shown with a pointer to `--help`.
-#[derive(Debug, thiserror::Error)]
-pub enum UsageError {
-    #[error("{0}")]
-    Lexopt(#[from] lexopt::Error),
-    #[error("{flag}: {reason}")]
-    Value { flag: &'static str, reason: String },
 }
 
 impl Args {
@@ -137,40 +141,20 @@ impl Args {
 
 /// Parses the process arguments. `-h` or `-V` ends parsing at once.
 pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Command, UsageError> {
-    use lexopt::Arg;
-    let mut parser = lexopt::Parser::from_args(args);
     let mut a = Args::default();
-    while let Some(arg) = parser.next()? {
-        let flag = flags::FLAGS.iter().find(|f| match &arg {
-            Arg::Long(name) => f.long.strip_prefix("--") == Some(*name),
-            Arg::Short(c) => f.short == Some(*c),
-            Arg::Value(_) => false,
-        });
-        let Some(flag) = flag else {
-            return Err(arg.unexpected().into());
-        };
-        let value = match flag.value {
-            Some(_) => parser
-                .value()?
-                .into_string()
-                .map_err(|_| bad(flag.long, "not valid UTF-8"))?,
-            None => String::new(),
-        };
-        (flag.apply)(&mut a, value).map_err(|reason| bad(flag.long, reason))?;
-        if a.help {
-            return Ok(Command::Help);
-        }
-        if a.version {
-            return Ok(Command::Version);
-        }
-    }
-    Ok(Command::Run(Box::new(a)))
-}
-
-fn bad(flag: &'static str, reason: impl Into<String>) -> UsageError {
-    UsageError::Value {
-        flag,
-        reason: reason.into(),
+    match PROGRAM.parse(&mut a, args.into_iter().collect())? {
+        Request::Help => Ok(Command::Help),
+        Request::Version => Ok(Command::Version),
+        Request::Run {
+            format, verbosity, ..
+        } => Ok(Command::Run(
+            Box::new(a),
+            Logger {
+                program: PROGRAM.name,
+                format,
+                verbosity,
+            },
+        )),
     }
 }
 

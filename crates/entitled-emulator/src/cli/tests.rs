@@ -6,7 +6,7 @@ fn run(args: &[&str]) -> Result<Command, UsageError> {
 
 #[test]
 fn flags_attach_to_last_product() {
-    let Ok(Command::Run(a)) = run(&[
+    let Ok(Command::Run(a, _)) = run(&[
         "--product",
         "a",
         "--product",
@@ -45,7 +45,7 @@ fn errors_name_the_flag_as_the_table_spells_it() {
     };
     assert_eq!(
         e.to_string(),
-        "--throttle: \"0\" is not a positive number of calls per second"
+        "--throttle: \"0\" is not a positive number of calls per second; see `entitled-emulator --help`"
     );
 }
 
@@ -63,6 +63,24 @@ fn mentioned_flags_come_from_emulator_command_lines_and_backquotes_only() {
         "entitled-emulator --tls \\\n    --region r\ncargo bench -p entitled-emulator --bench b\n\
                 aws x --endpoint-url u\nsee `--deny CODE`, `-x`\n";
     assert_eq!(mentioned_flags(text), ["--tls", "--region", "--deny"]);
+}
+
+#[test]
+fn the_table_is_sound() {
+    PROGRAM.assert_table_is_sound();
+}
+
+/// Repeatable flags add, the rest may be given once, as in the guard and the sidecar.
+#[test]
+fn a_flag_that_is_not_repeatable_is_refused_twice() {
+    let Err(e) = run(&["--region", "a", "--region", "b"]) else {
+        panic!("a second --region was accepted");
+    };
+    assert!(e.to_string().starts_with("--region is given twice"), "{e}");
+    assert!(matches!(
+        run(&["--deny", "a", "--deny", "b"]),
+        Ok(Command::Run(..))
+    ));
 }
 
 #[test]
@@ -85,7 +103,7 @@ fn crate_readme_flag_list_is_the_table() {
     let block = &block[..block.find("```").unwrap()];
     assert_eq!(
         block,
-        flags::render(),
+        PROGRAM.render_flags(),
         "update the README's flag list from `entitled-emulator --help`"
     );
 }
@@ -106,7 +124,15 @@ fn readmes_mention_only_flags_of_the_table() {
         );
         for flag in mentioned {
             assert!(
-                flags::FLAGS.iter().any(|f| f.long == flag),
+                flags::FLAGS.iter().any(|f| f.long == flag)
+                    || [
+                        "--log-format",
+                        "--quiet",
+                        "--verbose",
+                        "--help",
+                        "--version"
+                    ]
+                    .contains(&flag.as_str()),
                 "README mentions {flag}, which entitled-emulator does not have"
             );
         }

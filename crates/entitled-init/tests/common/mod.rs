@@ -5,10 +5,16 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use entitled_emulator::{Config, Emulator, Fault, Product};
+// Running a binary with a deadline and the log shape: shared by every crate's tests (each
+// test file uses some of them).
+#[allow(unused_imports)]
+pub use entitled_test_support::log::after_time;
+#[allow(unused_imports)]
+pub use entitled_test_support::process::{code, describe, output_within, wait_output, wait_until};
 
 /// The product every test checks, served with the v1 fixture key.
 pub const PRODUCT: &str = "prod-entitled-test";
@@ -183,60 +189,4 @@ pub fn build_static_program(dir: &Path, name: &str, source: &str) -> PathBuf {
         "building the static program {name} failed"
     );
     binary
-}
-
-/// Runs to completion, failing the test if it takes longer than `limit`.
-pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_output(child, limit)
-}
-
-/// Waits for `child` and collects its output, killing it and failing the
-/// test after `limit`.
-pub fn wait_output(mut child: Child, limit: Duration) -> Output {
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "still running after {limit:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// The exit code, failing the test if the process died by a signal.
-pub fn code(status: ExitStatus) -> i32 {
-    status
-        .code()
-        .unwrap_or_else(|| panic!("ended by a signal: {status:?}"))
-}
-
-/// Text of a process's stdout and stderr, for assertion messages.
-pub fn describe(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// Polls `condition` every 10 ms until it holds, failing after `limit`.
-pub fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }

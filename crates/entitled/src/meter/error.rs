@@ -1,6 +1,10 @@
 //! What recording or building a meter can fail with.
 
+use std::sync::Arc;
+
 use thiserror::Error;
+
+use crate::CheckError;
 
 /// A record or configuration the meter refuses. Each message names the problem and the fix.
 ///
@@ -8,7 +12,8 @@ use thiserror::Error;
 /// let e = entitled::meter::MeterError::BadQuantity(1 << 40);
 /// assert!(e.to_string().contains("2147483647"));
 /// ```
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone)]
+#[non_exhaustive]
 pub enum MeterError {
     /// The dimension is not one the meter was configured with.
     #[error("unknown dimension {dimension:?}; configured dimensions: {known}")]
@@ -49,7 +54,43 @@ pub enum MeterError {
     /// The meter is shutting down or stopped and accepts no more records.
     #[error("the meter is shutting down and accepts no more records")]
     ShuttingDown,
-    /// The meter's configuration is unusable.
+    /// The meter's own configuration is unusable (dimensions, journal directory).
     #[error("meter configuration: {0}")]
     Config(String),
+    /// What the check refuses too, with the check's error, reason and exit code: an invalid
+    /// product code, a zero duration, extra root certificates with no usable certificate, no
+    /// Region (78), no or refused credentials (78). Shared, so the guard and the sidecar
+    /// say the same thing.
+    #[error(transparent)]
+    Check(Arc<CheckError>),
+}
+
+impl From<CheckError> for MeterError {
+    fn from(err: CheckError) -> Self {
+        MeterError::Check(Arc::new(err))
+    }
+}
+
+impl From<crate::ConfigError> for MeterError {
+    fn from(err: crate::ConfigError) -> Self {
+        CheckError::from(err).into()
+    }
+}
+
+impl MeterError {
+    /// The exit code of a process that stops on this error, from the check's table: the
+    /// check's own code for what the check refuses too, 64 (configuration or input) for the
+    /// rest.
+    ///
+    /// ```
+    /// use entitled::meter::MeterError;
+    /// assert_eq!(MeterError::Config("no dimensions".into()).exit_code(), 64);
+    /// assert_eq!(MeterError::from(entitled::ConfigError::ExtraRoots).exit_code(), 64);
+    /// ```
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            MeterError::Check(err) => err.exit_code(),
+            _ => CheckError::from(crate::ConfigError::NoProductCode).exit_code(),
+        }
+    }
 }

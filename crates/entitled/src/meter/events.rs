@@ -11,35 +11,70 @@ pub enum EventLevel {
     Error,
 }
 
-/// One event.
+/// One event: a stable name, a one-line message and, when the event is
+/// about usage, its dimension, hour and quantity, so that a log pipeline can
+/// key on them without parsing the message.
 ///
 /// ```
-/// let e = entitled::meter::MeterEvent::error("LOST usage");
+/// let e = entitled::meter::MeterEvent::error("lost", "LOST usage").usage("users", 3600, 4);
 /// assert_eq!(e.level, entitled::meter::EventLevel::Error);
+/// assert_eq!((e.name, e.dimension.as_deref(), e.hour, e.quantity), ("lost", Some("users"), Some(3600), Some(4)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MeterEvent {
     /// The level.
     pub level: EventLevel,
+    /// A stable machine name: `reported`, `duplicate`, `lost`, `not_entitled`, `refused`,
+    /// `skipped`.
+    pub name: &'static str,
     /// The message, one line.
     pub message: String,
+    /// The dimension the event is about, if any.
+    pub dimension: Option<String>,
+    /// The UTC hour (Unix seconds of its start) the event is about, if any.
+    pub hour: Option<u64>,
+    /// The quantity the event is about, if any.
+    pub quantity: Option<u64>,
+    /// The refusal's code (`CustomerNotEntitledException`, `NoRegion`...), if any.
+    pub reason: Option<String>,
 }
 
 impl MeterEvent {
     /// An info event.
-    pub fn info(message: impl Into<String>) -> Self {
-        MeterEvent {
-            level: EventLevel::Info,
-            message: message.into(),
-        }
+    pub fn info(name: &'static str, message: impl Into<String>) -> Self {
+        Self::new(EventLevel::Info, name, message.into())
     }
 
     /// An error event.
-    pub fn error(message: impl Into<String>) -> Self {
+    pub fn error(name: &'static str, message: impl Into<String>) -> Self {
+        Self::new(EventLevel::Error, name, message.into())
+    }
+
+    fn new(level: EventLevel, name: &'static str, message: String) -> Self {
         MeterEvent {
-            level: EventLevel::Error,
-            message: message.into(),
+            level,
+            name,
+            message,
+            dimension: None,
+            hour: None,
+            quantity: None,
+            reason: None,
         }
+    }
+
+    /// The usage the event is about.
+    pub fn usage(mut self, dimension: &str, hour: u64, quantity: u64) -> Self {
+        self.dimension = Some(dimension.to_owned());
+        self.hour = Some(hour);
+        self.quantity = Some(quantity);
+        self
+    }
+
+    /// The refusal's code.
+    pub fn reason(mut self, code: impl Into<String>) -> Self {
+        self.reason = Some(code.into());
+        self
     }
 }
 

@@ -22,6 +22,7 @@
 //! [`MeterBuilder`] shows a meter against the local emulator.
 
 mod book;
+mod classify;
 mod clock;
 mod error;
 mod events;
@@ -52,7 +53,8 @@ pub use usage::{Tags, UsageRecord, MAX_QUANTITY, MAX_TAGS};
 
 use crate::connection::{metering_client, Connection};
 use crate::signing_credentials::SigningCredentials;
-use crate::{Backoff, StaticCredentials};
+use crate::Backoff;
+use entitled_verify::{ProductCode, ProductCodeError};
 use events::EventHook;
 use status::Board;
 use writer::{Command, Shared};
@@ -103,7 +105,7 @@ impl WriterHandle {
 /// # Ok(()) }
 /// ```
 pub struct MeterBuilder {
-    product_code: Option<String>,
+    product_code: Option<Result<ProductCode, ProductCodeError>>,
     dimensions: Vec<String>,
     journal_dir: Option<PathBuf>,
     identity: Option<String>,
@@ -135,11 +137,7 @@ impl Default for MeterBuilder {
 }
 
 impl MeterBuilder {
-    /// The product code AWS Marketplace gave the product.
-    pub fn product_code(mut self, code: impl Into<String>) -> Self {
-        self.product_code = Some(code.into());
-        self
-    }
+    crate::builder_setters::product_code_setter!();
     /// A pricing dimension (up to 24); records for other dimensions are refused.
     pub fn dimension(mut self, name: impl Into<String>) -> Self {
         self.dimensions.push(name.into());
@@ -165,41 +163,16 @@ impl MeterBuilder {
         self.report_delay_max = max;
         self
     }
-    /// The backoff between retries of one hour's report.
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
-    /// The budget of one MeterUsage call.
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = timeout;
-        self
-    }
+    crate::builder_setters::attempt_setters!(
+        attempt_timeout: "The budget of one MeterUsage call, credentials included (default 10 s).",
+        backoff: "The waits between retries of one hour's report (default full jitter, 1 s doubling to 5 minutes)."
+    );
     /// How often the reporter looks for due hours and retries.
     pub fn poll_interval(mut self, poll: Duration) -> Self {
         self.poll = poll;
         self
     }
-    /// The Metering Service endpoint, as for the check.
-    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.connection.endpoint_url = Some(url.into());
-        self
-    }
-    /// The Region, instead of the environment or task metadata.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.connection.region = Some(region.into());
-        self
-    }
-    /// Fixed credentials (tests against the emulator).
-    pub fn static_credentials(mut self, credentials: StaticCredentials) -> Self {
-        self.connection.credentials = Some(credentials);
-        self
-    }
-    /// Extra trusted root certificates (PEM).
-    pub fn extra_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.connection.extra_roots_pem = Some(pem.into());
-        self
-    }
+    crate::builder_setters::connection_setters!();
     /// Where events go (default: errors to stderr).
     pub fn on_event(mut self, hook: impl Fn(&MeterEvent) + Send + Sync + 'static) -> Self {
         self.events = EventHook(Arc::new(hook));
@@ -215,9 +188,16 @@ impl MeterBuilder {
     pub async fn build(self) -> Result<Meter, MeterError> {
         let product_code = self
             .product_code
-            .ok_or_else(|| MeterError::Config("a product code is required".into()))?;
-        entitled_verify::ProductCode::try_from(product_code.as_str())
-            .map_err(|e| MeterError::Config(e.to_string()))?;
+            .ok_or(crate::ConfigError::NoProductCode)?
+            .map_err(crate::ConfigError::from)?;
+        // The check's rules for what both take.
+        if self.attempt_timeout.is_zero() {
+            return Err(crate::ConfigError::ZeroDuration("the attempt timeout").into());
+        }
+        if self.poll.is_zero() {
+            return Err(crate::ConfigError::ZeroDuration("the poll interval").into());
+        }
+        self.connection.validate()?;
         if self.dimensions.is_empty() || self.dimensions.len() > 24 {
             return Err(MeterError::Config(format!(
                 "{} dimensions configured; give 1 to 24, as the product's listing defines them",
@@ -259,19 +239,11 @@ impl MeterBuilder {
                 self.attempt_timeout,
                 &answered_by,
                 Arc::new(move |warning: &crate::Warning| {
-                    events.emit(MeterEvent::error(warning.to_string()))
+                    events.emit(MeterEvent::error("skipped", warning.to_string()))
                 }),
             )
-            .await
-            .map_err(|e| MeterError::Config(e.to_string()))?;
-        if sdk_config.region().is_none() {
-            return Err(MeterError::Config(
-                "no AWS Region is configured; set AWS_REGION or run in an ECS task".into(),
-            ));
-        }
-        let provider = sdk_config
-            .credentials_provider()
-            .ok_or_else(|| MeterError::Config("no credentials provider is configured".into()))?;
+            .await?;
+        let provider = crate::connection::region_and_credentials(&sdk_config)?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
 
         let shared = Arc::new(Shared::new(identity, replayed.book, journal.len()));
@@ -300,7 +272,7 @@ impl MeterBuilder {
         let reporter = sender::Reporter {
             client,
             credentials: SigningCredentials::new(provider, answered_by),
-            product_code: product_code.clone(),
+            product_code: product_code.as_str().to_owned(),
             shared: shared.clone(),
             writer: writer.clone(),
             clock: self.clock.clone(),
@@ -336,7 +308,7 @@ impl MeterBuilder {
 
 /// A running meter. Record usage with [`Meter::record`]; stop with [`Meter::shutdown`].
 pub struct Meter {
-    product_code: String,
+    product_code: ProductCode,
     dimensions: Vec<String>,
     clock: Arc<dyn Clock>,
     shared: Arc<Shared>,

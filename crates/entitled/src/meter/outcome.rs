@@ -1,10 +1,10 @@
-//! What one MeterUsage call came to, from the shared classifier
-//! ([`crate::classify::classify_meter_call`]): the same typed reasons and transient causes
-//! as the check, plus the outcomes only metering has.
+//! What one MeterUsage call came to, from the meter's classifier (`classify.rs`): the
+//! same typed reasons and transient causes as the check, plus the outcomes only metering
+//! has.
 
 use std::borrow::Cow;
 
-use crate::classify::{AttemptError, MeterAttemptError};
+use crate::classify::AttemptError;
 use crate::error::CheckError;
 use crate::reason::{RejectReason, Transient};
 
@@ -59,16 +59,6 @@ impl From<AttemptError> for Outcome {
                 RejectReason::OtherCode(other.class().to_owned()),
                 other.to_string(),
             ),
-        }
-    }
-}
-
-impl From<MeterAttemptError> for Outcome {
-    fn from(err: MeterAttemptError) -> Self {
-        match err {
-            MeterAttemptError::Attempt(a) => a.into(),
-            MeterAttemptError::Duplicate(m) => Outcome::Duplicate(m),
-            MeterAttemptError::Unsendable(m) => Outcome::Unsendable(m),
         }
     }
 }

@@ -13,13 +13,13 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::book::{Resolution, Slot, SlotKey};
+use super::classify::classify_meter_call;
 use super::clock::{hour_of, Clock};
 use super::events::{EventHook, MeterEvent};
 use super::outcome::{scope, Outcome, Scope, NOT_ENTITLED_CLASS};
 use super::status::{Board, LastError};
 use super::writer::{Command, Shared};
 use super::{client_token, rfc3339, WriterHandle};
-use crate::classify::classify_meter_call;
 use crate::reason::{Transient, TransientCause};
 use crate::signing_credentials::SigningCredentials;
 use crate::{Backoff, Waits};
@@ -156,21 +156,30 @@ impl Reporter {
                         s.last_report = Some(now);
                         *m.quantity_reported.entry(dimension.clone()).or_default() += slot.total;
                     });
-                    self.events.emit(MeterEvent::info(format!(
-                        "reported {dimension}={} for hour {} (record {id})",
-                        slot.total,
-                        rfc3339(*hour)
-                    )));
+                    self.events.emit(
+                        MeterEvent::info(
+                            "reported",
+                            format!(
+                                "reported {dimension}={} for hour {} (record {id})",
+                                slot.total,
+                                rfc3339(*hour)
+                            ),
+                        )
+                        .usage(dimension, *hour, slot.total),
+                    );
                 }
                 Step::Settled
             }
             Outcome::Duplicate(message) => {
                 self.retries.remove(key);
-                self.events.emit(MeterEvent::error(format!(
-                    "DUPLICATE: AWS already holds a report for {dimension} hour {} with another quantity; this meter's quantity is {} and is not billed; AWS said: {message}",
-                    rfc3339(*hour),
-                    slot.total
-                )));
+                self.events.emit(
+                    MeterEvent::error("duplicate", format!(
+                        "DUPLICATE: AWS already holds a report for {dimension} hour {} with another quantity; this meter's quantity is {} and is not billed; AWS said: {message}",
+                        rfc3339(*hour),
+                        slot.total
+                    ))
+                    .usage(dimension, *hour, slot.total),
+                );
                 self.note_error(now, "duplicate", &message);
                 self.resolve(key, slot.total, Resolution::Duplicate).await;
                 Step::Settled
@@ -188,9 +197,14 @@ impl Reporter {
             }
             Outcome::NotEntitled(message) => {
                 self.note_error(now, NOT_ENTITLED_CLASS, &message);
-                self.events.emit(MeterEvent::error(format!(
-                    "MeterUsage refused ({NOT_ENTITLED_CLASS}): {message}"
-                )));
+                self.events.emit(
+                    MeterEvent::error(
+                        "not_entitled",
+                        format!("MeterUsage refused ({NOT_ENTITLED_CLASS}): {message}"),
+                    )
+                    .usage(dimension, *hour, slot.total)
+                    .reason(NOT_ENTITLED_CLASS),
+                );
                 self.board.update(|s, _| s.entitled = false);
                 // A buyer can subscribe again; keep trying slowly inside the window.
                 self.schedule_retry(key);
@@ -208,11 +222,14 @@ impl Reporter {
                 } else {
                     "MeterUsage refused"
                 };
-                self.events.emit(MeterEvent::error(format!(
-                    "{stage} ({}): {message}; {}",
-                    reason.code(),
-                    reason.hint()
-                )));
+                self.events.emit(
+                    MeterEvent::error(
+                        "refused",
+                        format!("{stage} ({}): {message}; {}", reason.code(), reason.hint()),
+                    )
+                    .usage(dimension, *hour, slot.total)
+                    .reason(reason.code()),
+                );
                 match scope(&reason) {
                     Scope::Retry => {
                         self.schedule_retry(key);
@@ -276,7 +293,7 @@ impl Reporter {
                 )
                 .send()
                 .await
-                .map_err(|err| Outcome::from(classify_meter_call(err, product_code)))
+                .map_err(|err| classify_meter_call(err, product_code))
         };
         match tokio::time::timeout(self.attempt_timeout, attempt).await {
             Ok(Ok(out)) => Outcome::Reported(out.metering_record_id().unwrap_or("").to_owned()),
@@ -331,10 +348,16 @@ impl Reporter {
             self.board.update(|_, m| {
                 *m.lost_quantity.entry(dimension.clone()).or_default() += lost;
             });
-            self.events.emit(MeterEvent::error(format!(
-                "LOST usage: dimension {dimension}, hour {}, quantity {lost}: {why}",
-                rfc3339(*hour)
-            )));
+            self.events.emit(
+                MeterEvent::error(
+                    "lost",
+                    format!(
+                        "LOST usage: dimension {dimension}, hour {}, quantity {lost}: {why}",
+                        rfc3339(*hour)
+                    ),
+                )
+                .usage(dimension, *hour, lost),
+            );
         }
     }
 }

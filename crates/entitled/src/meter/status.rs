@@ -62,6 +62,39 @@ pub struct MeterStatus {
     pub journal_failing: bool,
 }
 
+impl MeterStatus {
+    /// The exit code of a process that stops metering in this state with `left` still in the
+    /// journal, from the check's table: 77 not entitled, 78 refused (the reason stopped the
+    /// whole meter), 75 records left for a restart, 0 nothing pending.
+    ///
+    /// ```
+    /// use entitled::meter::{MeterStatus, PendingUsage};
+    /// let left = [PendingUsage { hour: 0, dimension: "users".into(), quantity: 1 }];
+    /// assert_eq!(MeterStatus::default().exit_code(&[]), 0);
+    /// assert_eq!(MeterStatus::default().exit_code(&left), 75);
+    /// let not_entitled = MeterStatus { entitled: false, ..MeterStatus::default() };
+    /// assert_eq!(not_entitled.exit_code(&[]), 77);
+    /// ```
+    pub fn exit_code(&self, left: &[PendingUsage]) -> u8 {
+        match (&self.stopped, self.entitled, left.is_empty()) {
+            (Some((reason, message)), _, _) => {
+                crate::CheckError::rejected(reason.clone(), message.clone()).exit_code()
+            }
+            (None, false, _) => crate::CheckError::NotEntitled {
+                product_code: String::new(),
+                message: String::new(),
+            }
+            .exit_code(),
+            (None, true, false) => EXIT_RECORDS_LEFT,
+            (None, true, true) => 0,
+        }
+    }
+}
+
+/// Records left in the journal at shutdown: the check's "unavailable" code, for a restart
+/// to report them (sysexits EX_TEMPFAIL).
+const EXIT_RECORDS_LEFT: u8 = 75;
+
 impl Default for MeterStatus {
     fn default() -> Self {
         MeterStatus {

@@ -5,6 +5,12 @@ use std::time::Duration;
 
 /// Parses `500ms`, `20s`, `5m` or `1h`. The unit is required, so `30`
 /// cannot be misread as seconds when minutes were meant; zero is refused.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(entitled_shell::parse_duration("5m"), Ok(Duration::from_secs(300)));
+/// assert!(entitled_shell::parse_duration("30").is_err());
+/// ```
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit())
