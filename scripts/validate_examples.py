@@ -22,6 +22,12 @@
   WORKDIR, files of the apt packages it installs). The Dockerfiles' own
   ENTRYPOINT/CMD paths and COPY sources must exist too, and an image that
   runs the guard must not run as root.
+  A Dockerfile FROM an image built here (BASES) starts with that image's
+  files. COPY sources that scripts/images.sh stages from dist/ (STAGED) are
+  not in the repository; the build itself fails on a missing one.
+- The CI examples (emulator-ci/): the GitHub Actions workflow and the Compose
+  file against the schemas check-jsonschema vendors (SchemaStore's
+  github-workflow.json, compose-spec.json), and their images as above.
 - docker/Dockerfile's builder image is pinned to the workspace's
   rust-version (Cargo.toml), the real minimum.
 
