@@ -75,7 +75,11 @@ stage_context() {
       mkdir -p "$context/$arch"
       binary=$(dist_binary "$image" "$(oci_to_uname "$arch")")
       install -m 0755 "$binary" "$context/$arch/$image"
-      install -m 0644 "$binary.cdx.json" "$context/$arch/$image.cdx.json"
+      # The SBOM without indentation: the same document in two thirds of
+      # the bytes, which keeps the guard image within the guard plus 64 KiB.
+      python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1])), open(sys.argv[2], "w"), separators=(",", ":"))' \
+        "$binary.cdx.json" "$context/$arch/$image.cdx.json"
+      chmod 0644 "$context/$arch/$image.cdx.json"
     done
   done
   install -m 0644 dist/THIRD-PARTY-LICENSES.txt "$context/THIRD-PARTY-LICENSES.txt"
