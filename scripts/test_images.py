@@ -525,42 +525,46 @@ def test_examples_name_paths_their_built_images_have(_emu):
         assert repo in checked, f"no example names {repo}: the check ran on nothing"
 
 
+def run(fn, emu):
+    """Runs one test; prints PASS or FAIL with the traceback; True when it passed."""
+    started = time.monotonic()
+    try:
+        fn(emu)
+    except Exception:
+        print(f"FAIL {fn.__name__}\n{traceback.format_exc()}", flush=True)
+        return False
+    print(f"PASS {fn.__name__} ({time.monotonic() - started:.1f} s)", flush=True)
+    return True
+
+
+# Run against one emulator image, started with the paid-app example's product.
+WITH_SHARED_EMULATOR = [
+    test_emulator_image_answers_boto3_from_outside,
+    test_guard_image_checks_and_execs,
+    test_paid_app_image_starts_its_app_as_10001_and_a_denied_product_stops_with_77,
+    test_sidecar_image_meters_two_dimensions,
+    test_image_configuration_both_architectures,
+    test_examples_name_paths_their_built_images_have,
+]
+# Start their own emulator images on the same port, once that one has stopped.
+WITH_OWN_EMULATOR = [test_ci_examples_run_against_the_emulator_image]
+
+
 def main():
+    declared = {fn for name, fn in globals().items() if name.startswith("test_")}
+    assert declared == set(WITH_SHARED_EMULATOR + WITH_OWN_EMULATOR), "a test is in neither list"
+    results = []
     try:
         prerequisites()
-    except Missing as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    tests = [(name, fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)]
-    passed = failed = 0
-    try:
         with Emulator(product_args()) as emu:
-            for name, fn in tests:
-                if name == "test_ci_examples_run_against_the_emulator_image":
-                    continue
-                started = time.monotonic()
-                try:
-                    fn(emu)
-                    passed += 1
-                    print(f"PASS {name} ({time.monotonic() - started:.1f} s)")
-                except Exception:
-                    failed += 1
-                    print(f"FAIL {name}\n{traceback.format_exc()}", file=sys.stderr)
-        # Its own emulators, with the examples' settings, once the first has stopped.
-        name = "test_ci_examples_run_against_the_emulator_image"
-        started = time.monotonic()
-        try:
-            test_ci_examples_run_against_the_emulator_image(None)
-            passed += 1
-            print(f"PASS {name} ({time.monotonic() - started:.1f} s)")
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}\n{traceback.format_exc()}", file=sys.stderr)
+            results += [run(fn, emu) for fn in WITH_SHARED_EMULATOR]
+        results += [run(fn, None) for fn in WITH_OWN_EMULATOR]
     except Missing as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(f"images: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    passed = sum(results)
+    print(f"images: {passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
 
 
 if __name__ == "__main__":
