@@ -1,6 +1,7 @@
 # Sourced by scripts/images.sh: what the images are called, for which
-# platforms, and where buildah keeps them. scripts/test_images.py reads the
-# same names from here (IMAGES_* lines), so keep the assignments one a line.
+# platforms, and where buildah keeps them. scripts/test_images.py names the
+# same images, store and paid-app tag (its IMAGES, STORE, PAID_APP): keep the
+# two in step; its tests fail on an image it cannot find.
 
 # The images built from dist/, one Dockerfile each: docker/Dockerfile.NAME.
 IMAGES=(entitled entitled-meter entitled-emulator)
