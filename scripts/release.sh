@@ -23,6 +23,7 @@ source scripts/lib/musl_build.sh
 BINARIES=(
   entitled-init:entitled
   entitled-meter:entitled-meter
+  entitled-emulator:entitled-emulator
 )
 # The contract's size limit for the guard, in bytes.
 GUARD_LIMIT=$((4 * 1024 * 1024))

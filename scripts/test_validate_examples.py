@@ -27,13 +27,14 @@ def entry_point_overridden(root):
     path = os.path.join(root, "examples/ecs-task-definition.json")
     with open(path) as f:
         task = json.load(f)
-    task["containerDefinitions"][0]["entryPoint"] = ["/entitled", "--product-code", "prod-abc123", "--"]
+    task["containerDefinitions"][0]["entryPoint"] = ["/usr/local/bin/entitled", "--product-code", "prod-abc123", "--"]
     with open(path, "w") as f:
         json.dump(task, f)
 
 
 CASES = [
-    ("the task definition runs a guard the image does not have", entry_point_overridden, "names /entitled"),
+    ("the task definition runs a guard the image does not have", entry_point_overridden,
+     "names /usr/local/bin/entitled"),
     ("the manifest names a program the image does not have",
      lambda r: edit(os.path.join(r, "examples/eks-deployment.yaml"), '"/app/server"', '"/app/srv"'),
      "names /app/srv"),
@@ -45,8 +46,17 @@ CASES = [
      lambda r: edit(os.path.join(r, "docker/Dockerfile.paid-app-example"), "USER 10001:10001", "USER root"),
      "runs as root"),
     ("a COPY source is missing",
-     lambda r: os.remove(os.path.join(r, "docker/paid-app-example-server.sh")),
-     "COPY source docker/paid-app-example-server.sh"),
+     lambda r: os.remove(os.path.join(r, "tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem")),
+     "COPY source tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem"),
+    ("the sidecar image puts its binary elsewhere than its ENTRYPOINT",
+     lambda r: edit(os.path.join(r, "docker/Dockerfile.entitled-meter"),
+                    "COPY ${TARGETARCH}/entitled-meter /entitled-meter",
+                    "COPY ${TARGETARCH}/entitled-meter /bin/entitled-meter"),
+     "ENTRYPOINT/CMD names /entitled-meter"),
+    ("the guard image the paid app is built FROM moves the guard",
+     lambda r: edit(os.path.join(r, "docker/Dockerfile.entitled"),
+                    "COPY ${TARGETARCH}/entitled /entitled", "COPY ${TARGETARCH}/entitled /bin/entitled"),
+     "Dockerfile.paid-app-example: ENTRYPOINT/CMD names /entitled"),
     ("the builder image is not the minimum Rust",
      lambda r: edit(os.path.join(r, "docker/Dockerfile"), "rust:1.94.1-bookworm", "rust:1-bookworm"),
      "pin it to the workspace's rust-version"),
@@ -61,6 +71,13 @@ CASES = [
     ("an IAM policy statement with no valid Effect",
      lambda r: edit(os.path.join(r, "examples/iam-register-usage-policy.json"), '"Effect": "Allow"', '"Effect": "Permit"'),
      "Effect must be Allow or Deny"),
+    ("the Compose example has a key Compose does not know",
+     lambda r: edit(os.path.join(r, "examples/emulator-ci/compose.yaml"), "    ports:\n", "    port:\n"),
+     "not a valid vendor.compose-spec"),
+    ("the Actions example's service has no image",
+     lambda r: edit(os.path.join(r, "examples/emulator-ci/github-actions.yml"),
+                    "        image: ghcr.io/entitled-rs/entitled-emulator:0.1.0\n", "        imag: x\n"),
+     "not a valid vendor.github-workflows"),
     ("an image nobody builds",
      lambda r: edit(os.path.join(r, "examples/ecs-task-definition-init-container.json"),
                     "my-seller/entitled-prod-abc123", "my-seller/entitled"),

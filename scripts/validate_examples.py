@@ -22,6 +22,12 @@
   WORKDIR, files of the apt packages it installs). The Dockerfiles' own
   ENTRYPOINT/CMD paths and COPY sources must exist too, and an image that
   runs the guard must not run as root.
+  A Dockerfile FROM an image built here (BASES) starts with that image's
+  files. COPY sources that scripts/images.sh stages from dist/ (STAGED) are
+  not in the repository; the build itself fails on a missing one.
+- The CI examples (emulator-ci/): the GitHub Actions workflow and the Compose
+  file against the schemas check-jsonschema vendors (SchemaStore's
+  github-workflow.json, compose-spec.json), and their images as above.
 - docker/Dockerfile's builder image is pinned to the workspace's
   rust-version (Cargo.toml), the real minimum.
 
@@ -30,6 +36,7 @@ Exits 1 naming every problem; never skips: a missing package is an error.
 import glob
 import json
 import os
+import subprocess
 import sys
 
 import botocore.session
@@ -55,6 +62,8 @@ def deserialize(data, model):
 
 
 def check_manifest(path):
+    if is_ci_example(path):
+        return check_ci_example(path)
     problems = []
     with open(path) as f:
         docs = [d for d in yaml.safe_load_all(f) if d is not None]
@@ -120,10 +129,23 @@ IMAGES = {
     "my-seller/entitled-prod-abc123": "docker/Dockerfile",
     "my-seller/my-app": None,
     # The metering examples (examples/meter/): the seller's app, and the
-    # sidecar image, which this repository has no Dockerfile for yet.
+    # sidecar image, pushed by the seller to the product's ECR repository.
     "my-seller/my-metered-app": None,
-    "my-seller/entitled-meter": None,
+    "my-tests": None,
+    "my-seller/entitled-meter": "docker/Dockerfile.entitled-meter",
+    # The published images (README "Images", examples/emulator-ci/).
+    "entitled-rs/entitled": "docker/Dockerfile.entitled",
+    "entitled-rs/entitled-meter": "docker/Dockerfile.entitled-meter",
+    "entitled-rs/entitled-emulator": "docker/Dockerfile.entitled-emulator",
 }
+# Images a Dockerfile here is built FROM, by the last part of their name: the
+# final stage then starts with that image's files, entrypoint and user.
+BASES = {"entitled": "docker/Dockerfile.entitled"}
+# What scripts/images.sh stages into the build context of the Dockerfiles it
+# builds, besides copies of repository files (which are checked as usual):
+# the release binaries per ${TARGETARCH}, the licence notice, the sidecar's
+# journal directory. A missing one fails that build, in the test command.
+STAGED = ("${TARGETARCH}/", "THIRD-PARTY-LICENSES.txt", "journal/")
 # Files the apt packages installed in a Dockerfile provide (Debian bookworm).
 APT_FILES = {"tini": ["/usr/bin/tini"], "ca-certificates": ["/etc/ssl/certs/ca-certificates.crt"]}
 
@@ -160,12 +182,20 @@ class Image:
     def __init__(self, path, context):
         self.path, self.files, self.problems = path, set(), []
         self.entrypoint, self.cmd, self.user = [], [], None
-        workdir = "/"
+        workdir, global_args, seen_from = "/", {}, False
         for line in dockerfile_lines(open(path).read()):
             word, _, rest = line.partition(" ")
             word = word.upper()
-            if word == "FROM":
+            if word == "ARG" and not seen_from:
+                name, _, default = rest.strip().partition("=")
+                global_args[name] = default
+            elif word == "FROM":
+                seen_from = True
                 self.files, self.entrypoint, self.cmd, self.user, workdir = set(), [], [], None, "/"
+                base = self.base(rest.split()[0], global_args, context)
+                if base is not None:
+                    self.files = set(base.files)
+                    self.entrypoint, self.cmd, self.user = base.entrypoint, base.cmd, base.user
             elif word == "WORKDIR":
                 workdir = os.path.join(workdir, rest.strip())
                 self.files.add(workdir)
@@ -178,7 +208,9 @@ class Image:
                 for src in sources:
                     name = dest + os.path.basename(src) if dest.endswith("/") else dest
                     self.files.add(os.path.normpath(name))
-                    if not any(f.startswith("--from") for f in flags) and not os.path.exists(os.path.join(context, src)):
+                    staged = src.startswith(STAGED)
+                    if not staged and not any(f.startswith("--from") for f in flags) \
+                            and not os.path.exists(os.path.join(context, src)):
                         self.problems.append(f"{path}: COPY source {src} is not in the build context")
             elif word == "RUN" and "apt-get install" in rest:
                 for package, files in APT_FILES.items():
@@ -199,34 +231,72 @@ class Image:
         if runs_guard and "debian" in open(path).read() and self.user is None:
             self.problems.append(f"{path}: no USER: the image runs as root; add a non-root USER")
 
+    def base(self, ref, args, context):
+        """The Image of a FROM this repository builds (BASES), else None."""
+        for name, default in args.items():
+            ref = ref.replace("${" + name + "}", default).replace("$" + name, default)
+        repo = ref.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
+        if repo not in BASES:
+            return None
+        base = Image(os.path.join(context, BASES[repo]), context)
+        self.problems.extend(base.problems)
+        return base
+
     def has(self, path):
         # Exact paths only: a WORKDIR or COPY destination says nothing about
         # what else is in that directory.
         return os.path.normpath(path) in self.files
 
 
-def container_paths(where, image_ref, argv, mounts, context, problems):
+def dockerfile_image(context, problems):
+    """Resolves an image repository to (its Dockerfile, the Image it describes), or None."""
+    def resolve(repo):
+        dockerfile = IMAGES[repo]
+        if dockerfile is None:
+            return None
+        image = Image(os.path.join(context, dockerfile), context)
+        problems.extend(p for p in image.problems if p not in problems)
+        return dockerfile, image
+    return resolve
+
+
+def container_paths(where, image_ref, argv, mounts, context, problems, resolve=None):
+    """Every absolute path on a container's command line, not under one of its
+    mounts, must be in its image. `resolve` (by default the Dockerfiles in
+    IMAGES) maps a repository to (name, image) or None for an image not built
+    here; scripts/test_images.py passes one that looks in the built images."""
     repo = image_ref.split("/", 1)[-1].rsplit(":", 1)[0]
     if repo not in IMAGES:
         problems.append(f"{where}: image {image_ref} is not one this repository describes; add it to IMAGES")
         return
-    dockerfile = IMAGES[repo]
-    if dockerfile is None:
-        image = None
-    else:
-        image = Image(os.path.join(context, dockerfile), context)
-        problems.extend(p for p in image.problems if p not in problems)
-        argv = argv(image)
-    for arg in (argv if image else []):
+    found = (resolve or dockerfile_image(context, problems))(repo)
+    if found is None:
+        return
+    name, image = found
+    for arg in argv(image):
         if not isinstance(arg, str) or not arg.startswith("/"):
             continue
         if any(os.path.normpath(arg).startswith(os.path.normpath(m) + "/") or arg == m for m in mounts):
             continue
         if not image.has(arg):
-            problems.append(f"{where}: names {arg}, which {dockerfile} does not put in the image")
+            problems.append(f"{where}: names {arg}, which {name} does not put in the image")
 
 
-def check_task_definition_images(path, params, context):
+def check_images(root, resolve):
+    """container_paths for every container of every example under root, with `resolve`."""
+    problems = []
+    for path in sorted(glob.glob(os.path.join(root, "**/ecs-task-definition*.json"), recursive=True)):
+        with open(path) as f:
+            problems += check_task_definition_images(path, json.load(f), CONTEXT, resolve)
+    for path in sorted(glob.glob(os.path.join(root, "**/*.yaml"), recursive=True)):
+        if is_ci_example(path):
+            continue
+        with open(path) as f:
+            problems += check_manifest_images(path, [d for d in yaml.safe_load_all(f) if d], CONTEXT, resolve)
+    return problems
+
+
+def check_task_definition_images(path, params, context, resolve=None):
     problems = []
     for c in params.get("containerDefinitions", []):
         mounts = [m["containerPath"] for m in c.get("mountPoints", [])]
@@ -234,11 +304,11 @@ def check_task_definition_images(path, params, context):
         def argv(image, c=c):
             # ECS: entryPoint replaces the image's ENTRYPOINT, command its CMD.
             return c.get("entryPoint", image.entrypoint) + c.get("command", image.cmd)
-        container_paths(f"{path} container {c['name']}", c["image"], argv, mounts, context, problems)
+        container_paths(f"{path} container {c['name']}", c["image"], argv, mounts, context, problems, resolve)
     return problems
 
 
-def check_manifest_images(path, docs, context):
+def check_manifest_images(path, docs, context, resolve=None):
     problems = []
     for doc in docs:
         spec = doc.get("spec", {}).get("template", {}).get("spec", {})
@@ -250,7 +320,7 @@ def check_manifest_images(path, docs, context):
                 if "command" in c:
                     return c["command"] + c.get("args", [])
                 return image.entrypoint + c.get("args", image.cmd)
-            container_paths(f"{path} container {c['name']}", c["image"], argv, mounts, context, problems)
+            container_paths(f"{path} container {c['name']}", c["image"], argv, mounts, context, problems, resolve)
     return problems
 
 
@@ -265,6 +335,39 @@ def check_builder_pin(context):
         return [f"docker/Dockerfile: the builder image is {pins}, not rust:{wanted}-bookworm; "
                 "pin it to the workspace's rust-version"]
     return []
+
+
+# The CI examples (examples/emulator-ci/), each held to the schema its tool
+# publishes, as vendored (offline) by the check-jsonschema package.
+CI_SCHEMAS = {"github-actions.yml": "vendor.github-workflows", "compose.yaml": "vendor.compose-spec"}
+
+
+def is_ci_example(path):
+    return os.path.basename(os.path.dirname(path)) == "emulator-ci"
+
+
+def check_ci_example(path):
+    schema = CI_SCHEMAS.get(os.path.basename(path))
+    if schema is None:
+        return [f"{path}: no schema for this CI example; add it to CI_SCHEMAS"]
+    tool = os.path.join(os.path.dirname(sys.executable), "check-jsonschema")
+    out = subprocess.run([tool, "--builtin-schema", schema, path], capture_output=True, text=True)
+    problems = [] if out.returncode == 0 else [f"{path}: not a valid {schema}: {out.stdout.strip()} {out.stderr.strip()}"]
+    with open(path) as f:
+        doc = yaml.safe_load(f)
+    if os.path.basename(path) == "compose.yaml":
+        services = doc.get("services", {})
+    else:
+        services = {n: s for job in doc.get("jobs", {}).values() for n, s in job.get("services", {}).items()}
+    for name, service in services.items():
+        if not isinstance(service, dict) or "image" not in service:
+            problems.append(f"{path} service {name}: no image")
+            continue
+
+        def argv(image, service=service):
+            return image.entrypoint + service.get("command", image.cmd)
+        container_paths(f"{path} service {name}", service["image"], argv, [], CONTEXT, problems)
+    return problems
 
 
 def check_policy(path):
@@ -311,6 +414,7 @@ def main():
         ("**/*.yaml", check_manifest),
         ("**/ecs-task-definition*.json", check_task_definition),
         ("**/iam-*.json", check_policy),
+        ("emulator-ci/*.yml", check_ci_example),
     ]
     problems, checked = [], 0
     for pattern, check in checks:

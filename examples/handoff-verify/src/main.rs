@@ -39,10 +39,11 @@ fn main() -> ExitCode {
     match verify_handoff_from_env(&keys, &product_code, KEY_VERSION) {
         Ok(token) => {
             println!(
-                "hand-off verified: product {}, key version {}; the paid application starts now (PID {})",
+                "hand-off verified: product {}, key version {}; the paid application starts now (PID {}, user {})",
                 token.product_code(),
                 token.key_version(),
-                std::process::id()
+                std::process::id(),
+                user()
             );
             ExitCode::SUCCESS
         }
@@ -55,6 +56,13 @@ fn main() -> ExitCode {
             ExitCode::from(65)
         }
     }
+}
+
+/// The user this process runs as, which an image's `USER` decides: the owner
+/// of `/proc/self` (std alone, no libc), or `unknown` without `/proc`.
+fn user() -> String {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").map_or_else(|_| "unknown".into(), |m| m.uid().to_string())
 }
 
 /// The compiled-in product code and key, validated.
