@@ -92,7 +92,7 @@ pub(crate) fn classify_meter_call(
 
 /// What every Metering Service call can fail with outside the service's own answer, and
 /// the service's answer by `service`.
-fn classify_sdk<E, T>(
+pub(crate) fn classify_sdk<E, T>(
     err: &SdkError<E, HttpResponse>,
     service: impl FnOnce(&E, u16, String) -> T,
 ) -> T
@@ -302,7 +302,11 @@ fn classify_meter_service(
 }
 
 /// An error the service model does not name, by its code and status.
-fn classify_unmodelled(code: Option<&str>, status: u16, message: String) -> AttemptError {
+pub(crate) fn classify_unmodelled(
+    code: Option<&str>,
+    status: u16,
+    message: String,
+) -> AttemptError {
     match code {
         Some(c) if THROTTLING_CODES.contains(&c) => metering(
             TransientCause::Throttled,

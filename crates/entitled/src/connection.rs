@@ -55,6 +55,25 @@ impl fmt::Debug for StaticCredentials {
     }
 }
 
+/// The AWS services the library calls, for their endpoint variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// The AWS Marketplace Metering Service.
+    Metering,
+    /// AWS License Manager.
+    LicenseManager,
+}
+
+impl Service {
+    /// The SDK's service-specific endpoint variable.
+    pub fn endpoint_variable(self) -> &'static str {
+        match self {
+            Service::Metering => "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
+            Service::LicenseManager => "AWS_ENDPOINT_URL_LICENSE_MANAGER",
+        }
+    }
+}
+
 /// The caller's overrides; `None` means the AWS default for that part.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Connection {
@@ -76,13 +95,30 @@ impl Connection {
         attempt_timeout: Duration,
         answered_by: &AnsweredBy,
     ) -> Result<(SdkConfig, Vec<Warning>), CheckError> {
-        // The same precedence aws-config applies, needed here to decide
-        // whether the system trust store must be read at all.
-        let endpoint = self.endpoint_url.clone().or_else(|| {
-            ["AWS_ENDPOINT_URL_MARKETPLACE_METERING", "AWS_ENDPOINT_URL"]
+        self.load_for(Service::Metering, attempt_timeout, answered_by)
+            .await
+    }
+
+    /// The endpoint override in effect for `service`: the builder's, else the
+    /// SDK's variables, with the precedence aws-config applies.
+    pub fn endpoint_for(&self, service: Service) -> Option<String> {
+        self.endpoint_url.clone().or_else(|| {
+            [service.endpoint_variable(), "AWS_ENDPOINT_URL"]
                 .iter()
                 .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        });
+        })
+    }
+
+    /// As [`load`](Self::load), for the client of `service`.
+    pub async fn load_for(
+        &self,
+        service: Service,
+        attempt_timeout: Duration,
+        answered_by: &AnsweredBy,
+    ) -> Result<(SdkConfig, Vec<Warning>), CheckError> {
+        // Needed here to decide whether the system trust store must be read
+        // at all.
+        let endpoint = self.endpoint_for(service);
         // File reads block, even bounded ones (a hung network mount): off the
         // async thread, so the caller's deadline and cancellation still work.
         let extra_roots = self.extra_roots_pem.clone();
@@ -137,7 +173,7 @@ impl Connection {
     }
 }
 
-fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {
+pub(crate) fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(attempt_timeout.min(Duration::from_secs(5)))
         .operation_attempt_timeout(attempt_timeout)

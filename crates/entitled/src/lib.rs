@@ -103,6 +103,7 @@ mod body_limit;
 mod check;
 mod classify;
 mod connection;
+pub mod contract;
 mod credential_source;
 mod credentials;
 mod entitlement;
