@@ -46,13 +46,35 @@ Admin API (no signing):
   POST   /_emulator/faults                   queue {\"target\": CODE|\"*\"|\"@credentials\"|\"@sts\"|\"@pod-identity\",
                                              \"fault\": {\"kind\": ...}, \"times\": N,
                                              \"operation\"?: RegisterUsage|MeterUsage|
-                                             BatchMeterUsage|ResolveCustomer} (or an array);
+                                             BatchMeterUsage|ResolveCustomer|CheckoutLicense|
+                                             ExtendLicenseConsumption|CheckInLicense|
+                                             GetLicense|ListReceivedLicenses|GetAccessToken}
+                                             (or an array); License Manager calls use the
+                                             queue of their product SKU, then \"*\";
                                              a call uses the first fault that applies to it
   DELETE /_emulator/faults                   drop every queued fault
   POST   /_emulator/registration-tokens      {\"product_code\": CODE, \"customer_identifier\"?,
                                              \"customer_aws_account_id\"?, \"license_arn\"?,
                                              \"expired\"?: bool}
                                              -> {\"registration_token\": ..., ...} for ResolveCustomer
+License Manager (AWSLicenseManager.*; shapes in the crate README):
+  POST   /_emulator/licenses                 {\"product_sku\", \"entitlements\": [{\"name\", \"unit\",
+                                             \"value\"?, \"max_count\"?, \"overage\"?,
+                                             \"allow_check_in\"?}], \"beneficiary\"?, \"status\"?,
+                                             \"validity\"?: {\"begin\", \"end\"}, \"issuer_name\"?,
+                                             \"key_fingerprint\"?, \"provisional_ttl_minutes\"?}
+                                             -> 201 {\"license_arn\"}
+  GET    /_emulator/licenses                 licences with their live consumptions
+  PATCH  /_emulator/licenses/<url-encoded ARN>
+                                             {\"status\": AVAILABLE|SUSPENDED|EXPIRED|...}
+  POST   /_emulator/license-tokens           {\"license_arn\", \"role_arn\"?, \"expired\"?: bool}
+                                             -> 201 {\"token\"}: an Anywhere licence token
+  DELETE /_emulator/license-tokens           {\"token\"}: revoke it
+  GET    /_emulator/license-issuers/public-key?fingerprint=FP
+                                             SPKI PEM that verifies SignedToken (PS384)
+  GET    /_emulator/clock                    {\"now\", \"offset_seconds\"}: the licence clock
+  POST   /_emulator/clock                    {\"advance_seconds\": N}: move it forward (licence
+                                             validity, consumptions, tokens; not SigV4)
 Instance metadata (IMDSv2, node role; AWS_EC2_METADATA_SERVICE_ENDPOINT=this address):
   PUT    /latest/api/token                   the session token
   GET    /latest/meta-data/iam/security-credentials/[ROLE]
@@ -84,6 +106,9 @@ fn query_param(query: &str, name: &str) -> Option<String> {
 }
 
 pub(crate) async fn handle(state: &State, req: Received) -> Result<Response<Body>, DropConnection> {
+    if let Some(response) = crate::license_manager::admin::route(state, &req).await {
+        return Ok(response);
+    }
     let path = req.parts.uri.path().trim_end_matches('/');
     let query = req.parts.uri.query().unwrap_or("");
     let method = &req.parts.method;

@@ -8,6 +8,7 @@ use entitled_verify::ProductCode;
 use serde::Deserialize;
 
 use crate::faults::{Fault, ScheduledFault};
+use crate::licenses::LicenseSpec;
 use crate::roles::Role;
 use crate::sigv4::Credential;
 use crate::token::SigningKey;
@@ -57,6 +58,7 @@ pub struct Config {
     pub(crate) faults: Vec<ScheduledFault>,
     pub(crate) known_products_only: bool,
     pub(crate) other_key: Option<SigningKey>,
+    pub(crate) licenses: Vec<LicenseSpec>,
 }
 
 impl Default for Config {
@@ -81,6 +83,7 @@ impl Default for Config {
             faults: Vec::new(),
             known_products_only: false,
             other_key: None,
+            licenses: Vec::new(),
         }
     }
 }
@@ -215,6 +218,13 @@ impl Config {
         self
     }
 
+    /// Seed a License Manager licence at start (see [`LicenseSpec`]); the emulator refuses to
+    /// start, naming the problem, if it is invalid.
+    pub fn license(mut self, spec: LicenseSpec) -> Self {
+        self.licenses.push(spec);
+        self
+    }
+
     /// The key [`crate::TokenVariant::OtherKey`] signs with (default: generated on first use).
     pub fn other_key(mut self, key: SigningKey) -> Self {
         self.other_key = Some(key);
@@ -281,6 +291,13 @@ impl Config {
             return Err(EmulatorError::Config(format!("faults: {problem}")));
         }
         self.faults.extend(file.faults);
+        for spec in &file.licenses {
+            // Checked now so that the file's error names it; seeded when the emulator starts.
+            spec.clone()
+                .into_license(0)
+                .map_err(|e| EmulatorError::Config(format!("licenses: {e}")))?;
+        }
+        self.licenses.extend(file.licenses);
         Ok(self)
     }
 }
@@ -324,6 +341,8 @@ struct FileConfig {
     products: Vec<ProductSpec>,
     #[serde(default)]
     faults: Vec<ScheduledFault>,
+    #[serde(default)]
+    licenses: Vec<LicenseSpec>,
 }
 
 #[derive(Deserialize)]

@@ -91,7 +91,8 @@ pub(crate) async fn serve(
             })
             .to_string(),
         ),
-    };
+        status_of: crate::wire::metering_status,
+        };
     let effect = match state.faults.take(agent.fault_target(), None) {
         Some(fault) => faults::apply(fault, &endpoint).await,
         None => Effect::Answer {

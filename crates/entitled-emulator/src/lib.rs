@@ -37,6 +37,8 @@ mod error;
 mod faults;
 mod instance_metadata;
 mod keys;
+mod license_manager;
+mod licenses;
 mod operation;
 mod ops;
 mod roles;
@@ -61,7 +63,7 @@ extern crate self as entitled_emulator;
 mod fixtures;
 
 pub use admin::ADMIN_HELP;
-pub use calls::CallRecord;
+pub use calls::{CallRecord, EntitlementData};
 pub use config::{
     Config, KeySpec, Product, ProductSpec, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY,
 };
@@ -70,6 +72,7 @@ pub use faults::{
     Fault, ScheduledFault, TokenVariant, ANY_TARGET, CREDENTIALS_TARGET, POD_IDENTITY_TARGET,
     STS_TARGET,
 };
+pub use licenses::{EntitlementSpec, LicenseSpec, ValiditySpec, MARKETPLACE_FINGERPRINT};
 pub use operation::Operation;
 pub use roles::Role;
 pub use server::Emulator;

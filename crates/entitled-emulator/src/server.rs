@@ -16,9 +16,9 @@ use crate::keys::KeyStore;
 use crate::ops::Operation;
 use crate::state::{Received, State};
 use crate::wire::{admin_response, Body, DropConnection};
-use crate::{Config, EmulatorError};
+use crate::{Config, EmulatorError, LicenseSpec};
 
-/// Largest request body accepted; the metering operations need a few kilobytes at most.
+/// Largest request body accepted; the operations need a few kilobytes at most.
 const MAX_REQUEST_BYTES: usize = 1 << 20;
 
 /// A running emulator. Dropping it shuts it down.
@@ -240,6 +240,48 @@ impl Emulator {
             .registration_token
     }
 
+    /// Seeds a License Manager licence (as `POST /_emulator/licenses`); returns its ARN. The
+    /// first licence of an issuer generates the issuer's RSA-2048 key (a fraction of a second).
+    ///
+    /// # Errors
+    /// [`EmulatorError::Config`] naming what is wrong with the licence.
+    ///
+    /// ```
+    /// use entitled_emulator::{Config, Emulator, EntitlementSpec, LicenseSpec, MARKETPLACE_FINGERPRINT};
+    /// let emulator = Emulator::spawn(Config::new()).unwrap();
+    /// let arn = emulator
+    ///     .add_license(LicenseSpec::new("prod-sku", vec![EntitlementSpec::count("Users", 2)]))
+    ///     .unwrap();
+    /// assert!(arn.starts_with("arn:aws:license-manager::294406891311:license:l-"));
+    /// let pem = emulator.license_issuer_public_key(MARKETPLACE_FINGERPRINT).unwrap();
+    /// assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    /// assert!(emulator.add_license(LicenseSpec::new("prod-sku", vec![])).is_err());
+    /// ```
+    pub fn add_license(&self, spec: LicenseSpec) -> Result<String, EmulatorError> {
+        self.state
+            .licenses
+            .add_blocking(spec)
+            .map_err(EmulatorError::Config)
+    }
+
+    /// The SPKI PEM public key that verifies `SignedToken`s of licences issued with
+    /// `fingerprint` (as `GET /_emulator/license-issuers/public-key`); `None` when no licence
+    /// names that issuer.
+    pub fn license_issuer_public_key(&self, fingerprint: &str) -> Option<String> {
+        self.state
+            .licenses
+            .keys
+            .issuer_if_made(fingerprint)
+            .map(|k| k.public_key_pem())
+    }
+
+    /// Moves the licence clock forward (as `POST /_emulator/clock`); returns the total offset
+    /// in seconds. It governs licence validity, consumption expiry and License Manager tokens,
+    /// not SigV4 or metering.
+    pub fn advance_license_clock(&self, seconds: u64) -> u64 {
+        self.state.licenses.clock.advance(seconds)
+    }
+
     /// Stops serving and closes every connection. Also done on drop.
     pub fn shutdown(self) {
         drop(self);
@@ -304,6 +346,13 @@ async fn prepare(
                 source,
             })?;
     let state = State::new(&config, keys, tls.as_ref().map(|t| t.ca_pem.clone()));
+    for spec in &config.licenses {
+        state
+            .licenses
+            .add(spec.clone())
+            .await
+            .map_err(|e| EmulatorError::Config(format!("licenses: {e}")))?;
+    }
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config));
     Ok((Arc::new(state), listener, acceptor))
 }

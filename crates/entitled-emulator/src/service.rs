@@ -1,4 +1,5 @@
-//! The metering endpoint `POST /`: the order every call goes through.
+//! The metering endpoint `POST /`: the order every call goes through. (License Manager
+//! targets, `AWSLicenseManager.*`, go to `crate::license_manager`, which has its own order.)
 //!
 //! 1. route on `X-Amz-Target` (`UnknownOperationException` otherwise);
 //! 2. SigV4 ([`crate::sigv4`]): 403 `InvalidSignatureException` / `UnrecognizedClientException`;
@@ -47,6 +48,10 @@ pub(crate) async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    if let Some(op_name) = target.strip_prefix(crate::license_manager::TARGET_PREFIX) {
+        let op_name = op_name.to_owned();
+        return crate::license_manager::handle(state, req, &op_name).await;
+    }
     let op_name = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
     let mut record = peek_record(op_name, &req);
     let outcome = match Operation::from_name(op_name) {
@@ -112,6 +117,7 @@ fn peek_record(op_name: &str, req: &Received) -> CallRecord {
         role: None,
         service_account: None,
         outcome: String::new(),
+        ..CallRecord::default()
     }
 }
 
@@ -137,7 +143,12 @@ async fn pipeline(
         headers: &req.parts.headers,
         body: &req.body,
     };
-    let caller = match sigv4::verify(&signed, &state.credentials, crate::clock::now_epoch()) {
+    let caller = match sigv4::verify(
+        &signed,
+        &state.credentials,
+        crate::clock::now_epoch(),
+        sigv4::SERVICE,
+    ) {
         Ok(v) => v,
         Err(e) => return error(auth_error(e), request_id),
     };
@@ -178,6 +189,7 @@ async fn pipeline(
             content_type: AWS_JSON,
             // What drop_mid_response cuts short: shaped like a RegisterUsage answer.
             sample_body: Bytes::from(format!(r#"{{"Signature":"{}"}}"#, "A".repeat(512))),
+            status_of: crate::wire::metering_status,
         };
         match faults::apply(fault, &endpoint).await {
             Effect::Replace(response) => return Outcome::Respond(response, name),

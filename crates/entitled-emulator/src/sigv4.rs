@@ -2,8 +2,10 @@
 //! ring's HMAC-SHA256 and SHA-256.
 //!
 //! Checked, in order: the `Authorization` header parses; the algorithm is `AWS4-HMAC-SHA256`;
-//! the credential scope is `<date>/<region>/aws-marketplace/aws4_request` with `<date>` equal to
-//! the date of `X-Amz-Date`; `host` and `x-amz-date` are signed; the access key is known; the
+//! the credential scope is `<date>/<region>/<service>/aws4_request`, where `<service>` is the
+//! signing name of the service the call's `X-Amz-Target` names (`aws-marketplace` for the
+//! Metering Service, `license-manager` for License Manager) and `<date>` is the date of
+//! `X-Amz-Date`; `host` and `x-amz-date` are signed; the access key is known; the
 //! session token matches for session credentials (and is absent for long-term keys); the request
 //! time is within 15 minutes of now; `x-amz-content-sha256`, when present, matches the body; the
 //! signature matches.
@@ -18,6 +20,8 @@ use crate::encoding::{hex, percent_decode, unhex};
 
 /// The SigV4 signing name of the Marketplace Metering Service.
 pub(crate) const SERVICE: &str = "aws-marketplace";
+/// The SigV4 signing name of AWS License Manager.
+pub(crate) const LICENSE_MANAGER_SERVICE: &str = "license-manager";
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// How far the request time may be from now, as AWS allows.
 const MAX_SKEW_SECONDS: u64 = 15 * 60;
@@ -174,17 +178,19 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Verifies `req` against `store` at time `now` (epoch seconds).
+/// Verifies `req`, signed for the service whose signing name is `service`, against `store` at
+/// time `now` (epoch seconds).
 pub(crate) fn verify(
     req: &SignedRequest<'_>,
     store: &CredentialStore,
     now: u64,
+    service: &str,
 ) -> Result<Verified, AuthError> {
     let auth = header_str(req.headers, "authorization").ok_or(AuthError::Missing)?;
     let auth = parse_auth_header(auth)?;
-    if auth.service != SERVICE {
+    if auth.service != service {
         return Err(AuthError::BadScope(format!(
-            "Credential should be scoped to correct service: '{SERVICE}'."
+            "Credential should be scoped to correct service: '{service}'."
         )));
     }
     if auth.terminal != "aws4_request" {
@@ -473,14 +479,14 @@ mod tests {
             headers: &headers,
             body: b"{}",
         };
-        let ok = verify(&req, &store, now).unwrap();
+        let ok = verify(&req, &store, now, SERVICE).unwrap();
         assert_eq!(ok.region, "us-east-1");
         let tampered = SignedRequest {
             body: b"{ }",
             ..req
         };
         assert_eq!(
-            verify(&tampered, &store, now).unwrap_err(),
+            verify(&tampered, &store, now, SERVICE).unwrap_err(),
             AuthError::Mismatch
         );
         let late = SignedRequest {
@@ -491,8 +497,22 @@ mod tests {
             body: b"{}",
         };
         assert!(matches!(
-            verify(&late, &store, now + 16 * 60),
+            verify(&late, &store, now + 16 * 60, SERVICE),
             Err(AuthError::Expired(_))
         ));
+        let other = SignedRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: b"{}",
+        };
+        assert_eq!(
+            verify(&other, &store, now, LICENSE_MANAGER_SERVICE).unwrap_err(),
+            AuthError::BadScope(
+                "Credential should be scoped to correct service: 'license-manager'.".into()
+            ),
+            "a metering signature is not a License Manager one"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! RSA signing keys and compact JWTs as AWS Marketplace's RegisterUsage returns them.
 //!
 //! The emulator signs with ring only: `RSA_PSS_SHA256` (RSASSA-PSS, SHA-256, MGF1-SHA-256,
-//! 32-byte salt) for PS256, and `RSA_PKCS1_SHA256` for the deliberately wrong
-//! [`Scheme::Rs256Pkcs1`]. Other crates' tests use [`sign_raw`] to forge every kind of bad token.
+//! 32-byte salt) for PS256, `RSA_PSS_SHA384` for License Manager's PS384 signed tokens, and
+//! `RSA_PKCS1_SHA256` for the deliberately wrong [`Scheme::Rs256Pkcs1`]. Other crates' tests use [`sign_raw`] to forge every kind of bad token.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use entitled_verify::pem::{self, PemError};
 use ring::rand::SystemRandom;
-use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256, RSA_PSS_SHA256};
+use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256, RSA_PSS_SHA256, RSA_PSS_SHA384};
 
 use crate::EmulatorError;
 
@@ -112,6 +112,7 @@ impl SigningKey {
     fn sign(&self, scheme: Scheme, message: &[u8]) -> Vec<u8> {
         let alg: &'static dyn ring::signature::RsaEncoding = match scheme {
             Scheme::Ps256 => &RSA_PSS_SHA256,
+            Scheme::Ps384 => &RSA_PSS_SHA384,
             Scheme::Rs256Pkcs1 => &RSA_PKCS1_SHA256,
         };
         let mut sig = vec![0u8; self.inner.pair.public().modulus_len()];
@@ -130,6 +131,9 @@ impl SigningKey {
 pub enum Scheme {
     /// RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt: what AWS uses.
     Ps256,
+    /// RSASSA-PSS with SHA-384, MGF1-SHA-384 and a 48-byte salt: License Manager's
+    /// `SignedToken` (`JWT_PS384`).
+    Ps384,
     /// RSASSA-PKCS1-v1_5 with SHA-256 (RS256): never valid for a PS256 header.
     Rs256Pkcs1,
 }

@@ -20,19 +20,22 @@ pub(crate) struct ServiceError {
 }
 
 impl ServiceError {
-    /// An error with AWS's status convention: 500 for `InternalServiceErrorException`, else 400.
+    /// An error with the Metering Service's status convention ([`metering_status`]).
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         let code = code.into();
-        let status = if code == "InternalServiceErrorException" {
-            StatusCode::INTERNAL_SERVER_ERROR
-        } else {
-            StatusCode::BAD_REQUEST
-        };
+        let status = metering_status(&code);
         ServiceError {
             status,
             code,
             message: message.into(),
         }
+    }
+
+    /// An error with License Manager's status for its code ([`license_manager_status`]).
+    pub fn license_manager(code: impl Into<String>, message: impl Into<String>) -> Self {
+        let code = code.into();
+        let status = license_manager_status(&code);
+        ServiceError::new(code, message).with_status(status)
     }
 
     pub fn with_status(mut self, status: StatusCode) -> Self {
@@ -60,6 +63,35 @@ impl ServiceError {
         serde_json::json!({"__type": self.code, "message": self.message}).to_string()
     }
 }
+
+/// The Metering Service's status for an error code: 500 for `InternalServiceErrorException`,
+/// else 400.
+pub(crate) fn metering_status(code: &str) -> StatusCode {
+    if code == "InternalServiceErrorException" {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::BAD_REQUEST
+    }
+}
+
+/// License Manager's status for an error code, from the Smithy model's `httpError` traits;
+/// 400 for every other code (`ValidationException`, `NoEntitlementsAllowedException`, ...).
+pub(crate) fn license_manager_status(code: &str) -> StatusCode {
+    match code {
+        "RedirectException" => StatusCode::PERMANENT_REDIRECT,
+        "AccessDeniedException" => StatusCode::UNAUTHORIZED,
+        "AuthorizationException" | "InvalidSignatureException" | "UnrecognizedClientException" => {
+            StatusCode::FORBIDDEN
+        }
+        "ConflictException" => StatusCode::CONFLICT,
+        "RateLimitExceededException" => StatusCode::TOO_MANY_REQUESTS,
+        "ServerInternalException" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Where a `RedirectException` sends the client: another Region's License Manager.
+pub(crate) const REDIRECT_LOCATION: &str = "https://license-manager.us-west-2.amazonaws.com/";
 
 /// A fresh request id in the UUID layout AWS uses.
 pub(crate) fn request_id() -> String {
@@ -95,6 +127,13 @@ pub(crate) fn error_response(err: &ServiceError, request_id: &str) -> Response<B
     let mut resp = json_response(err.status, request_id, Body::full(err.to_json()));
     if let Ok(v) = HeaderValue::from_str(&err.code) {
         resp.headers_mut().insert("x-amzn-errortype", v);
+    }
+    // License Manager's RedirectException names the right endpoint in `Location`.
+    if err.status == StatusCode::PERMANENT_REDIRECT {
+        resp.headers_mut().insert(
+            http::header::LOCATION,
+            HeaderValue::from_static(REDIRECT_LOCATION),
+        );
     }
     resp
 }

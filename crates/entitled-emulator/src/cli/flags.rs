@@ -193,9 +193,19 @@ pub const FLAGS: &[Flag] = &[
         long: "--role",
         short: None,
         value: Some("ARN[=NS:NAME]"),
-        help: "STS AssumeRoleWithWebIdentity admits only the roles given (repeatable;\nby default any role ARN); with =NS:NAME only that service account",
+        help: "STS AssumeRoleWithWebIdentity admits only the roles given (repeatable;\nby default any role ARN); with =NS:NAME only that service account;\nwith =license-manager License Manager access tokens (Anywhere) only",
         apply: |a, v| {
             a.roles.push(v.parse()?);
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--license",
+        short: None,
+        value: Some("SKU=ENTITLEMENTS"),
+        help: "seed a License Manager licence for the default account 123456789012\n(repeatable): ENTITLEMENTS is NAME (a tier) or NAME:COUNT (units), comma\nseparated, e.g. prod-sku=Premium,Users:5; AWS Marketplace's issuer\nfingerprint, valid for a year, 60-minute provisional time-to-live",
+        apply: |a, v| {
+            a.licenses.push(v.parse()?);
             Ok(())
         },
     },

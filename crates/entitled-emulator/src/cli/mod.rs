@@ -6,7 +6,7 @@ mod flags;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use entitled_emulator::{Config, EmulatorError, KeySpec, ProductSpec, Role};
+use entitled_emulator::{Config, EmulatorError, KeySpec, LicenseSpec, ProductSpec, Role};
 
 /// The product `--public-key-out` and product flags refer to when no `--product` is given.
 pub const DEFAULT_PRODUCT_CODE: &str = "demo-product";
@@ -31,6 +31,9 @@ SerializationException), the first queued fault that applies, the RegisterUsage 
 then the operation (RegisterUsage: platform rule, product and key version, entitlement).
 STS: POST / with Content-Type application/x-www-form-urlencoded and Action=
 AssumeRoleWithWebIdentity (awsQuery, unsigned, XML answers; point AWS_ENDPOINT_URL_STS here).
+License Manager: POST / with X-Amz-Target: AWSLicenseManager.<Operation> (CheckoutLicense,
+ExtendLicenseConsumption, CheckInLicense, GetLicense, ListReceivedLicenses, GetAccessToken),
+SigV4 signing name license-manager; licences from --license, the config file or the admin API.
 
 CONFIG FILE (all keys optional):
   {\"listen\": \"127.0.0.1:8080\", \"tls\": false, \"region\": \"us-east-1\",
@@ -43,8 +46,17 @@ CONFIG FILE (all keys optional):
                  \"keys\": [{\"version\": 1, \"key_file\": \"v1.pem\", \"expired_at\": 1700000000},
                           {\"version\": 2}]}],
    \"faults\": [{\"target\": \"CODE\", \"fault\": {\"kind\": \"error\", \"code\": \"ThrottlingException\"},
-               \"times\": 3, \"operation\": \"RegisterUsage\"}]}
-  A key without key_file is generated. Relative paths are relative to the file.
+               \"times\": 3, \"operation\": \"RegisterUsage\"}],
+   \"licenses\": [{\"product_sku\": \"SKU\", \"beneficiary\": \"123456789012\",
+                 \"entitlements\": [{\"name\": \"Premium\", \"unit\": \"None\"},
+                                  {\"name\": \"Users\", \"unit\": \"Count\", \"max_count\": 5,
+                                   \"overage\": false, \"allow_check_in\": true}],
+                 \"status\": \"AVAILABLE\", \"validity\": {\"begin\": \"2026-01-01T00:00:00Z\",
+                 \"end\": \"2027-01-01T00:00:00Z\"}, \"issuer_name\": \"AWS/Marketplace\",
+                 \"key_fingerprint\": \"aws:294406891311:AWS/Marketplace:issuer-fingerprint\",
+                 \"provisional_ttl_minutes\": 60}]}
+  A key without key_file is generated. Relative paths are relative to the file. A role may
+  also be {\"arn\": ARN, \"license_manager\": true} (trusts License Manager access tokens).
 
 ";
 
@@ -66,6 +78,7 @@ pub struct Args {
     credentials: Vec<(String, String, Option<String>)>,
     container_authorization: Option<String>,
     roles: Vec<Role>,
+    licenses: Vec<LicenseSpec>,
     region: Option<String>,
     platform_rule: bool,
     throttle: Option<f64>,
@@ -193,6 +206,9 @@ pub fn to_config(a: &Args) -> Result<Config, EmulatorError> {
     }
     for role in &a.roles {
         config = config.role(role.clone());
+    }
+    for license in &a.licenses {
+        config = config.license(license.clone());
     }
     if let Some(r) = &a.region {
         config = config.region(r.clone());

@@ -58,6 +58,8 @@ pub(crate) struct Endpoint<'a> {
     pub content_type: &'static str,
     /// A plausible successful body, which `drop_mid_response` cuts short.
     pub sample_body: Bytes,
+    /// The HTTP status the endpoint's service gives an error code (an `error` fault's status).
+    pub status_of: fn(&str) -> StatusCode,
 }
 
 impl Endpoint<'_> {
@@ -81,8 +83,9 @@ pub(crate) async fn apply(fault: Fault, endpoint: &Endpoint<'_>) -> Effect {
         Fault::Error { code, message } => {
             let message =
                 message.unwrap_or_else(|| format!("{code} (injected by entitled-emulator)"));
+            let status = (endpoint.status_of)(&code);
             Effect::Replace(error_response(
-                &ServiceError::new(code, message),
+                &ServiceError::new(code, message).with_status(status),
                 endpoint.request_id,
             ))
         }

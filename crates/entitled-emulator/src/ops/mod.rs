@@ -26,6 +26,13 @@ pub(crate) fn parse(operation: Operation, body: &[u8]) -> Result<Input, ServiceE
         Operation::MeterUsage => Input::Meter(meter_usage::parse(body)?),
         Operation::BatchMeterUsage => Input::Batch(batch_meter_usage::parse(body)?),
         Operation::ResolveCustomer => Input::Resolve(resolve_customer::parse(body)?),
+        // The service routes License Manager targets to `crate::license_manager` before this.
+        other => {
+            return Err(ServiceError::new(
+                "UnknownOperationException",
+                format!("{other:?} is not a Metering Service operation"),
+            ))
+        }
     })
 }
 

@@ -16,6 +16,7 @@ use crate::calls::CallLog;
 use crate::encoding::hex;
 use crate::faults::FaultQueues;
 use crate::keys::KeyStore;
+use crate::licenses::LicenseManager;
 use crate::roles::Role;
 use crate::sigv4::{Credential, CredentialStore, Verified};
 use crate::throttle::TokenBucket;
@@ -63,6 +64,8 @@ pub(crate) struct State {
     /// MeterUsage records, one per caller, product, dimension and hour.
     pub meter_hours: MeterHours,
     pub registrations: Registry,
+    /// License Manager: licences, their keys and tokens, the licence clock.
+    pub licenses: LicenseManager,
     pub ca_pem: Option<String>,
 }
 
@@ -124,6 +127,7 @@ impl State {
             ledger: Ledger::default(),
             meter_hours: MeterHours::default(),
             registrations: Registry::default(),
+            licenses: LicenseManager::default(),
             ca_pem,
         }
     }

@@ -6,10 +6,12 @@
 //! The order of checks: the action; the next fault queued for `@sts`; the parameters
 //! (`ValidationError`); the web identity token ([`crate::web_identity`]:
 //! `InvalidIdentityToken`, `ExpiredTokenException`); the role (`AccessDenied`, see
-//! [`roles`]). The session credentials issued are then accepted by the metering operations,
+//! [`roles`]). A License Manager access token (the Anywhere flow) is judged by
+//! [`license_token`] instead. The session credentials issued are then accepted by the metering operations,
 //! which log the role and service account of each call. Every STS call is in the call log as
 //! operation `AssumeRoleWithWebIdentity`.
 
+mod license_token;
 pub(crate) mod xml;
 
 use std::sync::Arc;
@@ -102,6 +104,7 @@ pub(crate) async fn handle(
         outcome: outcome.name,
         role: outcome.role.or(role),
         service_account: outcome.service_account,
+        ..CallRecord::default()
     });
     outcome.response
 }
@@ -133,6 +136,7 @@ async fn fault_effect(fault: Fault, request_id: &str) -> Result<Outcome, ()> {
         sample_body: Bytes::from_static(
             b"<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>",
         ),
+        status_of: crate::wire::metering_status,
     };
     let response = match faults::apply(fault, &endpoint).await {
         Effect::Replace(response) => Ok(response),
@@ -155,6 +159,15 @@ async fn assume_role(state: &Arc<State>, params: &Params, request_id: &str) -> O
         Ok(p) => p,
         Err(e) => return refuse(e, request_id, None),
     };
+    if crate::licenses::anywhere::issued_here(token) {
+        let call = license_token::Call {
+            role_arn,
+            session_name,
+            token,
+            duration,
+        };
+        return license_token::assume_role(state, &call, request_id).await;
+    }
     let now = crate::clock::now_epoch();
     let subject = match state.oidc.validate(token, now as i64).await {
         Ok(s) => s,
@@ -175,20 +188,48 @@ async fn assume_role(state: &Arc<State>, params: &Params, request_id: &str) -> O
         outcome.role = Some(role_arn.to_owned());
         return outcome;
     }
+    let grant = Grant {
+        role_arn,
+        session_name,
+        duration,
+        subject: &subject.sub,
+        audience: crate::web_identity::STS_AUDIENCE,
+        provider: crate::web_identity::ISSUER.trim_start_matches("https://"),
+    };
+    let origin = Origin::Irsa {
+        role_arn: role_arn.to_owned(),
+        service_account: subject.service_account.clone(),
+    };
+    let mut outcome = issue(state, &grant, origin, request_id);
+    outcome.service_account = Some(subject.service_account);
+    outcome
+}
+
+/// What an accepted `AssumeRoleWithWebIdentity` call names, for its answer.
+struct Grant<'a> {
+    role_arn: &'a str,
+    session_name: &'a str,
+    duration: u64,
+    /// `SubjectFromWebIdentityToken`.
+    subject: &'a str,
+    audience: &'a str,
+    /// The OIDC provider's host, for `Provider`.
+    provider: &'a str,
+}
+
+/// Issues session credentials for an accepted call, remembering where they came from, and
+/// answers with them.
+fn issue(state: &State, grant: &Grant<'_>, origin: Origin, request_id: &str) -> Outcome {
+    let now = crate::clock::now_epoch();
     let credential = crate::state::new_session_credential();
     state.credentials.insert(credential.clone());
-    state.origins.record(
-        &credential.access_key_id,
-        Origin::Irsa {
-            role_arn: role_arn.to_owned(),
-            service_account: subject.service_account.clone(),
-        },
-    );
-    let (account, role_name) = role_parts(role_arn);
+    state.origins.record(&credential.access_key_id, origin);
+    let (account, role_name) = role_parts(grant.role_arn);
+    let session_name = grant.session_name;
     let role_id: [u8; 8] = rand::random();
     let result = [
-        element(2, "SubjectFromWebIdentityToken", &subject.sub),
-        element(2, "Audience", crate::web_identity::STS_AUDIENCE),
+        element(2, "SubjectFromWebIdentityToken", grant.subject),
+        element(2, "Audience", grant.audience),
         "    <AssumedRoleUser>\n".to_owned(),
         element(
             3,
@@ -209,15 +250,16 @@ async fn assume_role(state: &Arc<State>, params: &Params, request_id: &str) -> O
             "SessionToken",
             credential.session_token.as_deref().unwrap_or_default(),
         ),
-        element(3, "Expiration", &crate::clock::rfc3339(now + duration)),
+        element(
+            3,
+            "Expiration",
+            &crate::clock::rfc3339(now + grant.duration),
+        ),
         "    </Credentials>\n".to_owned(),
         element(
             2,
             "Provider",
-            &format!(
-                "arn:aws:iam::{account}:oidc-provider/{}",
-                crate::web_identity::ISSUER.trim_start_matches("https://")
-            ),
+            &format!("arn:aws:iam::{account}:oidc-provider/{}", grant.provider),
         ),
     ]
     .concat();
@@ -228,8 +270,8 @@ async fn assume_role(state: &Arc<State>, params: &Params, request_id: &str) -> O
             request_id,
         )),
         name: "ok".into(),
-        role: Some(role_arn.to_owned()),
-        service_account: Some(subject.service_account),
+        role: Some(grant.role_arn.to_owned()),
+        service_account: None,
     }
 }
 

@@ -17,6 +17,7 @@ use base64::Engine as _;
 use entitled_emulator::Emulator;
 
 pub mod fixtures;
+pub mod lm;
 
 #[allow(unused_imports)] // each test binary uses its own share
 pub use fixtures::read as fixture;
@@ -105,7 +106,7 @@ pub fn decode(jwt: &str, public_pem: &str) -> Decoded {
 }
 
 /// Extracts the PKCS#1 `RSAPublicKey` from an SPKI PEM (just enough DER for RSA keys).
-fn pkcs1_from_spki_pem(pem: &str) -> Vec<u8> {
+pub fn pkcs1_from_spki_pem(pem: &str) -> Vec<u8> {
     use base64::engine::general_purpose::STANDARD;
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     let der = STANDARD.decode(b64).expect("PEM base64");
