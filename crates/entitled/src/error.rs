@@ -104,7 +104,7 @@ pub enum CheckError {
     },
     /// License Manager allowed no checkout: `NoEntitlementsAllowedException`,
     /// `EntitlementNotAllowedException` or `ResourceNotFoundException`. Exit 77.
-    #[error("no licence allows this checkout of product SKU {product_sku} ({code}: {message}); the buyer's account has no available licence for it with this key fingerprint, every unit is in use, or it lacks the tier asked for; see the licence under Granted licenses in AWS License Manager")]
+    #[error("no licence allows this checkout of product SKU {product_sku} ({code}: {message}); the buyer's account has no available licence for it with this key fingerprint, every unit is in use, or it lacks the tier asked for (a counted dimension asked with unit None is refused the same way); see the licence under Granted licenses in AWS License Manager")]
     NotLicensed {
         /// The product SKU asked for.
         product_sku: String,
