@@ -43,6 +43,25 @@ pub struct Cli {
     pub logger: Logger,
     /// COMMAND and its arguments, exactly as given.
     pub command: Vec<OsString>,
+    /// `--contract` and its flags: check out from License Manager instead.
+    pub contract: Option<Box<ContractCli>>,
+}
+
+/// The options of `--contract`.
+#[derive(Debug)]
+pub struct ContractCli {
+    /// `--product-sku`.
+    pub product_sku: String,
+    /// `--entitlement`, in the order given.
+    pub entitlements: Vec<entitled::contract::Requested>,
+    /// `--checkout-type`.
+    pub checkout_type: entitled::contract::CheckoutType,
+    /// `--key-fingerprint`.
+    pub key_fingerprint: Option<String>,
+    /// `--node-id`.
+    pub node_id: Option<String>,
+    /// `--license-public-key`.
+    pub license_public_key: Option<PathBuf>,
 }
 
 /// The default `--deadline`: AWS advises retrying for up to 30 minutes.
@@ -113,14 +132,15 @@ fn parse_into(options: &mut Options, args: Vec<OsString>) -> Result<Parsed, Stri
             }
             return Err(arg.unexpected().to_string());
         };
-        if std::mem::replace(&mut seen[index], true) {
+        let repeatable = matches!(flag.action, Action::Repeated(_));
+        if std::mem::replace(&mut seen[index], true) && !repeatable {
             return Err(format!("{} is given twice; give it once", flag.name()));
         }
         match flag.action {
             Action::Help => return Ok(Parsed::Help),
             Action::Version => return Ok(Parsed::Version),
             Action::Switch(switch) => options.turn_on(switch),
-            Action::Value(apply) => {
+            Action::Value(apply) | Action::Repeated(apply) => {
                 let value = parser
                     .value()
                     .map_err(|_| format!("{} needs a value", flag.name()))?;
@@ -141,6 +161,7 @@ fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, Strin
     if !options.check_only && command.is_empty() {
         return Err("no COMMAND given; put the program to run after `--`, or pass --check".into());
     }
+    let contract = contract_options(options)?;
     let verbosity = match (options.quiet, options.verbose) {
         (true, true) => return Err("-q/--quiet and -v/--verbose contradict; give one".into()),
         (true, false) => Verbosity::Quiet,
@@ -160,7 +181,52 @@ fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, Strin
             verbosity,
         },
         command,
+        contract,
     }))
+}
+
+/// `--contract` and the RegisterUsage flags exclude each other, and the
+/// contract flags need `--contract`: a task definition that mixes them is
+/// refused, naming both flags, rather than half obeyed.
+fn contract_options(options: &mut Options) -> Result<Option<Box<ContractCli>>, String> {
+    let register_usage = [
+        ("--product-code", options.product_code.is_some()),
+        ("--public-key", options.public_key.is_some()),
+        ("--public-key-version", options.public_key_version.is_some()),
+        ("--handoff-file", options.handoff_file.is_some()),
+    ];
+    let contract_only = [
+        ("--product-sku", options.product_sku.is_some()),
+        ("--entitlement", !options.entitlements.is_empty()),
+        ("--checkout-type", options.checkout_type.is_some()),
+        ("--key-fingerprint", options.key_fingerprint.is_some()),
+        ("--node-id", options.node_id.is_some()),
+        ("--license-public-key", options.license_public_key.is_some()),
+    ];
+    if !options.contract {
+        if let Some((flag, _)) = contract_only.iter().find(|(_, given)| *given) {
+            return Err(format!("{flag} needs --contract; add --contract for contract pricing (License Manager), or drop {flag}"));
+        }
+        return Ok(None);
+    }
+    if let Some((flag, _)) = register_usage.iter().find(|(_, given)| *given) {
+        return Err(format!("--contract and {flag} exclude each other: --contract checks out from License Manager, {flag} is for RegisterUsage; give one"));
+    }
+    let product_sku = options
+        .product_sku
+        .take()
+        .ok_or("--contract needs --product-sku ID, the product id from AWS Marketplace")?;
+    if options.entitlements.is_empty() {
+        return Err("--contract needs at least one --entitlement: every tier the product has, or counted units such as Seats:Count:1".into());
+    }
+    Ok(Some(Box::new(ContractCli {
+        product_sku,
+        entitlements: std::mem::take(&mut options.entitlements),
+        checkout_type: options.checkout_type.unwrap_or_default(),
+        key_fingerprint: options.key_fingerprint.take(),
+        node_id: options.node_id.take(),
+        license_public_key: options.license_public_key.take(),
+    })))
 }
 
 /// The `--help` text. The exit codes come from the same table the code uses.
@@ -169,7 +235,7 @@ pub fn help() -> String {
         "entitled {version}: check AWS Marketplace entitlement, then exec the real process
 
 Usage: {synopsis}
-Each flag may be given once.
+Each flag may be given once, except --entitlement.
 
 On success the process execs COMMAND (PATH lookup) with the same PID, its
 arguments exactly as given and the environment plus ENTITLED_TOKEN and
@@ -177,10 +243,15 @@ ENTITLED_NONCE, which the program can re-verify with entitled::verify_handoff.
 With --check --handoff-file PATH (an init container) it writes the same two
 variables to PATH instead, for entitled::verify_handoff_from_file.
 
+With --contract it checks out from AWS License Manager instead, checks a
+provisional checkout back in at once, and execs COMMAND with
+ENTITLED_LICENSE_ARN, ENTITLED_ENTITLEMENTS (NAME or NAME:UNIT:VALUE,
+comma-separated) and ENTITLED_LICENSE_TOKEN.
+
 The environment is read only for AWS's standard variables: credentials
-(ECS task role, EKS IRSA), AWS_REGION, AWS_ENDPOINT_URL_MARKETPLACE_METERING
-and SSL_CERT_FILE. The product code and key come only from flags or from
-values compiled into this binary.
+(ECS task role, EKS IRSA), AWS_REGION, AWS_ENDPOINT_URL_MARKETPLACE_METERING,
+AWS_ENDPOINT_URL_LICENSE_MANAGER and SSL_CERT_FILE. The product code and key
+come only from flags or from values compiled into this binary.
 ",
         version = env!("CARGO_PKG_VERSION"),
         synopsis = flags::synopsis(),
@@ -288,7 +359,7 @@ mod tests {
         let help = help();
         assert!(help.contains("  77       customer not entitled"));
         assert!(help.contains(&crate::flags::synopsis()));
-        assert!(help.contains("Each flag may be given once."));
+        assert!(help.contains("Each flag may be given once, except --entitlement."));
     }
 
     #[test]
@@ -378,18 +449,117 @@ mod tests {
     }
 
     #[test]
+    fn entitlements_repeat_and_contract_excludes_register_usage() {
+        let cli = run(&[
+            "--contract",
+            "--product-sku",
+            "prod-1",
+            "--entitlement",
+            "Basic",
+            "--entitlement",
+            "Seats:Count:2",
+            "--checkout-type",
+            "perpetual",
+            "--check",
+        ]);
+        let contract = cli.contract.expect("contract mode");
+        let asked: Vec<String> = contract
+            .entitlements
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(asked, ["Basic", "Seats:Count:2"]);
+        assert_eq!(
+            contract.checkout_type,
+            entitled::contract::CheckoutType::Perpetual
+        );
+        assert!(run(&["--product-code", "p", "--check"]).contract.is_none());
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &[
+                    "--contract",
+                    "--product-sku",
+                    "s",
+                    "--entitlement",
+                    "A",
+                    "--product-code",
+                    "p",
+                    "--check",
+                ],
+                "--contract and --product-code exclude each other",
+            ),
+            (
+                &[
+                    "--contract",
+                    "--product-sku",
+                    "s",
+                    "--entitlement",
+                    "A",
+                    "--public-key",
+                    "k",
+                    "--check",
+                ],
+                "--contract and --public-key exclude each other",
+            ),
+            (
+                &["--product-code", "p", "--product-sku", "s", "--check"],
+                "--product-sku needs --contract",
+            ),
+            (
+                &["--contract", "--entitlement", "A", "--check"],
+                "--product-sku",
+            ),
+            (
+                &["--contract", "--product-sku", "s", "--check"],
+                "at least one --entitlement",
+            ),
+            (
+                &[
+                    "--contract",
+                    "--product-sku",
+                    "s",
+                    "--entitlement",
+                    "Seats:None:1",
+                    "--check",
+                ],
+                "a tier is NAME alone",
+            ),
+            (
+                &[
+                    "--contract",
+                    "--product-sku",
+                    "s",
+                    "--entitlement",
+                    "A",
+                    "--checkout-type",
+                    "x",
+                    "--check",
+                ],
+                "neither provisional nor perpetual",
+            ),
+        ];
+        for (list, needle) in cases {
+            let message = usage_error(list);
+            assert!(message.contains(needle), "{list:?}: {message}");
+        }
+    }
+
+    #[test]
     fn every_flag_given_twice_is_refused() {
         for flag in FLAGS {
             let spelled = format!("--{}", flag.long);
             let once: Vec<&str> = match flag.action {
                 // These end parsing at their first appearance.
                 Action::Help | Action::Version => continue,
+                // Each value adds one: see `entitlements_repeat_and_contract_excludes_register_usage`.
+                Action::Repeated(_) => continue,
                 Action::Switch(_) => vec![&spelled],
                 Action::Value(_) => {
                     let value = match flag.value_name {
                         "N" => "1",
                         "DURATION" => "1s",
                         "text|json" => "json",
+                        "TYPE" => "perpetual",
                         _ => "x",
                     };
                     vec![&spelled, value]

@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use entitled::contract::{CheckoutType, Requested};
 use entitled::KeyVersion;
 
 use crate::duration::parse_duration;
@@ -35,6 +36,20 @@ pub struct Options {
     pub quiet: bool,
     /// `-v`/`--verbose`.
     pub verbose: bool,
+    /// `--contract`.
+    pub contract: bool,
+    /// `--product-sku`.
+    pub product_sku: Option<String>,
+    /// `--entitlement`, in the order given.
+    pub entitlements: Vec<Requested>,
+    /// `--checkout-type`.
+    pub checkout_type: Option<CheckoutType>,
+    /// `--key-fingerprint`.
+    pub key_fingerprint: Option<String>,
+    /// `--node-id`.
+    pub node_id: Option<String>,
+    /// `--license-public-key`.
+    pub license_public_key: Option<PathBuf>,
 }
 
 /// What a flag does when it is seen.
@@ -42,6 +57,8 @@ pub enum Action {
     /// Takes a value (`--flag VALUE` or `--flag=VALUE`) and stores it; the
     /// error names the problem and the fix, without the flag's name.
     Value(fn(&mut Options, OsString) -> Result<(), String>),
+    /// As [`Action::Value`], but may be given more than once; each value adds.
+    Repeated(fn(&mut Options, OsString) -> Result<(), String>),
     /// Takes no value; turns a setting on.
     Switch(Switch),
     /// Ends parsing: print the help.
@@ -61,6 +78,8 @@ pub enum Switch {
     Quiet,
     /// `-v`/`--verbose`.
     Verbose,
+    /// `--contract`.
+    Contract,
 }
 
 impl Options {
@@ -70,6 +89,7 @@ impl Options {
             Switch::CheckOnly => &mut self.check_only,
             Switch::Quiet => &mut self.quiet,
             Switch::Verbose => &mut self.verbose,
+            Switch::Contract => &mut self.contract,
         } = true;
     }
 }
@@ -158,6 +178,75 @@ pub const FLAGS: &[Flag] = &[
         }),
     },
     Flag {
+        long: "contract",
+        short: None,
+        value_name: "",
+        help: "contract pricing: check out from AWS License Manager instead of calling RegisterUsage",
+        action: Action::Switch(Switch::Contract),
+    },
+    Flag {
+        long: "product-sku",
+        short: None,
+        value_name: "ID",
+        help: "--contract: the product id from AWS Marketplace (License Manager's ProductSKU)",
+        action: Action::Value(|o, v| {
+            o.product_sku = Some(utf8(v)?);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "entitlement",
+        short: None,
+        value_name: "SPEC",
+        help: "--contract, repeatable: NAME for a tier (ask for every tier), NAME:UNIT:VALUE for counted units such as Seats:Count:1",
+        action: Action::Repeated(|o, v| {
+            let text = utf8(v)?;
+            o.entitlements
+                .push(text.parse().map_err(|e| format!("{e}"))?);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "checkout-type",
+        short: None,
+        value_name: "TYPE",
+        help: "--contract: provisional (default; checked in at once) or perpetual (draws down on every start)",
+        action: Action::Value(|o, v| {
+            o.checkout_type = Some(utf8(v)?.parse().map_err(|e| format!("{e}"))?);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "key-fingerprint",
+        short: None,
+        value_name: "FP",
+        help: "--contract: the licence issuer's key fingerprint; default AWS Marketplace's",
+        action: Action::Value(|o, v| {
+            o.key_fingerprint = Some(utf8(v)?);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "node-id",
+        short: None,
+        value_name: "ID",
+        help: "--contract: the node id to send; default a fresh random one per checkout",
+        action: Action::Value(|o, v| {
+            o.node_id = Some(utf8(v)?);
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "license-public-key",
+        short: None,
+        value_name: "PATH",
+        help: "--contract: a seller-issued licence's issuer public key; the SignedToken must then verify (PS384)",
+        action: Action::Value(|o, v| {
+            o.license_public_key = Some(PathBuf::from(v));
+            Ok(())
+        }),
+    },
+    Flag {
         long: "log-format",
         short: None,
         value_name: "text|json",
@@ -235,7 +324,7 @@ pub fn synopsis() -> String {
             Some(c) => format!("-{c}, --{}", flag.long),
             None => format!("--{}", flag.long),
         };
-        if matches!(flag.action, Action::Value(_)) {
+        if matches!(flag.action, Action::Value(_) | Action::Repeated(_)) {
             names.push(' ');
             names.push_str(flag.value_name);
         }

@@ -23,6 +23,7 @@
 mod build_check;
 mod cli;
 mod compiled;
+mod contract;
 mod duration;
 mod exec;
 mod exit;
@@ -136,6 +137,9 @@ fn run(args: Vec<OsString>) -> u8 {
 /// Returns `Ok` only for a passed `--check`; a passed check otherwise ends
 /// in exec and never returns.
 fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
+    if let Some(flags) = &cli.contract {
+        return contract::guard(&cli, flags, signals);
+    }
     let started = Instant::now();
     let product = product::resolve(&cli, &compiled::COMPILED)?;
     if let Some(path) = &cli.handoff_file {
@@ -158,7 +162,11 @@ fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
             None => Ok(()),
         };
     }
-    hand_off(&cli, signals, &entitlement)
+    let handoff = [
+        (ENV_TOKEN, entitlement.token()),
+        (ENV_NONCE, entitlement.nonce()),
+    ];
+    hand_off(&cli, signals, &handoff)
 }
 
 fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
@@ -202,13 +210,22 @@ fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
 /// that also waits for SIGTERM. Here that thread only waits. A check thread
 /// still stuck when the guard exits ends with the process.
 fn run_check(check: &Check, stop_fd: OwnedFd, deadline: Duration) -> Result<Entitlement, Failure> {
+    let check = check.clone();
+    run_job(async move { check.run().await }, stop_fd, deadline)
+}
+
+/// Runs `job` as [`run_check`] runs the check.
+fn run_job<T, F>(job: F, stop_fd: OwnedFd, deadline: Duration) -> Result<T, Failure>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, entitled::CheckError>> + Send + 'static,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
         .map_err(|e| Failure::Setup(format!("async runtime: {e}")))?;
     let (done, result) = tokio::sync::oneshot::channel();
-    let check = check.clone();
     std::thread::Builder::new()
         .name("check".into())
         .spawn(move || {
@@ -218,7 +235,7 @@ fn run_check(check: &Check, stop_fd: OwnedFd, deadline: Duration) -> Result<Enti
                 .build();
             match built {
                 Ok(runtime) => {
-                    let outcome = runtime.block_on(check.run());
+                    let outcome = runtime.block_on(job);
                     let _ = done.send(Ok(outcome));
                     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
                 }
@@ -251,11 +268,7 @@ fn run_check(check: &Check, stop_fd: OwnedFd, deadline: Duration) -> Result<Enti
 
 /// Restores the start-up signal state and execs COMMAND with the hand-off
 /// variables. Returns only on failure.
-fn hand_off(
-    cli: &Cli,
-    signals: &mut SignalState,
-    entitlement: &Entitlement,
-) -> Result<(), Failure> {
+fn hand_off(cli: &Cli, signals: &mut SignalState, handoff: &[(&str, &str)]) -> Result<(), Failure> {
     let program = cli
         .command
         .first()
@@ -270,11 +283,7 @@ fn hand_off(
     if let Some(sig) = signals.restore_for_exec()? {
         return Err(Failure::Signal(sig));
     }
-    let handoff = [
-        (ENV_TOKEN, entitlement.token()),
-        (ENV_NONCE, entitlement.nonce()),
-    ];
-    let failed = exec::exec(&cli.command, &handoff);
+    let failed = exec::exec(&cli.command, handoff);
     signals.after_failed_exec()?;
     Err(failed.into())
 }
@@ -356,6 +365,7 @@ fn endpoint_code(endpoint: entitled::Endpoint) -> &'static str {
     match endpoint {
         entitled::Endpoint::Metering => "metering",
         entitled::Endpoint::Credentials => "credentials",
+        entitled::Endpoint::LicenseManager => "license_manager",
         _ => "region",
     }
 }
