@@ -223,6 +223,10 @@ async fn suspended_and_expired_licences_allow_nothing() {
     );
     let suspended = checkout(&client, SKU, CheckoutType::Provisional, premium(), "s-1").await;
     assert_eq!(suspended.unwrap_err(), NO_ENTITLEMENTS);
+    // A replacement licence for the same SKU serves while the first stays suspended.
+    let replacement = seed_users(&emulator, 1);
+    let served = checkout(&client, SKU, CheckoutType::Provisional, premium(), "s-1b").await;
+    assert_eq!(served.unwrap().license_arn, replacement);
     admin(&emulator, "PATCH", &path, r#"{"status":"AVAILABLE"}"#);
     checkout(&client, SKU, CheckoutType::Provisional, premium(), "s-2")
         .await
@@ -668,5 +672,47 @@ impl aws_sdk_licensemanager::config::Intercept for ScopeRewriter {
             .replace("/license-manager/", "/aws-marketplace/");
         headers.insert("authorization", auth);
         Ok(())
+    }
+}
+
+#[tokio::test]
+async fn licences_from_the_config_file_are_served_and_bad_ones_refused() {
+    let file = r#"{"licenses": [{"product_sku": "file-sku", "provisional_ttl_minutes": 5,
+        "entitlements": [{"name": "Premium", "unit": "None"}]}]}"#;
+    let config = Config::new().config_json(file, ".".as_ref()).unwrap();
+    let emulator = Emulator::spawn(config).unwrap();
+    let premium = vec![ask("Premium", Unit::None, None)];
+    let granted = checkout(
+        &client(&emulator),
+        "file-sku",
+        CheckoutType::Provisional,
+        premium,
+        "c",
+    )
+    .await
+    .unwrap();
+    let minutes =
+        (chrono_free_epoch(&granted.expiration) - chrono_free_epoch(&granted.issued_at)) / 60;
+    assert_eq!(minutes, 5, "the file's time-to-live");
+    let bad = [
+        (
+            r#"{"licenses": [{"product_sku": "a", "entitlements": [], "colour": 1}]}"#,
+            "colour",
+        ),
+        (
+            r#"{"licenses": [{"product_sku": "a", "entitlements": [{"name": "x", "unit": "Seat"}]}]}"#,
+            "EntitlementUnit",
+        ),
+        (
+            r#"{"licenses": [{"product_sku": "a", "beneficiary": "1", "entitlements": [{"name": "x", "unit": "None"}]}]}"#,
+            "beneficiary",
+        ),
+    ];
+    for (text, named) in bad {
+        let err = Config::new()
+            .config_json(text, ".".as_ref())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(named), "{text}: {err}");
     }
 }

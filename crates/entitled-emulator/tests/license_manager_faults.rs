@@ -61,8 +61,7 @@ async fn error_faults_answer_with_license_managers_statuses() {
 fn a_redirect_names_the_location() {
     let emulator = emulator();
     emulator.push_fault("*", Fault::error("RedirectException"), 1);
-    // Any License Manager target reaches the fault once it is signed; an unsigned call is
-    // refused first, so sign it through the SDK by way of a raw check of the headers.
+    // `*` with no operation: the first signed call of any operation gets it.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -99,6 +99,14 @@ pub struct LicenseSpec {
 }
 
 /// One entitlement of a [`LicenseSpec`]: a tier (`unit` `None`) or counted units.
+///
+/// # Example
+/// ```
+/// use entitled_emulator::EntitlementSpec;
+/// assert_eq!(EntitlementSpec::tier("Premium").unit, "None");
+/// let seats = EntitlementSpec::count("Users", 5);
+/// assert_eq!((seats.unit.as_str(), seats.max_count), ("Count", Some(5)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntitlementSpec {
@@ -121,6 +129,17 @@ pub struct EntitlementSpec {
 }
 
 /// A licence's validity, as ISO 8601 timestamps (`2030-01-01T00:00:00Z`).
+///
+/// # Example
+/// ```
+/// use entitled_emulator::{Config, EntitlementSpec, LicenseSpec, ValiditySpec};
+/// let ended = LicenseSpec {
+///     validity: Some(ValiditySpec { begin: "2020-01-01T00:00:00Z".into(), end: Some("2021-01-01T00:00:00Z".into()) }),
+///     ..LicenseSpec::new("old-sku", vec![EntitlementSpec::tier("Basic")])
+/// };
+/// let config = Config::new().license(ended); // checkouts get NoEntitlementsAllowedException
+/// # let _ = config;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValiditySpec {

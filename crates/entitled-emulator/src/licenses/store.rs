@@ -240,23 +240,30 @@ impl LicenseStore {
                 format!("ClientToken {} was used with other parameters; use a new ClientToken for a new checkout", req.client_token),
             ));
         }
-        let license = inner
-            .licenses
-            .iter_mut()
-            .find(|l| {
-                l.beneficiary == account
-                    && l.product_sku == req.product_sku
-                    && l.fingerprint == req.key_fingerprint
-            })
-            .ok_or_else(|| {
-                no_entitlements(format!(
-                    "No entitlements allowed: account {account} has no licence for product SKU {} from issuer {}",
-                    req.product_sku, req.key_fingerprint
-                ))
-            })?;
-        license
-            .usable_at(now)
-            .map_err(|why| no_entitlements(format!("No entitlements allowed: {why}")))?;
+        // The account may hold several licences for the SKU (a suspended one and its
+        // replacement): the first usable one serves; with none, the first one's reason is given.
+        let mut matching = inner.licenses.iter_mut().filter(|l| {
+            l.beneficiary == account
+                && l.product_sku == req.product_sku
+                && l.fingerprint == req.key_fingerprint
+        });
+        let mut refusal = None;
+        let license = loop {
+            let Some(candidate) = matching.next() else {
+                return Err(no_entitlements(refusal.unwrap_or_else(|| {
+                    format!(
+                        "No entitlements allowed: account {account} has no licence for product SKU {} from issuer {}",
+                        req.product_sku, req.key_fingerprint
+                    )
+                })));
+            };
+            match candidate.usable_at(now) {
+                Ok(()) => break candidate,
+                Err(why) => {
+                    refusal.get_or_insert(format!("No entitlements allowed: {why}"));
+                }
+            }
+        };
         let (allowed, units) = grant(license, &req.entitlements, now)?;
         if allowed.is_empty() {
             return Err(no_entitlements(
