@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use entitled::KeyVersion;
 
+use crate::contract_flags::contract_options;
+pub use crate::contract_flags::{ContractCli, Hold};
 use crate::exit::EXIT_CODES;
 use crate::flags::{self, Action, Options, FLAGS};
 use crate::log::{Format, Logger, Verbosity};
@@ -45,23 +47,6 @@ pub struct Cli {
     pub command: Vec<OsString>,
     /// `--contract` and its flags: check out from License Manager instead.
     pub contract: Option<Box<ContractCli>>,
-}
-
-/// The options of `--contract`.
-#[derive(Debug)]
-pub struct ContractCli {
-    /// `--product-sku`.
-    pub product_sku: String,
-    /// `--entitlement`, in the order given.
-    pub entitlements: Vec<entitled::contract::Requested>,
-    /// `--checkout-type`.
-    pub checkout_type: entitled::contract::CheckoutType,
-    /// `--key-fingerprint`.
-    pub key_fingerprint: Option<String>,
-    /// `--node-id`.
-    pub node_id: Option<String>,
-    /// `--license-public-key`.
-    pub license_public_key: Option<PathBuf>,
 }
 
 /// The default `--deadline`: AWS advises retrying for up to 30 minutes.
@@ -183,50 +168,6 @@ fn finish(options: &mut Options, command: Vec<OsString>) -> Result<Parsed, Strin
         command,
         contract,
     }))
-}
-
-/// `--contract` and the RegisterUsage flags exclude each other, and the
-/// contract flags need `--contract`: a task definition that mixes them is
-/// refused, naming both flags, rather than half obeyed.
-fn contract_options(options: &mut Options) -> Result<Option<Box<ContractCli>>, String> {
-    let register_usage = [
-        ("--product-code", options.product_code.is_some()),
-        ("--public-key", options.public_key.is_some()),
-        ("--public-key-version", options.public_key_version.is_some()),
-        ("--handoff-file", options.handoff_file.is_some()),
-    ];
-    let contract_only = [
-        ("--product-sku", options.product_sku.is_some()),
-        ("--entitlement", !options.entitlements.is_empty()),
-        ("--checkout-type", options.checkout_type.is_some()),
-        ("--key-fingerprint", options.key_fingerprint.is_some()),
-        ("--node-id", options.node_id.is_some()),
-        ("--license-public-key", options.license_public_key.is_some()),
-    ];
-    if !options.contract {
-        if let Some((flag, _)) = contract_only.iter().find(|(_, given)| *given) {
-            return Err(format!("{flag} needs --contract; add --contract for contract pricing (License Manager), or drop {flag}"));
-        }
-        return Ok(None);
-    }
-    if let Some((flag, _)) = register_usage.iter().find(|(_, given)| *given) {
-        return Err(format!("--contract and {flag} exclude each other: --contract checks out from License Manager, {flag} is for RegisterUsage; give one"));
-    }
-    let product_sku = options
-        .product_sku
-        .take()
-        .ok_or("--contract needs --product-sku ID, the product id from AWS Marketplace")?;
-    if options.entitlements.is_empty() {
-        return Err("--contract needs at least one --entitlement: every tier the product has, or counted units such as Seats:Count:1".into());
-    }
-    Ok(Some(Box::new(ContractCli {
-        product_sku,
-        entitlements: std::mem::take(&mut options.entitlements),
-        checkout_type: options.checkout_type.unwrap_or_default(),
-        key_fingerprint: options.key_fingerprint.take(),
-        node_id: options.node_id.take(),
-        license_public_key: options.license_public_key.take(),
-    })))
 }
 
 /// The `--help` text. The exit codes come from the same table the code uses.
@@ -474,6 +415,23 @@ mod tests {
             entitled::contract::CheckoutType::Perpetual
         );
         assert!(run(&["--product-code", "p", "--check"]).contract.is_none());
+        let held = run(&[
+            "--contract",
+            "--product-sku",
+            "s",
+            "--entitlement",
+            "A",
+            "--hold",
+            "--on-loss",
+            "warn",
+            "--grace",
+            "2s",
+            "--",
+            "x",
+        ]);
+        let hold = held.contract.unwrap().hold.expect("--hold");
+        assert!(hold.warn_only);
+        assert_eq!(hold.grace, Duration::from_secs(2));
         let cases: &[(&[&str], &str)] = &[
             (
                 &[
@@ -560,6 +518,7 @@ mod tests {
                         "DURATION" => "1s",
                         "text|json" => "json",
                         "TYPE" => "perpetual",
+                        "ACTION" => "warn",
                         _ => "x",
                     };
                     vec![&spelled, value]

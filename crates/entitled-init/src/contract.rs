@@ -29,20 +29,25 @@ struct Passed {
 
 /// The steps of contract mode: build the checkout, run it (and the check-in),
 /// report, then exec or, with `--check`, return.
-pub fn guard(cli: &Cli, flags: &ContractCli, signals: &mut SignalState) -> Result<(), Failure> {
+pub fn guard(cli: &Cli, flags: &ContractCli, signals: &mut SignalState) -> Result<u8, Failure> {
     let started = Instant::now();
     let contract = build(cli, flags)?;
+    if flags.hold.is_some() {
+        // Before the first thread: every thread inherits the blocked set.
+        signals.supervise()?;
+    }
     let stop_fd = signals.install()?;
     let logger = cli.logger;
     let deadline_at = started + cli.deadline;
+    let check_in = flags.hold.is_none();
     let passed = crate::run_job(
-        async move { checkout_and_return(contract, logger, deadline_at).await },
+        async move { checkout_and_return(contract, logger, deadline_at, check_in).await },
         stop_fd,
         cli.deadline,
     )?;
     report_success(&cli.logger, &passed, started.elapsed());
     if cli.check_only {
-        return Ok(());
+        return Ok(0);
     }
     let entitlements = passed.license.entitlements_text();
     let handoff = [
@@ -50,7 +55,10 @@ pub fn guard(cli: &Cli, flags: &ContractCli, signals: &mut SignalState) -> Resul
         (ENV_ENTITLEMENTS, entitlements.as_str()),
         (ENV_LICENSE_TOKEN, passed.license.signed_token()),
     ];
-    crate::hand_off(cli, signals, &handoff)
+    if let Some(hold) = flags.hold {
+        return crate::hold::run(cli, hold, signals, &passed.license, &handoff);
+    }
+    crate::hand_off(cli, signals, &handoff).map(|()| 0)
 }
 
 fn build(cli: &Cli, flags: &ContractCli) -> Result<Contract, Failure> {
@@ -105,10 +113,11 @@ async fn checkout_and_return(
     contract: Contract,
     logger: Logger,
     deadline_at: Instant,
+    check_in: bool,
 ) -> Result<Passed, CheckError> {
     let license = contract.checkout().await?;
     let attempts = license.attempts();
-    if let Some(lease) = license.lease() {
+    if let Some(lease) = license.lease().filter(|_| check_in) {
         let left = deadline_at.saturating_duration_since(Instant::now());
         let returned =
             tokio::time::timeout(left.max(Duration::from_millis(1)), lease.check_in()).await;

@@ -50,6 +50,12 @@ pub struct Options {
     pub node_id: Option<String>,
     /// `--license-public-key`.
     pub license_public_key: Option<PathBuf>,
+    /// `--hold`.
+    pub hold: bool,
+    /// `--on-loss`: true for `warn`.
+    pub on_loss_warn: Option<bool>,
+    /// `--grace`.
+    pub grace: Option<Duration>,
 }
 
 /// What a flag does when it is seen.
@@ -80,6 +86,8 @@ pub enum Switch {
     Verbose,
     /// `--contract`.
     Contract,
+    /// `--hold`.
+    Hold,
 }
 
 impl Options {
@@ -90,6 +98,7 @@ impl Options {
             Switch::Quiet => &mut self.quiet,
             Switch::Verbose => &mut self.verbose,
             Switch::Contract => &mut self.contract,
+            Switch::Hold => &mut self.hold,
         } = true;
     }
 }
@@ -243,6 +252,38 @@ pub const FLAGS: &[Flag] = &[
         help: "--contract: a seller-issued licence's issuer public key; the SignedToken must then verify (PS384)",
         action: Action::Value(|o, v| {
             o.license_public_key = Some(PathBuf::from(v));
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "hold",
+        short: None,
+        value_name: "",
+        help: "--contract: run COMMAND as a supervised child and keep the checkout extended until it exits (floating licences)",
+        action: Action::Switch(Switch::Hold),
+    },
+    Flag {
+        long: "on-loss",
+        short: None,
+        value_name: "ACTION",
+        help: "--hold: when the licence is lost, terminate (default: SIGTERM, SIGKILL after --grace, exit 77) or warn",
+        action: Action::Value(|o, v| {
+            let text = utf8(v)?;
+            o.on_loss_warn = Some(match text.as_str() {
+                "terminate" => false,
+                "warn" => true,
+                _ => return Err(format!("{text:?} is not an action; use terminate or warn")),
+            });
+            Ok(())
+        }),
+    },
+    Flag {
+        long: "grace",
+        short: None,
+        value_name: "DURATION",
+        help: "--hold: time between SIGTERM and SIGKILL when the licence is lost; default 30s",
+        action: Action::Value(|o, v| {
+            o.grace = Some(parse_duration(&utf8(v)?)?);
             Ok(())
         }),
     },

@@ -24,11 +24,13 @@ mod build_check;
 mod cli;
 mod compiled;
 mod contract;
+mod contract_flags;
 mod duration;
 mod exec;
 mod exit;
 mod flags;
 mod handoff_file;
+mod hold;
 mod log;
 mod product;
 mod signals;
@@ -128,15 +130,15 @@ fn run(args: Vec<OsString>) -> u8 {
     let logger = cli.logger;
     let subject = product::subject(&cli, &compiled::COMPILED);
     match guard(cli, &mut signals) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(failure) => report_failure(&logger, &failure, Some(&subject)),
     }
 }
 
 /// The steps: resolve the product, build the check, run it, report, exec.
-/// Returns `Ok` only for a passed `--check`; a passed check otherwise ends
-/// in exec and never returns.
-fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
+/// Returns `Ok` only for a passed `--check` (0) or a held COMMAND's exit
+/// (its code); a passed check otherwise ends in exec and never returns.
+fn guard(cli: Cli, signals: &mut SignalState) -> Result<u8, Failure> {
     if let Some(flags) = &cli.contract {
         return contract::guard(&cli, flags, signals);
     }
@@ -158,15 +160,15 @@ fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
     report_success(&cli.logger, &entitlement, started.elapsed());
     if cli.check_only {
         return match &cli.handoff_file {
-            Some(path) => write_handoff_file(&cli.logger, path, &entitlement),
-            None => Ok(()),
+            Some(path) => write_handoff_file(&cli.logger, path, &entitlement).map(|()| 0),
+            None => Ok(0),
         };
     }
     let handoff = [
         (ENV_TOKEN, entitlement.token()),
         (ENV_NONCE, entitlement.nonce()),
     ];
-    hand_off(&cli, signals, &handoff)
+    hand_off(&cli, signals, &handoff).map(|()| 0)
 }
 
 fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {

@@ -61,7 +61,7 @@ pub enum ConfigError {
     NoEntitlements,
     /// An entitlement is spelled wrongly.
     #[error(transparent)]
-    Entitlement(#[from] crate::contract::EntitlementError),
+    Entitlement(#[from] crate::contract_error::EntitlementError),
     /// The OS random source failed.
     #[error(transparent)]
     Random(#[from] entitled_verify::RandomError),
@@ -116,7 +116,7 @@ pub enum CheckError {
     /// A CheckoutLicense answer that does not match the request, or whose
     /// signed token does not verify. Exit 65. Never a pass.
     #[error("CheckoutLicense answer refused: {0}")]
-    LicenseAnswer(#[from] crate::contract::AnswerError),
+    LicenseAnswer(#[from] crate::contract_error::AnswerError),
     /// Refused as unsupported or misconfigured, by AWS or before the call
     /// (no Region, no credentials, an untrusted certificate). Exit 78.
     #[error("{} ({reason}: {message}){}; {}", .reason.stage(), source_note(*.credential_source, .reason), .reason.hint())]

@@ -106,6 +106,7 @@ mod check;
 mod classify;
 mod connection;
 pub mod contract;
+mod contract_error;
 mod credential_source;
 mod credentials;
 mod entitlement;

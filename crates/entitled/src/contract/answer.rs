@@ -5,76 +5,12 @@
 
 use std::time::SystemTime;
 
-use entitled_verify::{verify_license_token, LicenseTokenError, PublicKey};
+use entitled_verify::{verify_license_token, PublicKey};
+
+pub use crate::contract_error::AnswerError;
 
 use super::request::{amount, CheckoutType, Requested};
 use super::timestamp;
-
-/// Why a CheckoutLicense answer was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AnswerError {
-    /// A required member is absent or empty.
-    #[error("the answer has no {0}")]
-    Missing(&'static str),
-    /// The checkout type is not the one asked for.
-    #[error("the answer's checkout type is {found:?}, not the {asked} asked for")]
-    CheckoutType {
-        /// What was asked.
-        asked: CheckoutType,
-        /// What came back.
-        found: String,
-    },
-    /// An allowed entitlement was never asked for.
-    #[error("the answer allows entitlement {0:?}, which was not asked for")]
-    NotAsked(String),
-    /// The same entitlement is allowed twice.
-    #[error("the answer allows entitlement {0:?} twice")]
-    Duplicate(String),
-    /// An allowed entitlement's unit is not the one asked for.
-    #[error("the answer allows {name:?} in unit {found:?}, not the {asked:?} asked for")]
-    Unit {
-        /// The entitlement.
-        name: String,
-        /// What was asked.
-        asked: String,
-        /// What came back.
-        found: String,
-    },
-    /// An allowed value is not a number within what was asked.
-    #[error("the answer allows {name:?} with value {found:?}, outside the {asked} asked for")]
-    Value {
-        /// The entitlement.
-        name: String,
-        /// What was asked (`no value` for a tier).
-        asked: String,
-        /// What came back.
-        found: String,
-    },
-    /// A timestamp that names no instant.
-    #[error("the answer's {field} {text:?} is not a timestamp")]
-    Timestamp {
-        /// `IssuedAt` or `Expiration`.
-        field: &'static str,
-        /// As written.
-        text: String,
-    },
-    /// The consumption has already expired.
-    #[error("the answer's Expiration {0:?} is not in the future (check the clock)")]
-    Expired(String),
-    /// The node id sent was not echoed.
-    #[error("the answer's NodeId {found:?} is not the node id sent; the answer may be a replay")]
-    NodeId {
-        /// What came back.
-        found: Option<String>,
-    },
-    /// The signed token did not verify with the issuer's key.
-    #[error("SignedToken: {0}")]
-    Token(#[from] LicenseTokenError),
-    /// The signed token verified but says something else than the answer.
-    #[error("SignedToken claim {0} does not match the answer")]
-    TokenClaim(&'static str),
-}
 
 /// A CheckoutLicense answer as strings, straight from the SDK's output.
 #[derive(Clone, Debug, Default)]
@@ -167,7 +103,7 @@ pub(crate) fn accept(
     let found_type = present(answer.checkout_type, "CheckoutType")?;
     if found_type != asked.checkout_type.as_str() {
         return Err(AnswerError::CheckoutType {
-            asked: asked.checkout_type,
+            asked: asked.checkout_type.as_str(),
             found: found_type,
         });
     }

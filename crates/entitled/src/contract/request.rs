@@ -36,26 +36,7 @@ const UNITS: &[&str] = &[
     "Count/Second",
 ];
 
-/// An entitlement spelled wrongly, found before any call.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EntitlementError {
-    /// The name is empty or holds a character the answer's list cannot carry.
-    #[error("entitlement name {0:?} is empty or holds ':', ',' or whitespace; use the dimension's API name from the listing")]
-    Name(String),
-    /// The unit is not one License Manager knows.
-    #[error("entitlement unit {0:?} is not a License Manager unit; use Count, None, Seconds, Bytes, ... (case-sensitive)")]
-    Unit(String),
-    /// A counted value that is not a positive decimal number.
-    #[error("entitlement value {0:?} is not a positive number; a counted dimension asks for at least one unit")]
-    Value(String),
-    /// A tier (`Unit` `None`) with a value, or a counted unit without one.
-    #[error("entitlement {0:?}: a tier is NAME alone (unit None, no value); a counted dimension is NAME:UNIT:VALUE, such as Seats:Count:1")]
-    Shape(String),
-    /// The same name twice.
-    #[error("entitlement {0:?} is asked for twice")]
-    Duplicate(String),
-}
+pub use crate::contract_error::EntitlementError;
 
 /// One entitlement to check out: a tier (`Unit` `None`, no value) or a
 /// counted dimension (a unit and a value).
