@@ -8,6 +8,8 @@ use entitled::KeyVersion;
 pub use entitled_shell::UsageError;
 use entitled_shell::{Logger, Request};
 
+use crate::contract_flags::contract_options;
+pub use crate::contract_flags::{ContractCli, Hold};
 use crate::exit::EXIT_CODES;
 use crate::flags::{self, Options, PROGRAM};
 
@@ -43,6 +45,8 @@ pub struct Cli {
     pub logger: Logger,
     /// COMMAND and its arguments, exactly as given.
     pub command: Vec<OsString>,
+    /// `--contract` and its flags: check out from License Manager instead.
+    pub contract: Option<Box<ContractCli>>,
 }
 
 /// How the guard logs before the command line has said otherwise.
@@ -89,6 +93,7 @@ fn finish(mut options: Options, logger: Logger, command: Vec<OsString>) -> Resul
     if !options.check_only && command.is_empty() {
         return Err("no COMMAND given; put the program to run after `--`, or pass --check".into());
     }
+    let contract = contract_options(&mut options)?;
     Ok(Parsed::Run(Cli {
         product_code: options.product_code.take(),
         public_key: options.public_key.take(),
@@ -99,6 +104,7 @@ fn finish(mut options: Options, logger: Logger, command: Vec<OsString>) -> Resul
         handoff_file: options.handoff_file.take(),
         logger,
         command,
+        contract,
     }))
 }
 
@@ -116,10 +122,15 @@ ENTITLED_NONCE, which the program can re-verify with entitled::verify_handoff.
 With --check --handoff-file PATH (an init container) it writes the same two
 variables to PATH instead, for entitled::verify_handoff_from_file.
 
+With --contract it checks out from AWS License Manager instead, checks a
+provisional checkout back in at once, and execs COMMAND with
+ENTITLED_LICENSE_ARN, ENTITLED_ENTITLEMENTS (NAME or NAME:UNIT:VALUE,
+comma-separated) and ENTITLED_LICENSE_TOKEN.
+
 The environment is read only for AWS's standard variables: credentials
-(ECS task role, EKS IRSA), AWS_REGION, AWS_ENDPOINT_URL_MARKETPLACE_METERING
-and SSL_CERT_FILE. The product code and key come only from flags or from
-values compiled into this binary.
+(ECS task role, EKS IRSA), AWS_REGION, AWS_ENDPOINT_URL_MARKETPLACE_METERING,
+AWS_ENDPOINT_URL_LICENSE_MANAGER and SSL_CERT_FILE. The product code and key
+come only from flags or from values compiled into this binary.
 ",
         version = env!("CARGO_PKG_VERSION"),
         synopsis = flags::synopsis(),
@@ -319,14 +330,133 @@ mod tests {
     }
 
     #[test]
+    fn entitlements_repeat_and_contract_excludes_register_usage() {
+        let cli = run(&[
+            "--contract",
+            "--product-sku",
+            "prod-1",
+            "--entitlement",
+            "Basic",
+            "--entitlement",
+            "Seats:Count:2",
+            "--checkout-type",
+            "perpetual",
+            "--check",
+        ]);
+        let contract = cli.contract.expect("contract mode");
+        let asked: Vec<String> = contract
+            .entitlements
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(asked, ["Basic", "Seats:Count:2"]);
+        assert_eq!(
+            contract.checkout_type,
+            entitled::contract::CheckoutType::Perpetual
+        );
+        assert!(run(&["--product-code", "p", "--check"]).contract.is_none());
+        let held = run(&[
+            "--contract",
+            "--product-sku",
+            "s",
+            "--entitlement",
+            "A",
+            "--hold",
+            "--on-loss",
+            "warn",
+            "--grace",
+            "2s",
+            "--",
+            "x",
+        ]);
+        let hold = held.contract.unwrap().hold.expect("--hold");
+        assert!(hold.warn_only);
+        assert_eq!(hold.grace, Duration::from_secs(2));
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &[
+                    "--contract",
+                    "--product-sku",
+                    "s",
+                    "--entitlement",
+                    "A",
+                    "--product-code",
+                    "p",
+                    "--check",
+                ],
+                "--contract and --product-code exclude each other",
+            ),
+            (
+                &[
+                    "--contract",
+                    "--product-sku",
+                    "s",
+                    "--entitlement",
+                    "A",
+                    "--public-key",
+                    "k",
+                    "--check",
+                ],
+                "--contract and --public-key exclude each other",
+            ),
+            (
+                &["--product-code", "p", "--product-sku", "s", "--check"],
+                "--product-sku needs --contract",
+            ),
+            (
+                &["--contract", "--entitlement", "A", "--check"],
+                "--product-sku",
+            ),
+            (
+                &["--contract", "--product-sku", "s", "--check"],
+                "at least one --entitlement",
+            ),
+            (
+                &[
+                    "--contract",
+                    "--product-sku",
+                    "s",
+                    "--entitlement",
+                    "Seats:None:1",
+                    "--check",
+                ],
+                "a tier is NAME alone",
+            ),
+            (
+                &[
+                    "--contract",
+                    "--product-sku",
+                    "s",
+                    "--entitlement",
+                    "A",
+                    "--checkout-type",
+                    "x",
+                    "--check",
+                ],
+                "neither provisional nor perpetual",
+            ),
+        ];
+        for (list, needle) in cases {
+            let message = usage_error(list);
+            assert!(message.contains(needle), "{list:?}: {message}");
+        }
+    }
+
+    #[test]
     fn every_flag_given_twice_is_refused() {
         for flag in flags::FLAGS {
+            // Each value adds one: see `entitlements_repeat_and_contract_excludes_register_usage`.
+            if flag.repeat == entitled_shell::Repeat::Many {
+                continue;
+            }
             let once: Vec<&str> = match flag.value {
                 None => vec![flag.long],
                 Some(name) => {
                     let value = match name {
                         "N" => "1",
                         "DURATION" => "1s",
+                        "TYPE" => "perpetual",
+                        "ACTION" => "warn",
                         _ => "x",
                     };
                     vec![flag.long, value]

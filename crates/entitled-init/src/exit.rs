@@ -108,14 +108,14 @@ impl Failure {
 
 /// The documented exit codes, as `--help` prints them.
 pub const EXIT_CODES: &[(&str, &str)] = &[
-    ("(own)", "after exec, the process is COMMAND and exits with its code"),
+    ("(own)", "after exec, the process is COMMAND and exits with its code; with --contract --hold, the guard exits with COMMAND's code (128+n for signal n)"),
     ("0", "--check: the check passed"),
     ("64", "usage or configuration: a missing or invalid flag, a key that is unreadable, invalid, not a regular file or over 64 KiB, a profile or ECS authorization token file named by the environment that is not a regular file or too large, no COMMAND without --check; no call is made"),
-    ("65", "the token failed verification: signature, algorithm, nonce, product code, key version, iat, malformed"),
+    ("65", "the token failed verification: signature, algorithm, nonce, product code, key version, iat, malformed; --contract: an answer inconsistent with the request, or a SignedToken that does not verify with --license-public-key"),
     ("73", "--check --handoff-file: the check passed, but the hand-off file could not be written"),
-    ("75", "the metering or credentials endpoint stayed unavailable until the deadline: throttling, 429, 5xx, network, a TLS handshake cut by the network, timeouts"),
-    ("77", "customer not entitled"),
-    ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, a 4xx that is not an AWS error (proxy page, 401/403/404/407), a TLS certificate that does not verify (see AWS_CA_BUNDLE), an AWS_ENDPOINT_URL variable given to a locked build, no Region, no or refused credentials"),
+    ("75", "the metering, License Manager or credentials endpoint stayed unavailable until the deadline: throttling, 429, 5xx, network, a TLS handshake cut by the network, timeouts"),
+    ("77", "customer not entitled; --contract: no licence allows the checkout (none, suspended, wrong fingerprint, every unit in use after one retry); --hold: the licence was lost and COMMAND was stopped"),
+    ("78", "rejected as unsupported or misconfigured: PlatformNotSupported, InvalidProductCode, InvalidPublicKeyVersion, InvalidRegion, DisabledApi, access denied, a 4xx that is not an AWS error (proxy page, 401/403/404/407), a TLS certificate that does not verify (see AWS_CA_BUNDLE), an AWS_ENDPOINT_URL variable given to a locked build, no Region, no or refused credentials; --contract: License Manager access denied or validation, an unfollowed redirect, a refused licence token"),
     ("126/127", "the check passed, but COMMAND is not executable / not found"),
     ("128+n", "stopped by signal n during the check (143 for SIGTERM, 130 SIGINT, 129 SIGHUP)"),
 ];

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use entitled::contract::{CheckoutType, Requested};
 use entitled::KeyVersion;
 use entitled_shell::{parse_duration, Flag, Program, Repeat};
 
@@ -27,6 +28,26 @@ pub struct Options {
     pub check_only: bool,
     /// `--handoff-file`.
     pub handoff_file: Option<PathBuf>,
+    /// `--contract`.
+    pub contract: bool,
+    /// `--product-sku`.
+    pub product_sku: Option<String>,
+    /// `--entitlement`, in the order given.
+    pub entitlements: Vec<Requested>,
+    /// `--checkout-type`.
+    pub checkout_type: Option<CheckoutType>,
+    /// `--key-fingerprint`.
+    pub key_fingerprint: Option<String>,
+    /// `--node-id`.
+    pub node_id: Option<String>,
+    /// `--license-public-key`.
+    pub license_public_key: Option<PathBuf>,
+    /// `--hold`.
+    pub hold: bool,
+    /// `--on-loss`: true for `warn`.
+    pub on_loss_warn: Option<bool>,
+    /// `--grace`.
+    pub grace: Option<Duration>,
 }
 
 /// The guard's command line: its flags, then COMMAND.
@@ -114,6 +135,120 @@ pub const FLAGS: &[Flag<Options>] = &[
         repeat: Repeat::Once,
         apply: |o, v| {
             o.handoff_file = Some(PathBuf::from(v));
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--contract",
+        short: None,
+        value: None,
+        help: "contract pricing: check out from AWS License Manager instead of calling RegisterUsage",
+        repeat: Repeat::Once,
+        apply: |o, _| {
+            o.contract = true;
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--product-sku",
+        short: None,
+        value: Some("ID"),
+        help: "--contract: the product id from AWS Marketplace (License Manager's ProductSKU)",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.product_sku = Some(v);
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--entitlement",
+        short: None,
+        value: Some("SPEC"),
+        help: "--contract, repeatable: NAME for a tier (ask for every tier), NAME:UNIT:VALUE for counted units such as Seats:Count:1",
+        repeat: Repeat::Many,
+        apply: |o, v| {
+            o.entitlements.push(v.parse().map_err(|e| format!("{e}"))?);
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--checkout-type",
+        short: None,
+        value: Some("TYPE"),
+        help: "--contract: provisional (default; checked in at once) or perpetual (draws down on every start)",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.checkout_type = Some(v.parse().map_err(|e| format!("{e}"))?);
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--key-fingerprint",
+        short: None,
+        value: Some("FP"),
+        help: "--contract: the licence issuer's key fingerprint; default AWS Marketplace's",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.key_fingerprint = Some(v);
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--node-id",
+        short: None,
+        value: Some("ID"),
+        help: "--contract: the node id to send; default a fresh random one per checkout",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.node_id = Some(v);
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--license-public-key",
+        short: None,
+        value: Some("PATH"),
+        help: "--contract: a seller-issued licence's issuer public key; the SignedToken must then verify (PS384)",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.license_public_key = Some(PathBuf::from(v));
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--hold",
+        short: None,
+        value: None,
+        help: "--contract: run COMMAND as a supervised child and keep the checkout extended until it exits (floating licences)",
+        repeat: Repeat::Once,
+        apply: |o, _| {
+            o.hold = true;
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--on-loss",
+        short: None,
+        value: Some("ACTION"),
+        help: "--hold: when the licence is lost, terminate (default: SIGTERM, SIGKILL after --grace, exit 77) or warn",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.on_loss_warn = Some(match v.as_str() {
+                "terminate" => false,
+                "warn" => true,
+                _ => return Err(format!("{v:?} is not an action; use terminate or warn")),
+            });
+            Ok(())
+        },
+    },
+    Flag {
+        long: "--grace",
+        short: None,
+        value: Some("DURATION"),
+        help: "--hold: time between SIGTERM and SIGKILL when the licence is lost; default 30s",
+        repeat: Repeat::Once,
+        apply: |o, v| {
+            o.grace = Some(parse_duration(&v)?);
             Ok(())
         },
     },

@@ -23,10 +23,13 @@
 mod build_check;
 mod cli;
 mod compiled;
+mod contract;
+mod contract_flags;
 mod exec;
 mod exit;
 mod flags;
 mod handoff_file;
+mod hold;
 mod product;
 mod signals;
 mod stdio;
@@ -124,15 +127,18 @@ fn run(args: Vec<OsString>) -> u8 {
     let logger = cli.logger;
     let subject = product::subject(&cli, &compiled::COMPILED);
     match guard(cli, &mut signals) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(failure) => report_failure(&logger, &failure, Some(&subject)),
     }
 }
 
 /// The steps: resolve the product, build the check, run it, report, exec.
-/// Returns `Ok` only for a passed `--check`; a passed check otherwise ends
-/// in exec and never returns.
-fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
+/// Returns `Ok` only for a passed `--check` (0) or a held COMMAND's exit
+/// (its code); a passed check otherwise ends in exec and never returns.
+fn guard(cli: Cli, signals: &mut SignalState) -> Result<u8, Failure> {
+    if let Some(flags) = &cli.contract {
+        return contract::guard(&cli, flags, signals);
+    }
     let started = Instant::now();
     let product = product::resolve(&cli, &compiled::COMPILED)?;
     if let Some(path) = &cli.handoff_file {
@@ -148,11 +154,15 @@ fn guard(cli: Cli, signals: &mut SignalState) -> Result<(), Failure> {
     report_success(&cli.logger, &entitlement, started.elapsed());
     if cli.check_only {
         return match &cli.handoff_file {
-            Some(path) => write_handoff_file(&cli.logger, path, &entitlement),
-            None => Ok(()),
+            Some(path) => write_handoff_file(&cli.logger, path, &entitlement).map(|()| 0),
+            None => Ok(0),
         };
     }
-    hand_off(&cli, signals, &entitlement)
+    let handoff = [
+        (ENV_TOKEN, entitlement.token()),
+        (ENV_NONCE, entitlement.nonce()),
+    ];
+    hand_off(&cli, signals, &handoff).map(|()| 0)
 }
 
 fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
@@ -201,13 +211,22 @@ fn build_check(cli: &Cli, product: Product) -> Result<Check, Failure> {
 /// that also waits for SIGTERM. Here that thread only waits. A check thread
 /// still stuck when the guard exits ends with the process.
 fn run_check(check: &Check, stop_fd: OwnedFd, deadline: Duration) -> Result<Entitlement, Failure> {
+    let check = check.clone();
+    run_job(async move { check.run().await }, stop_fd, deadline)
+}
+
+/// Runs `job` as [`run_check`] runs the check.
+fn run_job<T, F>(job: F, stop_fd: OwnedFd, deadline: Duration) -> Result<T, Failure>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, entitled::CheckError>> + Send + 'static,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
         .map_err(|e| Failure::Setup(format!("async runtime: {e}")))?;
     let (done, result) = tokio::sync::oneshot::channel();
-    let check = check.clone();
     std::thread::Builder::new()
         .name("check".into())
         .spawn(move || {
@@ -217,7 +236,7 @@ fn run_check(check: &Check, stop_fd: OwnedFd, deadline: Duration) -> Result<Enti
                 .build();
             match built {
                 Ok(runtime) => {
-                    let outcome = runtime.block_on(check.run());
+                    let outcome = runtime.block_on(job);
                     let _ = done.send(Ok(outcome));
                     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
                 }
@@ -250,11 +269,7 @@ fn run_check(check: &Check, stop_fd: OwnedFd, deadline: Duration) -> Result<Enti
 
 /// Restores the start-up signal state and execs COMMAND with the hand-off
 /// variables. Returns only on failure.
-fn hand_off(
-    cli: &Cli,
-    signals: &mut SignalState,
-    entitlement: &Entitlement,
-) -> Result<(), Failure> {
+fn hand_off(cli: &Cli, signals: &mut SignalState, handoff: &[(&str, &str)]) -> Result<(), Failure> {
     let program = cli
         .command
         .first()
@@ -269,11 +284,7 @@ fn hand_off(
     if let Some(sig) = signals.restore_for_exec()? {
         return Err(Failure::Signal(sig));
     }
-    let handoff = [
-        (ENV_TOKEN, entitlement.token()),
-        (ENV_NONCE, entitlement.nonce()),
-    ];
-    let failed = exec::exec(&cli.command, &handoff);
+    let failed = exec::exec(&cli.command, handoff);
     signals.after_failed_exec()?;
     Err(failed.into())
 }
@@ -355,6 +366,7 @@ fn endpoint_code(endpoint: entitled::Endpoint) -> &'static str {
     match endpoint {
         entitled::Endpoint::Metering => "metering",
         entitled::Endpoint::Credentials => "credentials",
+        entitled::Endpoint::LicenseManager => "license_manager",
         _ => "region",
     }
 }

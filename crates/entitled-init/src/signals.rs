@@ -25,6 +25,17 @@ use tokio::io::Interest;
 /// The signals that stop the check.
 pub const STOP_SIGNALS: [c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
 
+/// The signals `--hold` passes on to its child, as tini does.
+pub const FORWARDED: [c_int; 7] = [
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+];
+
 /// The name of a stop signal, for log lines.
 pub fn name(sig: c_int) -> &'static str {
     match sig {
@@ -44,6 +55,8 @@ pub struct SignalState {
     watched: libc::sigset_t,
     /// SIGPIPE's disposition at start, when the guard set it to ignored.
     pipe_at_start: Option<libc::sigaction>,
+    /// `--hold`: the other signals blocked to forward (and SIGCHLD).
+    supervised: libc::sigset_t,
 }
 
 /// Why the signal state could not be read or set.
@@ -142,6 +155,7 @@ impl SignalState {
             start_mask,
             watched,
             pipe_at_start: None,
+            supervised: empty_set(),
         };
         // From the first instant: a usage error is logged before anything
         // else is set up, and must still exit 64 with a broken stderr.
@@ -179,17 +193,47 @@ impl SignalState {
     /// Returns a signalfd that becomes readable when a watched stop signal
     /// is pending, for [`stopped`].
     pub fn install(&mut self) -> Result<OwnedFd, SignalError> {
-        // SAFETY: `watched` is an initialised set; -1 asks for a new fd.
-        let fd =
-            unsafe { libc::signalfd(-1, &self.watched, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(SignalError {
-                step: "signalfd",
-                source: io::Error::last_os_error(),
-            });
+        signalfd(&self.watched)
+    }
+
+    /// `--hold`: also blocks the other forwarded signals and SIGCHLD, so
+    /// they wait in the kernel's queue for [`Self::supervised_fd`]. Call
+    /// before any thread exists, as [`Self::capture`]. Signals ignored or
+    /// blocked at start are left so: whoever started the guard meant them
+    /// for neither it nor its child. The stop signals' fd ([`Self::install`])
+    /// still sees only the stop signals.
+    pub fn supervise(&mut self) -> Result<(), SignalError> {
+        let mut added = empty_set();
+        for sig in FORWARDED.into_iter().chain([libc::SIGCHLD]) {
+            let left_alone = is_member(&self.start_mask, sig)
+                || (sig != libc::SIGCHLD && current_action(sig)?.sa_sigaction == libc::SIG_IGN);
+            if !left_alone && !is_member(&self.watched, sig) {
+                // SAFETY: `added` is an initialised set and `sig` a valid signal.
+                unsafe { libc::sigaddset(&mut added, sig) };
+            }
         }
-        // SAFETY: signalfd succeeded, so `fd` is an open descriptor we own.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        // SAFETY: `added` is an initialised set.
+        let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &added, std::ptr::null_mut()) };
+        check_pthread("pthread_sigmask (supervise)", rc)?;
+        self.supervised = added;
+        Ok(())
+    }
+
+    /// The signal mask the guard was started with, for a supervised child.
+    pub fn start_mask(&self) -> libc::sigset_t {
+        self.start_mask
+    }
+
+    /// A signalfd for the stop signals and the ones [`Self::supervise`] blocked.
+    pub fn supervised_fd(&self) -> Result<OwnedFd, SignalError> {
+        let mut all = self.watched;
+        for sig in FORWARDED.into_iter().chain([libc::SIGCHLD]) {
+            if is_member(&self.supervised, sig) {
+                // SAFETY: `all` is an initialised set and `sig` a valid signal.
+                unsafe { libc::sigaddset(&mut all, sig) };
+            }
+        }
+        signalfd(&all)
     }
 
     /// The watched stop signal waiting in the kernel's queue, if any.
@@ -224,6 +268,20 @@ impl SignalState {
     }
 }
 
+/// A non-blocking signalfd for `set`.
+fn signalfd(set: &libc::sigset_t) -> Result<OwnedFd, SignalError> {
+    // SAFETY: `set` is an initialised set; -1 asks for a new fd.
+    let fd = unsafe { libc::signalfd(-1, set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(SignalError {
+            step: "signalfd",
+            source: io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: signalfd succeeded, so `fd` is an open descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// Resolves when a watched stop signal arrives, with its number, or with
 /// the error that keeps the guard from watching for one. Must run inside
 /// the runtime.
@@ -252,7 +310,7 @@ pub async fn stopped(fd: OwnedFd) -> Result<c_int, SignalError> {
 }
 
 /// Takes one signal from the signalfd.
-fn read_signal(fd: &OwnedFd) -> io::Result<c_int> {
+pub fn read_signal(fd: &OwnedFd) -> io::Result<c_int> {
     // SAFETY: signalfd_siginfo is plain data; zeroed is a valid value.
     let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
     let size = std::mem::size_of::<libc::signalfd_siginfo>();

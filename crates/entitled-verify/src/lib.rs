@@ -72,6 +72,7 @@ mod der;
 mod handoff;
 mod key_version;
 mod keys;
+mod license_token;
 mod nonce;
 pub mod pem;
 mod product_code;
@@ -84,6 +85,10 @@ pub use handoff::{
 };
 pub use key_version::{KeyVersion, KeyVersionError};
 pub use keys::{KeyError, KeySet, PublicKey, MAX_KEY_FILE_BYTES};
+pub use license_token::{
+    verify_license_token, LicenseClaims, LicenseEntitlementClaim, LicenseTokenError,
+    MAX_LICENSE_TOKEN_BYTES,
+};
 pub use nonce::{Nonce, RandomError};
 pub use product_code::{ProductCode, ProductCodeError};
 pub use token::{verify, Expected, VerifiedToken, VerifyError, DEFAULT_MAX_SKEW, MAX_TOKEN_BYTES};

@@ -251,15 +251,15 @@ pub fn verify(
     })
 }
 
-struct Segments<'a> {
-    header: &'a str,
-    payload: &'a str,
-    signature: &'a str,
-    signing_input: &'a str,
+pub(crate) struct Segments<'a> {
+    pub(crate) header: &'a str,
+    pub(crate) payload: &'a str,
+    pub(crate) signature: &'a str,
+    pub(crate) signing_input: &'a str,
 }
 
 impl<'a> Segments<'a> {
-    fn split(token: &'a str) -> Result<Self, VerifyError> {
+    pub(crate) fn split(token: &'a str) -> Result<Self, VerifyError> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -280,7 +280,7 @@ impl<'a> Segments<'a> {
     }
 }
 
-fn b64url(segment: &str) -> Result<Vec<u8>, VerifyError> {
+pub(crate) fn b64url(segment: &str) -> Result<Vec<u8>, VerifyError> {
     // URL_SAFE_NO_PAD refuses padding, the standard alphabet and
     // non-canonical trailing bits, so each token has one spelling.
     base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -288,7 +288,7 @@ fn b64url(segment: &str) -> Result<Vec<u8>, VerifyError> {
         .map_err(|_| VerifyError::Malformed("a segment is not unpadded base64url"))
 }
 
-fn decode_object(
+pub(crate) fn decode_object(
     segment: &str,
     what: &'static str,
 ) -> Result<BTreeMap<String, Value>, VerifyError> {

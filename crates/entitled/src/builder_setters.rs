@@ -22,16 +22,17 @@ macro_rules! product_code_setter {
 }
 pub(crate) use product_code_setter;
 
-/// The connection setters of [`CheckBuilder`](crate::CheckBuilder) and
-/// [`MeterBuilder`](crate::meter::MeterBuilder), defined once: each builder has a
+/// The connection setters of [`CheckBuilder`](crate::CheckBuilder),
+/// [`MeterBuilder`](crate::meter::MeterBuilder) and
+/// [`ContractBuilder`](crate::contract::ContractBuilder), defined once: each builder has a
 /// `connection: Connection` field, validated by `Connection::validate` at `build` and
 /// resolved by `Connection::load` and `region_and_credentials`, so the check and the
 /// meter take, refuse and resolve the same settings the same way.
 macro_rules! connection_setters {
     () => {
-        /// Calls this Metering Service endpoint, such as a local emulator's,
-        /// instead of the Region's (which `AWS_ENDPOINT_URL_MARKETPLACE_METERING`
-        /// or `AWS_ENDPOINT_URL` also override).
+        /// Calls this endpoint, such as a local emulator's, instead of the
+        /// Region's (which the service's variable, `AWS_ENDPOINT_URL_MARKETPLACE_METERING`
+        /// or `AWS_ENDPOINT_URL_LICENSE_MANAGER`, or `AWS_ENDPOINT_URL` also override).
         pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
             self.connection.endpoint_url = Some(url.into());
             self

@@ -59,8 +59,8 @@ impl std::fmt::Display for RetryEvent {
     }
 }
 
-type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
-type WarningHook = Arc<dyn Fn(&Warning) + Send + Sync>;
+pub(crate) type RetryHook = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
+pub(crate) type WarningHook = Arc<dyn Fn(&Warning) + Send + Sync>;
 
 /// Configures an entitlement check.
 ///

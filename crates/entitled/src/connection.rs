@@ -55,6 +55,25 @@ impl fmt::Debug for StaticCredentials {
     }
 }
 
+/// The AWS services the library calls, for their endpoint variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// The AWS Marketplace Metering Service.
+    Metering,
+    /// AWS License Manager.
+    LicenseManager,
+}
+
+impl Service {
+    /// The SDK's service-specific endpoint variable.
+    pub fn endpoint_variable(self) -> &'static str {
+        match self {
+            Service::Metering => "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
+            Service::LicenseManager => "AWS_ENDPOINT_URL_LICENSE_MANAGER",
+        }
+    }
+}
+
 /// The caller's overrides; `None` means the AWS default for that part.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Connection {
@@ -102,6 +121,28 @@ impl Connection {
         answered_by: &AnsweredBy,
         on_warning: WarningSink,
     ) -> Result<SdkConfig, CheckError> {
+        self.load_for(Service::Metering, attempt_timeout, answered_by, on_warning)
+            .await
+    }
+
+    /// The endpoint override in effect for `service`: the builder's, else the
+    /// SDK's variables, with the precedence aws-config applies.
+    pub fn endpoint_for(&self, service: Service) -> Option<String> {
+        self.endpoint_url.clone().or_else(|| {
+            [service.endpoint_variable(), "AWS_ENDPOINT_URL"]
+                .iter()
+                .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        })
+    }
+
+    /// As [`load`](Self::load), for the client of `service`.
+    pub async fn load_for(
+        &self,
+        service: Service,
+        attempt_timeout: Duration,
+        answered_by: &AnsweredBy,
+        on_warning: WarningSink,
+    ) -> Result<SdkConfig, CheckError> {
         if self.locked {
             refuse_endpoint_overrides()?;
         }
@@ -128,7 +169,7 @@ impl Connection {
         // Set explicitly when locked, so that no variable or profile setting
         // can name another endpoint. Without a Region the check refuses.
         let locked_url = match (&region, self.locked) {
-            (Some(region), true) => Some(locked_endpoint(region.as_ref())?),
+            (Some(region), true) => Some(locked_endpoint(service, region.as_ref())?),
             _ => None,
         };
         let credentials = match &self.credentials {
@@ -199,10 +240,10 @@ fn refuse_endpoint_overrides() -> Result<(), CheckError> {
     ))
 }
 
-/// The Region's own Metering Service endpoint. The Region comes from the
+/// The Region's own endpoint of `service`. The Region comes from the
 /// environment too, so it must be a host name label: nothing else can turn
 /// the host into one outside `amazonaws.com`.
-fn locked_endpoint(region: &str) -> Result<String, CheckError> {
+fn locked_endpoint(service: Service, region: &str) -> Result<String, CheckError> {
     let label = !region.is_empty()
         && region.len() <= 63
         && region
@@ -214,9 +255,10 @@ fn locked_endpoint(region: &str) -> Result<String, CheckError> {
             format!("the Region {region:?} is not an AWS Region name"),
         ));
     }
-    Ok(format!(
-        "https://metering.marketplace.{region}.amazonaws.com"
-    ))
+    Ok(match service {
+        Service::Metering => format!("https://metering.marketplace.{region}.amazonaws.com"),
+        Service::LicenseManager => format!("https://license-manager.{region}.amazonaws.com"),
+    })
 }
 
 /// The Region and the credentials provider of a loaded configuration, or the check's
@@ -239,7 +281,7 @@ pub(crate) fn region_and_credentials(
     })
 }
 
-fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {
+pub(crate) fn timeouts(attempt_timeout: Duration) -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(attempt_timeout.min(Duration::from_secs(5)))
         .operation_attempt_timeout(attempt_timeout)
@@ -264,11 +306,11 @@ mod tests {
     #[test]
     fn a_locked_check_calls_the_regions_own_endpoint() {
         assert_eq!(
-            locked_endpoint("eu-west-1").unwrap(),
+            locked_endpoint(Service::Metering, "eu-west-1").unwrap(),
             "https://metering.marketplace.eu-west-1.amazonaws.com"
         );
         for region in ["", "evil.example/", "us-east-1.evil", "US-EAST-1", "a:1"] {
-            let err = locked_endpoint(region).unwrap_err();
+            let err = locked_endpoint(Service::Metering, region).unwrap_err();
             assert_eq!(err.exit_code(), 78, "{region:?}: {err}");
             assert!(err.to_string().contains("not an AWS Region name"), "{err}");
         }

@@ -54,6 +54,17 @@ pub enum ConfigError {
         /// What is wrong with it.
         source: entitled_verify::bounded::BoundedReadError,
     },
+    /// A contract checkout was configured without a product SKU.
+    #[error(
+        "no product SKU given; pass the AWS Marketplace product id of the contract-priced product"
+    )]
+    NoProductSku,
+    /// A contract checkout was configured without an entitlement.
+    #[error("no entitlement to check out; ask for every tier the product has, or for counted units (NAME:UNIT:VALUE)")]
+    NoEntitlements,
+    /// An entitlement is spelled wrongly.
+    #[error(transparent)]
+    Entitlement(#[from] crate::contract_error::EntitlementError),
     /// The OS random source failed.
     #[error(transparent)]
     Random(#[from] entitled_verify::RandomError),
@@ -94,6 +105,21 @@ pub enum CheckError {
         /// AWS's message.
         message: String,
     },
+    /// License Manager allowed no checkout: `NoEntitlementsAllowedException`,
+    /// `EntitlementNotAllowedException` or `ResourceNotFoundException`. Exit 77.
+    #[error("no licence allows this checkout of product SKU {product_sku} ({code}: {message}); the buyer's account has no available licence for it with this key fingerprint, every unit is in use, or it lacks the tier asked for (a counted dimension asked with unit None is refused the same way); see the licence under Granted licenses in AWS License Manager")]
+    NotLicensed {
+        /// The product SKU asked for.
+        product_sku: String,
+        /// AWS's error code.
+        code: String,
+        /// AWS's message.
+        message: String,
+    },
+    /// A CheckoutLicense answer that does not match the request, or whose
+    /// signed token does not verify. Exit 65. Never a pass.
+    #[error("CheckoutLicense answer refused: {0}")]
+    LicenseAnswer(#[from] crate::contract_error::AnswerError),
     /// Refused as unsupported or misconfigured, by AWS or before the call
     /// (no Region, no credentials, an untrusted certificate). Exit 78.
     #[error("{} ({reason}: {message}){}; {}", .reason.stage(), source_note(*.credential_source, .reason), .reason.hint())]
@@ -115,7 +141,8 @@ impl CheckError {
             CheckError::Config(_) => 64,
             CheckError::Verification(_) => 65,
             CheckError::Unavailable { .. } => 75,
-            CheckError::NotEntitled { .. } => 77,
+            CheckError::NotEntitled { .. } | CheckError::NotLicensed { .. } => 77,
+            CheckError::LicenseAnswer(_) => 65,
             CheckError::Rejected { .. } => 78,
         }
     }
@@ -126,7 +153,8 @@ impl CheckError {
             CheckError::Config(_) => "config",
             CheckError::Verification(_) => "verification",
             CheckError::Unavailable { .. } => "unavailable",
-            CheckError::NotEntitled { .. } => "not_entitled",
+            CheckError::NotEntitled { .. } | CheckError::NotLicensed { .. } => "not_entitled",
+            CheckError::LicenseAnswer(_) => "verification",
             CheckError::Rejected { .. } => "rejected",
         }
     }

@@ -93,6 +93,8 @@
 //! | [`CheckError::Verification`] | 65 | the token failed verification |
 //! | [`CheckError::Unavailable`] | 75 | transient failures until the deadline |
 //! | [`CheckError::NotEntitled`] | 77 | `CustomerNotEntitledException` |
+//! | [`CheckError::NotLicensed`] | 77 | contract pricing ([`contract`]): no licence allows the checkout |
+//! | [`CheckError::LicenseAnswer`] | 65 | contract pricing: an answer inconsistent with the request, or a seller-issued `SignedToken` that does not verify |
 //! | [`CheckError::Rejected`] | 78 | a [`RejectReason`]: unsupported platform, bad product code, key version or Region, API disabled, access denied, a non-AWS 4xx, an untrusted TLS certificate, no Region, no or refused credentials |
 
 #![forbid(unsafe_code)]
@@ -104,6 +106,8 @@ mod builder_setters;
 mod check;
 mod classify;
 mod connection;
+pub mod contract;
+mod contract_error;
 mod credential_source;
 mod credentials;
 mod entitlement;

@@ -73,6 +73,20 @@ pub enum RejectReason {
     /// [`CheckBuilder::locked`](crate::CheckBuilder::locked)) found an
     /// endpoint override, or a Region that is not a host name label.
     Locked,
+    /// License Manager's `AccessDeniedException` or `AuthorizationException`:
+    /// the role lacks the License Manager actions.
+    LicenseAccessDenied(String),
+    /// License Manager's `ValidationException` or
+    /// `InvalidParameterValueException`: the request is not one it accepts.
+    LicenseValidation(String),
+    /// `UnsupportedDigitalSignatureMethodException`.
+    UnsupportedSignatureMethod,
+    /// A `RedirectException` that was not followed: a second one, or one to
+    /// a place that is not a Region's License Manager endpoint.
+    LicenseRedirect,
+    /// Anywhere: the licence token (`AWS_WEB_IDENTITY_REFRESH_TOKEN_FILE` or
+    /// `AWS_LICENSE_ACCESS_FILE`) is missing, unreadable, expired or refused.
+    LicenseTokenRefused,
 }
 
 impl RejectReason {
@@ -122,6 +136,10 @@ impl RejectReason {
             Self::TlsSetup => "TlsSetup",
             Self::RequestConstruction => "RequestConstruction",
             Self::Locked => "LockedToAwsEndpoints",
+            Self::LicenseAccessDenied(code) | Self::LicenseValidation(code) => code,
+            Self::UnsupportedSignatureMethod => "UnsupportedDigitalSignatureMethodException",
+            Self::LicenseRedirect => "RedirectException",
+            Self::LicenseTokenRefused => "LicenseTokenRefused",
         })
     }
 
@@ -137,12 +155,29 @@ impl RejectReason {
                 | Self::TlsSetup
                 | Self::RequestConstruction
                 | Self::Locked
+                | Self::LicenseTokenRefused
+        )
+    }
+
+    /// True for the reasons only License Manager gives.
+    fn license_manager(&self) -> bool {
+        matches!(
+            self,
+            Self::LicenseAccessDenied(_)
+                | Self::LicenseValidation(_)
+                | Self::UnsupportedSignatureMethod
+                | Self::LicenseRedirect
+                | Self::LicenseTokenRefused
         )
     }
 
     /// How a message about this reason starts.
     pub(crate) fn stage(&self) -> &'static str {
-        if self.before_call() {
+        if *self == Self::LicenseTokenRefused {
+            "cannot call License Manager"
+        } else if self.license_manager() {
+            "License Manager refused"
+        } else if self.before_call() {
             "cannot call RegisterUsage"
         } else {
             "RegisterUsage refused"
@@ -170,8 +205,13 @@ impl RejectReason {
             Self::CredentialsRefused => "the credentials endpoint refused: check the authorization token (AWS_CONTAINER_AUTHORIZATION_TOKEN or its _FILE), the credentials URI (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI) and that the task has a task role (or the pod an IRSA role)",
             Self::WebIdentityRefused => "IRSA credentials were refused: check the pod's service account (its eks.amazonaws.com/role-arn annotation, and that the projected token at AWS_WEB_IDENTITY_TOKEN_FILE exists, is readable and current) and the role's trust policy (the cluster's OIDC provider, sub system:serviceaccount:NAMESPACE:NAME, aud sts.amazonaws.com)",
             Self::TlsSetup => "the trust store could not be built; check the extra CA certificates",
-            Self::RequestConstruction => "check the endpoint URL override (AWS_ENDPOINT_URL_MARKETPLACE_METERING or AWS_ENDPOINT_URL)",
+            Self::RequestConstruction => "check the endpoint URL override (AWS_ENDPOINT_URL_MARKETPLACE_METERING, AWS_ENDPOINT_URL_LICENSE_MANAGER or AWS_ENDPOINT_URL)",
             Self::Locked => "this build is locked to AWS's own endpoints and the Amazon roots: unset the AWS_ENDPOINT_URL variables and set AWS_REGION to the task's Region, or use an unlocked build to test against an emulator",
+            Self::LicenseAccessDenied(_) => "grant license-manager:CheckoutLicense, license-manager:CheckInLicense, license-manager:ExtendLicenseConsumption and license-manager:GetLicense (managed policy AWSLicenseManagerConsumptionPolicy) to the task role, IRSA role or Anywhere role",
+            Self::LicenseValidation(_) => "License Manager refused the request: check the product SKU (the AWS Marketplace product id), the key fingerprint, and each entitlement: a tier is asked with unit None, a counted dimension with its unit (Count, ...) and a value, never with unit None",
+            Self::UnsupportedSignatureMethod => "the licence's issuer signs with a method License Manager does not support for this checkout; contact the seller",
+            Self::LicenseRedirect => "License Manager redirected to a place that is not a Region's License Manager endpoint (or redirected twice); call from the licence's home Region (set AWS_REGION), and check AWS_ENDPOINT_URL_LICENSE_MANAGER",
+            Self::LicenseTokenRefused => "the licence token (credential source LicenseToken) was missing, unreadable, expired or refused: the buyer creates a licence token in AWS License Manager and stores it with the role ARN in the Kubernetes secret aws-marketplace-license-config (keys license_token and iam_role), mounted at /var/run/secrets/product-license; check AWS_WEB_IDENTITY_REFRESH_TOKEN_FILE (or AWS_LICENSE_ACCESS_FILE) and AWS_ROLE_ARN",
         }
     }
 }
@@ -193,6 +233,8 @@ pub enum Endpoint {
     Credentials,
     /// The Region lookup (ECS task metadata, instance metadata).
     Region,
+    /// AWS License Manager (contract pricing).
+    LicenseManager,
 }
 
 impl fmt::Display for Endpoint {
@@ -201,6 +243,7 @@ impl fmt::Display for Endpoint {
             Endpoint::Metering => "the AWS Marketplace Metering endpoint",
             Endpoint::Credentials => "the credentials endpoint (ECS container credentials or STS)",
             Endpoint::Region => "the Region lookup",
+            Endpoint::LicenseManager => "the AWS License Manager endpoint",
         })
     }
 }

@@ -1,0 +1,207 @@
+//! `--contract --hold`: the guard supervises COMMAND as its child, keeps the
+//! provisional checkout extended, forwards signals, reaps orphans as PID 1,
+//! checks in when the child exits, and stops the child when the licence is
+//! lost. The guard binary as a subprocess, against the emulator.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use entitled_emulator::{Config, Emulator, EntitlementSpec, Fault, LicenseSpec, Operation};
+
+const SKU: &str = "prod-hold-guard";
+
+/// One seat, held for `ttl_minutes` by a provisional checkout.
+fn emulator_with_seat(ttl_minutes: u32) -> (Emulator, String) {
+    let mut spec = LicenseSpec::new(SKU, vec![EntitlementSpec::count("Seats", 1)]);
+    spec.provisional_ttl_minutes = Some(ttl_minutes);
+    let emu = Emulator::spawn(Config::new().region("us-east-1")).unwrap();
+    let arn = emu.add_license(spec).unwrap();
+    (emu, arn)
+}
+
+fn hold_args(extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--contract",
+        "--product-sku",
+        SKU,
+        "--entitlement",
+        "Seats:Count:1",
+        "--hold",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn env(cmd: &mut Command, emu: &Emulator) {
+    cmd.env_clear()
+        .envs(aws_env(emu))
+        .env("AWS_ENDPOINT_URL_LICENSE_MANAGER", emu.endpoint_url())
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+}
+
+/// Starts the held guard and waits for COMMAND's first line, `started`.
+fn start_held(emu: &Emulator, extra: &[&str]) -> (Child, BufReader<std::process::ChildStdout>) {
+    let mut cmd = guard(emu);
+    env(&mut cmd, emu);
+    cmd.args(hold_args(extra));
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "started", "COMMAND runs under the guard");
+    (child, stdout)
+}
+
+fn admin(emu: &Emulator, method: &str, path: &str, body: &str) -> String {
+    let mut stream = TcpStream::connect(emu.local_addr()).unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        emu.local_addr(),
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
+
+fn held(emu: &Emulator) -> usize {
+    let list: serde_json::Value =
+        serde_json::from_str(&admin(emu, "GET", "/_emulator/licenses", "")).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["consumptions"].as_array().unwrap().len())
+        .sum()
+}
+
+fn calls(emu: &Emulator, operation: &str) -> usize {
+    emu.calls()
+        .iter()
+        .filter(|c| c.operation == operation)
+        .count()
+}
+
+fn terminate(child: &Child) {
+    // SAFETY: signalling a process we started and have not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+}
+
+const SLEEPER: &[&str] = &["--", "/bin/sh", "-c", "echo started; exec sleep 300"];
+
+#[test]
+fn sigterm_is_forwarded_and_the_unit_is_held_until_the_child_exits() {
+    let (emu, _) = emulator_with_seat(60);
+    let (child, _stdout) = start_held(&emu, SLEEPER);
+    assert_eq!(held(&emu), 1, "held while COMMAND runs");
+    terminate(&child);
+    let out = wait_output(child, PATIENCE);
+    assert_eq!(
+        code(out.status),
+        143,
+        "the child's SIGTERM, as 128+15: {}",
+        describe(&out)
+    );
+    assert_eq!(held(&emu), 0, "checked in when the child exited");
+    assert_eq!(calls(&emu, "CheckInLicense"), 1);
+}
+
+#[test]
+fn the_guard_exits_with_the_childs_status_after_checking_in() {
+    let (emu, _) = emulator_with_seat(60);
+    let mut cmd = guard(&emu);
+    env(&mut cmd, &emu);
+    cmd.args(hold_args(&[
+        "--",
+        "/bin/sh",
+        "-c",
+        "printf %s \"$ENTITLED_ENTITLEMENTS\"; exit 3",
+    ]));
+    let out = wait_output(cmd.spawn().unwrap(), PATIENCE);
+    assert_eq!(code(out.status), 3, "{}", describe(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Seats:Count:1");
+    assert_eq!(held(&emu), 0);
+}
+
+#[test]
+fn as_pid_1_an_orphaned_grandchild_is_reaped() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test needs root, for a PID namespace"
+    );
+    let (emu, _) = emulator_with_seat(60);
+    // The grandchild is orphaned at once and handed to PID 1, the guard; it
+    // ends after 0.1 s. Reaped, its /proc entry goes; a zombie keeps it.
+    let script = r#"f=$(mktemp); ( sleep 0.1 & echo $! > "$f" ); orphan=$(cat "$f"); rm -f "$f"
+i=0; while [ -e /proc/$orphan ] && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done
+[ ! -e /proc/$orphan ] && echo reaped || { grep State /proc/$orphan/status; exit 1; }"#;
+    let mut cmd = Command::new("unshare");
+    env(&mut cmd, &emu);
+    cmd.args(["--pid", "--fork", "--mount-proc", "--"])
+        .arg(guard_binary())
+        .args(hold_args(&["--", "/bin/sh", "-c", script]));
+    let out = wait_output(cmd.spawn().unwrap(), PATIENCE);
+    assert_eq!(code(out.status), 0, "{}", describe(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "reaped");
+    assert_eq!(held(&emu), 0);
+}
+
+/// The keeper extends at half the time-to-live (here 30 s of a minute).
+/// After the licence clock jumped past the consumption's expiry, the
+/// extension is refused and the keeper checks out again: still entitled, so
+/// COMMAND keeps running with a unit held.
+#[test]
+fn across_a_licence_clock_jump_the_checkout_is_extended_or_taken_again() {
+    let (emu, _) = emulator_with_seat(1);
+    let (mut child, _stdout) = start_held(&emu, SLEEPER);
+    emu.advance_license_clock(2 * 3600);
+    wait_until(
+        Duration::from_secs(60),
+        "an extension and a new checkout",
+        || calls(&emu, "ExtendLicenseConsumption") >= 1 && calls(&emu, "CheckoutLicense") >= 2,
+    );
+    assert!(child.try_wait().unwrap().is_none(), "COMMAND still runs");
+    assert_eq!(held(&emu), 1, "the new checkout holds the seat");
+    terminate(&child);
+    let out = wait_output(child, PATIENCE);
+    assert_eq!(code(out.status), 143, "{}", describe(&out));
+    assert_eq!(held(&emu), 0);
+}
+
+/// Lost for good: the extension is refused and the licence is suspended,
+/// so the new checkout is not entitled either. COMMAND gets SIGTERM and the
+/// guard exits 77 once it is gone.
+#[test]
+fn a_suspended_licence_terminates_the_child_and_exits_77() {
+    let (emu, arn) = emulator_with_seat(1);
+    let (child, _stdout) = start_held(&emu, &[&["--grace", "5s"][..], SLEEPER].concat());
+    let path = format!(
+        "/_emulator/licenses/{}",
+        arn.replace(':', "%3A").replace('/', "%2F")
+    );
+    admin(&emu, "PATCH", &path, r#"{"status":"SUSPENDED"}"#);
+    // The emulator extends a suspended licence's consumption; AWS refuses.
+    emu.push_fault_for(
+        SKU,
+        Operation::ExtendLicenseConsumption,
+        Fault::error("ResourceNotFoundException"),
+        1,
+    );
+    let out = wait_output(child, Duration::from_secs(90));
+    assert_eq!(code(out.status), 77, "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the licence was lost"), "{stderr}");
+}
