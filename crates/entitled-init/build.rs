@@ -18,8 +18,7 @@
 
 use std::path::Path;
 
-#[path = "src/build_check.rs"]
-mod build_check;
+use entitled_verify::build_config;
 
 fn main() {
     for var in [
@@ -47,7 +46,9 @@ fn generate() -> Result<(), String> {
     let product_code = match setting("ENTITLED_PRODUCT_CODE") {
         Some(code) => format!(
             "Some({:?})",
-            build_check::check_product_code(&code)?.as_str()
+            build_config::check_product_code(&code)
+                .map_err(|e| e.to_string())?
+                .as_str()
         ),
         None => "None".to_string(),
     };
@@ -56,11 +57,11 @@ fn generate() -> Result<(), String> {
         (Some(file), version) => {
             let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
                 .map_err(|_| "CARGO_MANIFEST_DIR is not set".to_string())?;
-            let root = build_check::workspace_root(Path::new(&manifest_dir));
-            let (path, pem) = build_check::load_public_key(&file, &root)?;
+            let root = build_config::workspace_root(Path::new(&manifest_dir));
+            let (path, pem) = build_config::load_public_key(&file, &root).map_err(|e| e.to_string())?;
             println!("cargo:rerun-if-changed={}", path.display());
             let version = match version {
-                Some(text) => build_check::check_key_version(&text)?.get(),
+                Some(text) => build_config::check_key_version(&text).map_err(|e| e.to_string())?.get(),
                 None => entitled_verify::KeyVersion::FIRST.get(),
             };
             let copy = out_dir.join("public-key.pem");

@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use aws_sdk_marketplacemetering::config::retry::RetryConfig;
 use aws_sdk_marketplacemetering::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::tls;
-use entitled_emulator::{Config, Emulator};
+use entitled_emulator::token::SigningKey;
+use entitled_emulator::{Config, Emulator, Product};
 
-#[path = "../tests/common/fixtures.rs"]
-mod fixtures;
+/// The TEST-ONLY product key, version 1, from the repository's `tests/fixtures`.
+const V1_KEY: &str =
+    include_str!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem");
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -38,7 +40,8 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let product = fixtures::product("bench-product");
+        let key = SigningKey::from_pkcs8_pem(V1_KEY).expect("the TEST-ONLY key parses");
+        let product = Product::new("bench-product").signing_key(1, key);
         let emulator = Emulator::start(Config::new().product(product)).await.expect("start");
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))

@@ -54,12 +54,7 @@ mod wire;
 
 pub mod token;
 
-// The test fixtures are one module for unit tests, integration tests and the benchmark; it
-// names this crate as the others see it.
 #[cfg(test)]
-extern crate self as entitled_emulator;
-#[cfg(test)]
-#[path = "../tests/common/fixtures.rs"]
 mod fixtures;
 
 pub use admin::ADMIN_HELP;

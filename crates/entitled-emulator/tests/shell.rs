@@ -5,8 +5,10 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use entitled_test_support::log::assert_time;
+use entitled_test_support::process::output_within;
+use entitled_test_support::shell::{assert_usage_errors, UsageCase};
 use serde_json::Value;
 
 fn binary() -> Command {
@@ -22,7 +24,7 @@ fn json_lines(stderr: &str) -> Vec<Value> {
 
 #[test]
 fn usage_errors_are_64_and_json_when_json_is_asked_for() {
-    let cases: &[(&[&str], &str)] = &[
+    let cases: &[UsageCase] = &[
         (
             &["--region", "a", "--region", "b"],
             "--region is given twice; give it once",
@@ -34,34 +36,9 @@ fn usage_errors_are_64_and_json_when_json_is_asked_for() {
         ),
         (&["--bogus"], "--bogus"),
     ];
-    for (args, reason) in cases {
-        let out = binary().args(*args).output().unwrap();
-        assert_eq!(out.status.code(), Some(64), "{args:?}");
-        let text = String::from_utf8_lossy(&out.stderr);
-        let (time, rest) = text.trim_end().split_once(' ').unwrap();
-        assert_time(time);
-        assert!(
-            rest.starts_with("entitled-emulator: error: ") && rest.contains(reason),
-            "{args:?}: {text}"
-        );
-        assert!(out.stdout.is_empty());
-
-        let out = binary()
-            .args(*args)
-            .args(["--log-format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(64), "{args:?}");
-        let lines = json_lines(&String::from_utf8_lossy(&out.stderr));
-        assert_eq!(lines.len(), 1, "{lines:?}");
-        assert_eq!(lines[0]["event"], "failed");
-        assert_eq!(lines[0]["exit_code"], 64);
-        assert!(
-            lines[0]["message"].as_str().unwrap().contains(reason),
-            "{}",
-            lines[0]
-        );
-    }
+    assert_usage_errors("entitled-emulator", cases, |args| {
+        output_within(binary().args(args), Duration::from_secs(60))
+    });
 }
 
 /// A run from start to SIGTERM, with `-v`: every line is one object of the shared shape.

@@ -19,8 +19,6 @@
 // main is used, so the run path is unreferenced there.
 #![cfg_attr(test, allow(dead_code))]
 
-#[cfg(test)]
-mod build_check;
 mod cli;
 mod compiled;
 mod contract;

@@ -245,11 +245,11 @@ mod tests {
 
     #[test]
     fn build_time_checks() {
-        use crate::build_check::*;
+        use entitled_verify::build_config::*;
         assert!(check_product_code("prod-abc123").is_ok());
         assert!(check_product_code("").is_err());
         assert!(check_product_code("a b").is_err());
-        assert_eq!(check_key_version("2").map(|v| v.get()), Ok(2));
+        assert_eq!(check_key_version("2").unwrap().get(), 2);
         assert!(check_key_version("3000000000").is_err());
         assert!(check_key_version("0").is_err());
         assert!(check_key_version("v1").is_err());
@@ -260,7 +260,7 @@ mod tests {
     /// absolute path tried; a wrong key is refused in the run time's words.
     #[test]
     fn build_time_key_files_resolve_from_the_workspace_root() {
-        use crate::build_check::*;
+        use entitled_verify::build_config::*;
         use std::path::Path;
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
         let root = workspace_root(manifest);
@@ -284,7 +284,9 @@ mod tests {
         )
         .is_ok());
 
-        let err = load_public_key("keys/missing.pem", &root).unwrap_err();
+        let err = load_public_key("keys/missing.pem", &root)
+            .unwrap_err()
+            .to_string();
         let tried = root.join("keys/missing.pem");
         assert!(
             err.contains(&format!("public key file {}:", tried.display())),
@@ -300,7 +302,9 @@ mod tests {
             ("product-key-v1-rsa3072.public.der", "not a PEM"),
         ];
         for (name, needle) in cases {
-            let err = load_public_key(&format!("{fixtures}{name}"), &root).unwrap_err();
+            let err = load_public_key(&format!("{fixtures}{name}"), &root)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(needle), "{name}: {err}");
             // The run time says the same thing about the same file.
             let run_time = PublicKey::from_file(root.join(format!("{fixtures}{name}")));
@@ -316,12 +320,18 @@ mod tests {
         let member = dir.path().join("crates/member");
         std::fs::create_dir_all(&member).unwrap();
         std::fs::write(member.join("Cargo.toml"), "[package]\nname = \"member\"\n").unwrap();
-        assert_eq!(crate::build_check::workspace_root(&member), member);
+        assert_eq!(
+            entitled_verify::build_config::workspace_root(&member),
+            member
+        );
         std::fs::write(
             dir.path().join("Cargo.toml"),
             "[workspace]\nmembers = [\"crates/member\"]\n",
         )
         .unwrap();
-        assert_eq!(crate::build_check::workspace_root(&member), dir.path());
+        assert_eq!(
+            entitled_verify::build_config::workspace_root(&member),
+            dir.path()
+        );
     }
 }

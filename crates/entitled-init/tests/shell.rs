@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use entitled_test_support::shell::{assert_no_region_refusal, assert_usage_errors, UsageCase};
 use serde_json::Value;
 
 /// Each line as JSON, with the members every binary's lines carry.
@@ -16,7 +17,7 @@ fn json_lines(stderr: &[u8]) -> Vec<Value> {
 #[test]
 fn usage_errors_are_64_and_json_when_json_is_asked_for() {
     let emu = emulator();
-    let cases: &[(&[&str], &str)] = &[
+    let cases: &[UsageCase] = &[
         (
             &["--deadline", "1s", "--deadline", "2s", "--check"],
             "--deadline is given twice; give it once",
@@ -27,28 +28,9 @@ fn usage_errors_are_64_and_json_when_json_is_asked_for() {
         ),
         (&["--bogus", "--check"], "--bogus"),
     ];
-    for (args, reason) in cases {
-        let out = output_within(guard(&emu).args(*args), PATIENCE);
-        assert_eq!(code(out.status), 64, "{args:?}: {}", describe(&out));
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            after_time(text.trim_end()).starts_with("entitled: error: ") && text.contains(reason),
-            "{args:?}: {text}"
-        );
-
-        let out = output_within(
-            guard(&emu).args(*args).args(["--log-format", "json"]),
-            PATIENCE,
-        );
-        assert_eq!(code(out.status), 64, "{args:?}: {}", describe(&out));
-        let lines = json_lines(&out.stderr);
-        assert_eq!(lines.len(), 1, "{lines:?}");
-        let line = &lines[0];
-        assert_eq!(line["level"], "error");
-        assert_eq!(line["event"], "failed");
-        assert_eq!(line["exit_code"], 64);
-        assert!(line["message"].as_str().unwrap().contains(reason), "{line}");
-    }
+    assert_usage_errors("entitled", cases, |args| {
+        output_within(guard(&emu).args(args), PATIENCE)
+    });
     assert!(emu.calls().is_empty(), "no call for a bad command line");
 }
 
@@ -82,16 +64,6 @@ fn no_region_is_the_checks_no_region_refusal() {
         PATIENCE,
     );
     assert_eq!(code(out.status), 78, "{}", describe(&out));
-    let lines = json_lines(&out.stderr);
-    let failed = lines.last().unwrap();
-    assert_eq!(failed["reason"], "NoRegion", "{failed}");
-    assert_eq!(failed["exit_code"], 78);
-    let expected = entitled::CheckError::Rejected {
-        reason: entitled::RejectReason::NoRegion,
-        message: "no AWS Region is configured".into(),
-        credential_source: None,
-    }
-    .to_string();
-    assert_eq!(failed["message"], expected.as_str());
+    assert_no_region_refusal(&String::from_utf8_lossy(&out.stderr), "entitled");
     assert!(emu.calls().is_empty());
 }

@@ -10,8 +10,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::*;
-use entitled_test_support::log::assert_time;
 use entitled_test_support::process::output_within;
+use entitled_test_support::shell::{assert_no_region_refusal, assert_usage_errors, UsageCase};
 use serde_json::Value;
 
 fn sidecar(env: &[(&str, &str)], args: &[&str]) -> Output {
@@ -46,7 +46,7 @@ const BASE: [&str; 6] = [
 
 #[test]
 fn usage_errors_are_64_and_json_when_json_is_asked_for() {
-    let cases: &[(&[&str], &str)] = &[
+    let cases: &[UsageCase] = &[
         (
             &["--product-code", "b"],
             "--product-code is given twice; give it once",
@@ -61,32 +61,10 @@ fn usage_errors_are_64_and_json_when_json_is_asked_for() {
         ),
         (&["--bogus"], "--bogus"),
     ];
-    for (extra, reason) in cases {
-        let args: Vec<&str> = BASE.iter().chain(extra.iter()).copied().collect();
-        let out = sidecar(&[], &args);
-        assert_eq!(out.status.code(), Some(64), "{args:?}");
-        let text = String::from_utf8_lossy(&out.stderr);
-        let (time, rest) = text.trim_end().split_once(' ').unwrap();
-        assert_time(time);
-        assert!(
-            rest.starts_with("entitled-meter: error: ") && rest.contains(reason),
-            "{args:?}: {text}"
-        );
-        assert_eq!(text.lines().count(), 1, "{text}");
-
-        let json: Vec<&str> = args.iter().copied().chain(["--log-format=json"]).collect();
-        let out = sidecar(&[], &json);
-        assert_eq!(out.status.code(), Some(64), "{json:?}");
-        let lines = json_lines(&out.stderr);
-        assert_eq!(lines.len(), 1, "{lines:?}");
-        assert_eq!(lines[0]["event"], "failed");
-        assert_eq!(lines[0]["exit_code"], 64);
-        assert!(
-            lines[0]["message"].as_str().unwrap().contains(reason),
-            "{}",
-            lines[0]
-        );
-    }
+    assert_usage_errors("entitled-meter", cases, |extra| {
+        let args: Vec<&str> = BASE.iter().chain(extra).copied().collect();
+        sidecar(&[], &args)
+    });
 }
 
 /// The guard's refusal, word for word, and its exit code: one resolution of the Region for
@@ -123,18 +101,7 @@ fn no_region_is_the_checks_no_region_refusal() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines = json_lines(&out.stderr);
-    let failed = lines.last().unwrap();
-    assert_eq!(failed["event"], "failed", "{failed}");
-    assert_eq!(failed["reason"], "NoRegion", "{failed}");
-    assert_eq!(failed["exit_code"], 78);
-    let expected = entitled::CheckError::Rejected {
-        reason: entitled::RejectReason::NoRegion,
-        message: "no AWS Region is configured".into(),
-        credential_source: None,
-    }
-    .to_string();
-    assert_eq!(failed["message"], expected.as_str());
+    assert_no_region_refusal(&String::from_utf8_lossy(&out.stderr), "entitled-meter");
 }
 
 /// Every line of a verbose run, start to SIGTERM, has the shared shape; the reports carry

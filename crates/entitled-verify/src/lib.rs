@@ -67,6 +67,7 @@
 #![warn(missing_docs)]
 
 pub mod bounded;
+pub mod build_config;
 pub mod calendar;
 mod der;
 mod handoff;

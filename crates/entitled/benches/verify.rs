@@ -8,15 +8,21 @@ use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use entitled::{verify, Expected, KeyVersion, PublicKey};
-use entitled_emulator::token::{sign_raw, Scheme};
+use entitled::{verify, Expected, KeySet, KeyVersion, ProductCode, PublicKey};
+use entitled_emulator::token::{sign_raw, Scheme, SigningKey};
 
-#[path = "../tests/fixtures/mod.rs"]
-mod fixtures;
-use fixtures::{keys, product, KEY_V1, NONCE, NOW, PRODUCT};
+const PRODUCT: &str = "prod-bench-1234";
+const NONCE: &str = "nonce-sent-with-this-call";
+/// "Now" for the token, in seconds since the epoch.
+const NOW: u64 = 1_800_000_000;
+/// The TEST-ONLY product key, version 1, from the repository's `tests/fixtures`.
+const PUBLIC_PEM: &str =
+    include_str!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.public.pem");
+const PRIVATE_PEM: &str =
+    include_str!("../../../tests/fixtures/TEST-ONLY-product-key-v1-rsa3072.private.pem");
 
 fn token() -> String {
-    let key = fixtures::signing_key(KEY_V1);
+    let key = SigningKey::from_pkcs8_pem(PRIVATE_PEM).expect("the TEST-ONLY key parses");
     let claims = format!(
         r#"{{"productCode":"{PRODUCT}","publicKeyVersion":1,"nonce":"{NONCE}","iat":{NOW}}}"#
     );
@@ -29,10 +35,12 @@ fn token() -> String {
 }
 
 fn benches(c: &mut Criterion) {
-    let pem = fixtures::public_pem(KEY_V1);
-    let keys = keys();
+    let pem = PUBLIC_PEM;
+    let key = PublicKey::from_pem(pem.as_bytes()).expect("the TEST-ONLY key parses");
+    let keys = &KeySet::new().with(KeyVersion::FIRST, key);
+    let product: ProductCode = PRODUCT.parse().expect("a valid product code");
     let token = token();
-    let expected = Expected::new(product(), KeyVersion::FIRST, NONCE)
+    let expected = Expected::new(&product, KeyVersion::FIRST, NONCE)
         .max_age(Duration::from_secs(300))
         .at(UNIX_EPOCH + Duration::from_secs(NOW));
     // A benchmark of a failing path measures nothing useful.

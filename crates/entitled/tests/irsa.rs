@@ -3,55 +3,17 @@
 //! refused by the platform rule, each failure with its exit code and credential source.
 //!
 //! The chain reads the process environment, so each case runs the check in a child process
-//! (this test binary again, running only [`child`]) with a cleared environment.
+//! (`entitled-irsa-child`, `tests/support/irsa_child.rs`) with a cleared environment.
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
-use entitled::{Backoff, Check};
 use entitled_emulator::{Config, Emulator, Fault, Product, Role, STS_TARGET};
 
 mod fixtures;
-use fixtures::{keys, private_pem, KEY_V1, PRODUCT};
+use fixtures::{private_pem, KEY_V1, PRODUCT};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/shop-app";
-/// Set in the child's environment: run the check and report.
-const CHILD: &str = "ENTITLED_IRSA_TEST_CHILD";
-
-/// The child's side: one check with the environment's credential chain, reported on stdout
-/// as `exit=N source=S attempts=A` and the error line. Does nothing outside a child.
-#[test]
-fn child() {
-    if std::env::var_os(CHILD).is_none() {
-        return;
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = runtime.block_on(
-        Check::builder()
-            .product_code(PRODUCT)
-            .keys(keys().clone())
-            .deadline(Duration::from_secs(10))
-            .attempt_timeout(Duration::from_secs(5))
-            .backoff(Backoff::new(
-                Duration::from_millis(10),
-                Duration::from_millis(40),
-            ))
-            .run(),
-    );
-    match result {
-        Ok(e) => println!("exit=0 source=- attempts={}", e.attempts()),
-        Err(e) => println!(
-            "exit={} source={:?} attempts=-\nerror={e}",
-            e.exit_code(),
-            e.credential_source()
-        ),
-    }
-}
-
 fn emulator(config: Config) -> Emulator {
     let product = Product::new(PRODUCT)
         .key_pem(1, &private_pem(KEY_V1))
@@ -66,12 +28,13 @@ fn emulator(config: Config) -> Emulator {
     .unwrap()
 }
 
-/// Runs [`child`] with only `env` (plus the loopback endpoints) and returns its report.
+/// Runs the child check with only `env` (plus the loopback endpoints) and returns its report.
 fn run_check(emulator: &Emulator, env: &[(&str, &str)]) -> String {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+    let key = fixtures::path(&format!("TEST-ONLY-{KEY_V1}.public.pem"));
+    let out = Command::new(env!("CARGO_BIN_EXE_entitled-irsa-child"))
+        .arg(PRODUCT)
+        .arg(&key)
         .env_clear()
-        .env(CHILD, "1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_REGION", "us-east-1")
         .env(
@@ -83,13 +46,15 @@ fn run_check(emulator: &Emulator, env: &[(&str, &str)]) -> String {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    // The harness prints `test child ... ` before the report, on the same line.
-    let report = stdout.find("exit=").map_or("", |at| &stdout[at..]);
-    report
-        .lines()
-        .take_while(|l| l.starts_with("exit=") || l.starts_with("error="))
-        .collect::<Vec<_>>()
-        .join("\n")
+    // The child reports every outcome of the check on stdout and exits 0; anything else is
+    // the child itself failing.
+    assert!(
+        out.status.success() && stdout.starts_with("exit="),
+        "child: {}\nstdout: {stdout}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout.trim_end().to_owned()
 }
 
 fn token_file(dir: &Path, token: &str) -> String {

@@ -1,7 +1,6 @@
 //! The test keys of `tests/fixtures` (all `TEST-ONLY-*`, public, no product's) and the
-//! products and faults the emulator's tests build from them. One definition, shared by the
-//! integration tests (through `common`), the unit tests (`#[path]` from `lib.rs`) and the
-//! benchmark.
+//! products and faults the emulator's integration tests build from them (through `common`).
+//! The unit tests read the same files through `src/fixtures.rs`.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
