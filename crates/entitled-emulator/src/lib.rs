@@ -41,6 +41,7 @@ mod license_manager;
 mod licenses;
 mod operation;
 mod ops;
+mod outcome;
 mod roles;
 mod server;
 mod service;

@@ -19,23 +19,12 @@ use http::{Response, StatusCode};
 use crate::calls::CallRecord;
 use crate::faults::{self, Effect, Endpoint};
 use crate::ops::{self, Operation, TARGET_PREFIX};
+use crate::outcome::{claimed_key, Outcome};
 use crate::sigv4::{self, AuthError, SignedRequest};
 use crate::state::origins::Origin;
 use crate::state::{Received, State};
 use crate::wire::DropConnection;
-use crate::wire::{self, error_response, json_response, Body, ServiceError, AWS_JSON};
-
-/// What the pipeline decided.
-enum Outcome {
-    Respond(Response<Body>, String),
-    Drop(String),
-    Stall(String),
-}
-
-fn error(err: ServiceError, request_id: &str) -> Outcome {
-    let name = err.code.clone();
-    Outcome::Respond(error_response(&err, request_id), name)
-}
+use crate::wire::{self, json_response, Body, ServiceError, AWS_JSON};
 
 pub(crate) async fn handle(
     state: &Arc<State>,
@@ -56,7 +45,7 @@ pub(crate) async fn handle(
     let mut record = peek_record(op_name, &req);
     let outcome = match Operation::from_name(op_name) {
         Some(op) => pipeline(state, &req, op, &mut record, &request_id).await,
-        None => error(
+        None => Outcome::refusal(
             ServiceError::new(
                 "UnknownOperationException",
                 format!("X-Amz-Target '{target}' is not an operation of {TARGET_PREFIX}*"),
@@ -64,37 +53,13 @@ pub(crate) async fn handle(
             &request_id,
         ),
     };
-    match outcome {
-        Outcome::Respond(resp, name) => {
-            record.outcome = name;
-            state.calls.push(record);
-            Ok(resp)
-        }
-        Outcome::Drop(name) => {
-            record.outcome = name;
-            state.calls.push(record);
-            Err(DropConnection)
-        }
-        Outcome::Stall(name) => {
-            record.outcome = name;
-            state.calls.push(record);
-            // Held until the client gives up (hyper then drops this future) or shutdown.
-            std::future::pending().await
-        }
-    }
+    outcome.finish(state, record).await
 }
 
 /// A call-log record filled from whatever the body and headers show, before any checks.
 fn peek_record(op_name: &str, req: &Received) -> CallRecord {
     let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
-    let claimed_key = req
-        .parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').next())
-        .map(str::to_owned);
+    let claimed_key = claimed_key(req);
     CallRecord {
         operation: if op_name.is_empty() {
             "Unknown".into()
@@ -150,7 +115,7 @@ async fn pipeline(
         sigv4::SERVICE,
     ) {
         Ok(v) => v,
-        Err(e) => return error(auth_error(e), request_id),
+        Err(e) => return Outcome::refusal(auth_error(e), request_id),
     };
     record.caller = Some(caller.access_key_id.clone());
     if let Origin::Irsa {
@@ -163,7 +128,7 @@ async fn pipeline(
     }
     if let Some(pinned) = &state.region {
         if *pinned != caller.region {
-            return error(
+            return Outcome::refusal(
                 ServiceError::new(
                     op.region_error(),
                     format!(
@@ -177,7 +142,7 @@ async fn pipeline(
     }
     let input = match crate::ops::parse(op, &req.body) {
         Ok(i) => i,
-        Err(e) => return error(e, request_id),
+        Err(e) => return Outcome::refusal(e, request_id),
     };
     let mut change = None;
     let mut trickle = None;
@@ -208,7 +173,7 @@ async fn pipeline(
     if op == Operation::RegisterUsage {
         if let Some(bucket) = &state.throttle {
             if !bucket.try_acquire() {
-                return error(
+                return Outcome::refusal(
                     ServiceError::new("ThrottlingException", "Rate exceeded"),
                     request_id,
                 );
@@ -221,6 +186,6 @@ async fn pipeline(
             let name = fault_name.unwrap_or_else(|| "ok".to_owned());
             Outcome::Respond(json_response(StatusCode::OK, request_id, body), name)
         }
-        Err(e) => error(e, request_id),
+        Err(e) => Outcome::refusal(e, request_id),
     }
 }

@@ -25,29 +25,15 @@ use http::{Response, StatusCode};
 use crate::calls::CallRecord;
 use crate::faults::{self, Effect, Endpoint};
 use crate::operation::Operation;
+use crate::outcome::{claimed_key, Outcome};
 use crate::sigv4::{self, AuthError, SignedRequest};
 use crate::state::{Received, State};
-use crate::wire::{
-    self, error_response, json_response, Body, DropConnection, ServiceError, AWS_JSON,
-};
+use crate::wire::{self, json_response, Body, DropConnection, ServiceError, AWS_JSON};
 
 use input::Input;
 
 /// The `X-Amz-Target` prefix of License Manager.
 pub(crate) const TARGET_PREFIX: &str = "AWSLicenseManager.";
-
-/// What the pipeline decided: a response, a dropped connection or a stall, with the call-log
-/// outcome.
-enum Outcome {
-    Respond(Response<Body>, String),
-    Drop(String),
-    Stall(String),
-}
-
-fn refuse(err: ServiceError, request_id: &str) -> Outcome {
-    let name = err.code.clone();
-    Outcome::Respond(error_response(&err, request_id), name)
-}
 
 /// Serves one License Manager call; `op_name` is the target after [`TARGET_PREFIX`].
 pub(crate) async fn handle(
@@ -63,7 +49,7 @@ pub(crate) async fn handle(
     };
     let outcome = match Operation::license_manager(op_name) {
         Some(op) => pipeline(state, &req, op, &mut record, &request_id).await,
-        None => refuse(
+        None => Outcome::refusal(
             ServiceError::new(
                 "UnknownOperationException",
                 format!(
@@ -73,29 +59,7 @@ pub(crate) async fn handle(
             &request_id,
         ),
     };
-    let (response, name) = match outcome {
-        Outcome::Respond(response, name) => (Ok(response), name),
-        Outcome::Drop(name) => (Err(DropConnection), name),
-        Outcome::Stall(name) => {
-            record.outcome = name;
-            state.calls.push(record);
-            // Held until the client gives up (hyper then drops this future) or shutdown.
-            return std::future::pending().await;
-        }
-    };
-    record.outcome = name;
-    state.calls.push(record);
-    response
-}
-
-fn claimed_key(req: &Received) -> Option<String> {
-    req.parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').next())
-        .map(str::to_owned)
+    outcome.finish(state, record).await
 }
 
 fn auth_error(e: AuthError) -> ServiceError {
@@ -175,11 +139,11 @@ async fn pipeline(
 ) -> Outcome {
     let account = match authenticate(state, req, op, record) {
         Ok(a) => a,
-        Err(e) => return refuse(e, request_id),
+        Err(e) => return Outcome::refusal(e, request_id),
     };
     let input = match input::parse(op, &req.body) {
         Ok(i) => i,
-        Err(e) => return refuse(e, request_id),
+        Err(e) => return Outcome::refusal(e, request_id),
     };
     record.product_sku = product_sku(state, &input);
     match &input {
@@ -214,6 +178,6 @@ async fn pipeline(
             let body = faults::paced(Bytes::from(value.to_string()), trickle);
             Outcome::Respond(json_response(StatusCode::OK, request_id, body), "ok".into())
         }
-        Err(e) => refuse(e, request_id),
+        Err(e) => Outcome::refusal(e, request_id),
     }
 }
