@@ -15,6 +15,9 @@ use aws_credential_types::Credentials;
 use aws_sdk_marketplacemetering::config::{retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_marketplacemetering::Client;
 
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+use crate::anywhere::{Exchange, LicenseTokenProvider, LicenseTokenSettings};
 use crate::credential_source::{AnsweredBy, CredentialSource, Tagged};
 use crate::credentials::credentials_chain;
 use crate::env_files::check_named_files;
@@ -62,6 +65,8 @@ pub(crate) enum Service {
     Metering,
     /// AWS License Manager.
     LicenseManager,
+    /// AWS STS, for the Anywhere exchange.
+    Sts,
 }
 
 impl Service {
@@ -70,6 +75,7 @@ impl Service {
         match self {
             Service::Metering => "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
             Service::LicenseManager => "AWS_ENDPOINT_URL_LICENSE_MANAGER",
+            Service::Sts => "AWS_ENDPOINT_URL_STS",
         }
     }
 }
@@ -128,11 +134,7 @@ impl Connection {
     /// The endpoint override in effect for `service`: the builder's, else the
     /// SDK's variables, with the precedence aws-config applies.
     pub fn endpoint_for(&self, service: Service) -> Option<String> {
-        self.endpoint_url.clone().or_else(|| {
-            [service.endpoint_variable(), "AWS_ENDPOINT_URL"]
-                .iter()
-                .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        })
+        self.endpoint_url.clone().or_else(|| env_endpoint(service))
     }
 
     /// As [`load`](Self::load), for the client of `service`.
@@ -158,6 +160,11 @@ impl Connection {
             },
             on_warning,
         );
+        // Outside AWS a licence token stands in for the task role (License Manager only).
+        let anywhere = match (service, &self.credentials) {
+            (Service::LicenseManager, None) => LicenseTokenSettings::from_env(),
+            _ => None,
+        };
         // The Region first: the credential providers need it (STS for IRSA).
         let region = match &self.region {
             Some(region) => Some(Region::new(region.clone())),
@@ -166,34 +173,52 @@ impl Connection {
                 region_chain(ecs_metadata, http.clone()).region().await
             }
         };
+        // The seller guide's default for Anywhere, where no metadata names a Region.
+        let region = match (region, &anywhere) {
+            (None, Some(_)) => Some(Region::from_static(crate::anywhere::DEFAULT_REGION)),
+            (region, _) => region,
+        };
         // Set explicitly when locked, so that no variable or profile setting
         // can name another endpoint. Without a Region the check refuses.
         let locked_url = match (&region, self.locked) {
             (Some(region), true) => Some(locked_endpoint(service, region.as_ref())?),
             _ => None,
         };
-        let credentials = match &self.credentials {
-            Some(c) => SharedCredentialsProvider::new(Tagged::new(
-                Credentials::new(
-                    c.access_key_id.clone(),
-                    c.secret_access_key.clone(),
-                    c.session_token.clone(),
-                    None,
-                    "entitled-static",
-                ),
-                CredentialSource::Static,
-                answered_by,
-            )),
-            None => {
-                // No retries inside the providers either (STS for IRSA): the
-                // check's own loop retries what is transient, so one check
-                // makes exactly the credential calls it needs.
-                let provider_config = ProviderConfig::default()
-                    .with_http_client(http.clone())
-                    .with_region(region.clone())
-                    .with_retry_config(RetryConfig::disabled());
-                SharedCredentialsProvider::new(credentials_chain(&provider_config, answered_by))
+        let credentials = match (&self.credentials, anywhere) {
+            (None, Some(settings)) => {
+                let region = region.clone().ok_or_else(|| {
+                    CheckError::rejected(RejectReason::NoRegion, "no AWS Region is configured")
+                })?;
+                let exchange = self.exchange(http.clone(), region, attempt_timeout)?;
+                SharedCredentialsProvider::new(Tagged::new(
+                    LicenseTokenProvider::new(settings, exchange),
+                    CredentialSource::LicenseToken,
+                    answered_by,
+                ))
             }
+            (credentials, _) => match credentials {
+                Some(c) => SharedCredentialsProvider::new(Tagged::new(
+                    Credentials::new(
+                        c.access_key_id.clone(),
+                        c.secret_access_key.clone(),
+                        c.session_token.clone(),
+                        None,
+                        "entitled-static",
+                    ),
+                    CredentialSource::Static,
+                    answered_by,
+                )),
+                None => {
+                    // No retries inside the providers either (STS for IRSA): the
+                    // check's own loop retries what is transient, so one check
+                    // makes exactly the credential calls it needs.
+                    let provider_config = ProviderConfig::default()
+                        .with_http_client(http.clone())
+                        .with_region(region.clone())
+                        .with_retry_config(RetryConfig::disabled());
+                    SharedCredentialsProvider::new(credentials_chain(&provider_config, answered_by))
+                }
+            },
         };
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
@@ -209,6 +234,41 @@ impl Connection {
         }
         Ok(loader.load().await)
     }
+
+    /// Where the Anywhere exchange calls go: the Regions' own endpoints when locked, else
+    /// License Manager's override (this connection's) and STS's (its own variable).
+    fn exchange(
+        &self,
+        http: SharedHttpClient,
+        region: Region,
+        attempt_timeout: Duration,
+    ) -> Result<Exchange, CheckError> {
+        let (license_manager_url, sts_url) = if self.locked {
+            (
+                Some(locked_endpoint(Service::LicenseManager, region.as_ref())?),
+                Some(locked_endpoint(Service::Sts, region.as_ref())?),
+            )
+        } else {
+            (
+                self.endpoint_for(Service::LicenseManager),
+                env_endpoint(Service::Sts),
+            )
+        };
+        Ok(Exchange {
+            http,
+            region,
+            license_manager_url,
+            sts_url,
+            timeouts: timeouts(attempt_timeout),
+        })
+    }
+}
+
+/// The SDK's endpoint variables for `service`, with aws-config's precedence.
+fn env_endpoint(service: Service) -> Option<String> {
+    [service.endpoint_variable(), "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
 }
 
 /// The variables aws-config reads to replace an endpoint: the generic one
@@ -258,6 +318,7 @@ fn locked_endpoint(service: Service, region: &str) -> Result<String, CheckError>
     Ok(match service {
         Service::Metering => format!("https://metering.marketplace.{region}.amazonaws.com"),
         Service::LicenseManager => format!("https://license-manager.{region}.amazonaws.com"),
+        Service::Sts => format!("https://sts.{region}.amazonaws.com"),
     })
 }
 

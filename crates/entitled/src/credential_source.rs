@@ -49,6 +49,10 @@ pub enum CredentialSource {
     Profile,
     /// [`CheckBuilder::static_credentials`](crate::CheckBuilder::static_credentials).
     Static,
+    /// A buyer's licence token, outside AWS (Anywhere): `AWS_WEB_IDENTITY_REFRESH_TOKEN_FILE`
+    /// (or `AWS_LICENSE_ACCESS_FILE`) and `AWS_ROLE_ARN`, exchanged through License Manager
+    /// `GetAccessToken` and STS. For License Manager only.
+    LicenseToken,
 }
 
 impl CredentialSource {
@@ -106,6 +110,7 @@ impl fmt::Display for CredentialSource {
             CredentialSource::EnvironmentKeys => "access keys in the environment",
             CredentialSource::Profile => "an AWS profile",
             CredentialSource::Static => "static credentials",
+            CredentialSource::LicenseToken => "a licence token (LicenseToken)",
         })
     }
 }

@@ -199,6 +199,13 @@ impl CheckError {
         .with_credential_source(Some(CredentialSource::Irsa))
     }
 
+    /// A licence token (Anywhere) that is missing, unreadable, expired or refused, or its
+    /// role: the message names the file and the role; the hint, the buyer's secret.
+    pub(crate) fn license_token_refused(message: impl fmt::Display) -> Self {
+        CheckError::rejected(RejectReason::LicenseTokenRefused, message.to_string())
+            .with_credential_source(Some(CredentialSource::LicenseToken))
+    }
+
     /// Records the credential source on a refusal; other classes are returned unchanged.
     pub(crate) fn with_credential_source(mut self, source: Option<CredentialSource>) -> Self {
         if let CheckError::Rejected {

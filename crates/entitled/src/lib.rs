@@ -100,6 +100,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod anywhere;
 mod backoff;
 mod body_limit;
 mod builder_setters;

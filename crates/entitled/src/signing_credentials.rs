@@ -53,11 +53,12 @@ impl SigningCredentials {
                 return Ok(creds.clone());
             }
         }
-        let creds = self
-            .provider
-            .provide_credentials()
-            .await
-            .map_err(|e| irsa_refusal(classify_credentials(e), self.answered_by.get()))?;
+        let creds = self.provider.provide_credentials().await.map_err(|e| {
+            match crate::anywhere::AnywhereFailure::carried_by(&e) {
+                Some(failure) => failure.to_attempt(),
+                None => irsa_refusal(classify_credentials(e), self.answered_by.get()),
+            }
+        })?;
         self.cached = Some(creds.clone());
         Ok(creds)
     }

@@ -45,7 +45,7 @@ fn metering(cause: TransientCause, detail: String) -> AttemptError {
 }
 
 /// Error codes that mean "slow down", whatever the HTTP status.
-pub(super) const THROTTLING_CODES: &[&str] = &[
+pub(crate) const THROTTLING_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
@@ -58,7 +58,7 @@ pub(super) const THROTTLING_CODES: &[&str] = &[
 
 /// 4xx statuses that say "later" rather than "no": request timeout and too
 /// many requests.
-pub(super) fn retryable_4xx(status: u16) -> bool {
+pub(crate) fn retryable_4xx(status: u16) -> bool {
     status == 408 || status == 429
 }
 
