@@ -15,8 +15,6 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-use aws_smithy_http_client::Builder;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -30,6 +28,10 @@ use crate::trust::bundle::{load_system, NamedSources};
 use crate::trust::hosts::{anchored_by_amazon, scheme_and_host};
 use crate::trust::roots::Roots;
 use crate::trust::Warning;
+
+mod http1;
+
+use http1::Tls;
 
 /// Errors building the HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -92,8 +94,8 @@ struct State {
     on_warning: WarningSink,
     /// The named bundles and the caller's extra roots, read once.
     named_roots: OnceLock<Roots>,
-    /// One client per [`Route`], built on first use.
-    clients: [OnceCell<Result<SharedHttpClient, String>>; 3],
+    /// The TLS configuration of each [`Route`] (none for plain http), built on first use.
+    clients: [OnceCell<Result<Option<Tls>, String>>; 3],
 }
 
 impl fmt::Debug for State {
@@ -143,40 +145,29 @@ impl State {
         roots
     }
 
-    async fn client(self: &Arc<Self>, route: Route) -> Result<SharedHttpClient, ConnectorError> {
+    async fn tls(self: &Arc<Self>, route: Route) -> Result<Option<Tls>, ConnectorError> {
         let built = self.clients[route as usize]
             .get_or_init(|| async {
+                if route == Route::Plain {
+                    return Ok(None);
+                }
                 if !self.reads_files(route) {
-                    return https_client(self.roots(route).pem());
+                    return Tls::trusting(self.roots(route).pem()).map(Some);
                 }
                 // File reads block, even bounded ones (a hung network
                 // mount): off the async thread, so deadlines still work.
                 let state = self.clone();
-                tokio::task::spawn_blocking(move || https_client(state.roots(route).pem()))
-                    .await
-                    .unwrap_or_else(|e| Err(e.to_string()))
+                tokio::task::spawn_blocking(move || {
+                    Tls::trusting(state.roots(route).pem()).map(Some)
+                })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
             })
             .await;
         built
             .clone()
             .map_err(|e| ConnectorError::other(TransportError(e).into(), None))
     }
-}
-
-/// The SDK's rustls client trusting exactly `roots_pem`.
-fn https_client(roots_pem: &str) -> Result<SharedHttpClient, String> {
-    let context = TlsContext::builder()
-        .with_trust_store(
-            TrustStore::empty()
-                .with_native_roots(false)
-                .with_pem_certificate(roots_pem.as_bytes()),
-        )
-        .build()
-        .map_err(|e| e.to_string())?;
-    Ok(Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .tls_context(context)
-        .build_https())
 }
 
 #[derive(Debug)]
@@ -188,22 +179,19 @@ impl HttpClient for PinnedClient {
     fn http_connector(
         &self,
         settings: &HttpConnectorSettings,
-        components: &RuntimeComponents,
+        _components: &RuntimeComponents,
     ) -> SharedHttpConnector {
         SharedHttpConnector::new(PinnedConnector {
             state: self.state.clone(),
             settings: settings.clone(),
-            components: components.clone(),
         })
     }
 }
 
-/// Hands each request to the client of its route; the inner clients keep
-/// their own connection pools.
+/// Sends each request over TLS trusting its route's roots (or plain http).
 struct PinnedConnector {
     state: Arc<State>,
     settings: HttpConnectorSettings,
-    components: RuntimeComponents,
 }
 
 impl fmt::Debug for PinnedConnector {
@@ -217,17 +205,10 @@ impl fmt::Debug for PinnedConnector {
 impl HttpConnector for PinnedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let route = route(request.uri());
-        let (state, settings, components) = (
-            self.state.clone(),
-            self.settings.clone(),
-            self.components.clone(),
-        );
+        let (state, settings) = (self.state.clone(), self.settings.clone());
         HttpConnectorFuture::new(async move {
-            let client = state.client(route).await?;
-            client
-                .http_connector(&settings, &components)
-                .call(request)
-                .await
+            let tls = state.tls(route).await?;
+            http1::send(request, tls.as_ref(), &settings).await
         })
     }
 }
@@ -299,6 +280,6 @@ mod tests {
             NamedSources::default(),
         );
         assert_eq!(with_key.roots(Route::Amazon).pem(), Roots::amazon().pem());
-        assert!(https_client(Roots::amazon().pem()).is_ok());
+        assert!(Tls::trusting(Roots::amazon().pem()).is_ok());
     }
 }
