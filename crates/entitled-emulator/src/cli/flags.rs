@@ -227,7 +227,7 @@ pub const FLAGS: &[Flag<Args>] = &[
         long: "--platform-rule",
         short: None,
         value: None,
-        help: "RegisterUsage signed with long-term keys, EKS Pod Identity or node-role\n(instance metadata) credentials gets PlatformNotSupportedException, as\nAWS Marketplace answers them; the ECS task role and IRSA (STS) pass",
+        help: "RegisterUsage and MeterUsage signed with long-term keys, EKS Pod Identity or\nnode-role (instance metadata) credentials get PlatformNotSupportedException,\nas AWS Marketplace answers them; the ECS task role and IRSA (STS) pass",
         repeat: Repeat::Once,
         apply: |a, _| {
             a.platform_rule = true;
