@@ -72,7 +72,15 @@ async fn a_dry_run_runs_the_checks_of_a_real_call_and_records_nothing() {
     let client = client(&emulator);
     let ts = now() - 60;
     let bad_sum = Some(vec![allocation(1, "a"), allocation(1, "b")]);
-    let table: Vec<(&str, &str, &str, i64, Option<Vec<UsageAllocation>>, &str)> = vec![
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        i64,
+        Option<Vec<UsageAllocation>>,
+        &'a str,
+    );
+    let table: Vec<Row> = vec![
         (
             "denied product",
             "denied",

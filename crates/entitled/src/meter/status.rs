@@ -76,7 +76,9 @@ impl Verification {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeterStatus {
-    /// False after `CustomerNotEntitledException`, until a report succeeds again.
+    /// False after `CustomerNotEntitledException` (from a report or the start-up check),
+    /// until AWS accepts a report or a `DryRun` again. True before any answer: read it with
+    /// [`MeterStatus::verification`], which says whether AWS has answered.
     pub entitled: bool,
     /// Whether AWS has answered yet; see [`Verification`]. While it is `Unknown`, the JSON
     /// shows `"entitled": null`.
