@@ -129,7 +129,13 @@ fn each_start_up_refusal_exits_78_before_listening() {
         });
         let journal = tempfile::tempdir().unwrap();
         let out = output_within(
-            &mut command(&emulator, journal.path(), product, &[], &credentials),
+            &mut command(
+                &emulator,
+                journal.path(),
+                product,
+                &["--log-format", "json"],
+                &credentials,
+            ),
             Duration::from_secs(60),
         );
         let (stdout, stderr) = (
@@ -138,8 +144,25 @@ fn each_start_up_refusal_exits_78_before_listening() {
         );
         assert_eq!(code(out.status), 78, "{what}: {stderr}");
         assert!(!stdout.contains("listening on"), "{what}: {stdout}");
+        // One line, as the guard logs a refusal: event `failed`, the reason, the hint.
+        let last: Value = serde_json::from_str(stderr.lines().last().unwrap_or("")).unwrap();
+        assert_eq!(
+            (
+                &last["event"],
+                &last["class"],
+                &last["reason"],
+                &last["exit_code"]
+            ),
+            (
+                &Value::from("failed"),
+                &Value::from("rejected"),
+                &Value::from(reason),
+                &Value::from(78)
+            ),
+            "{what}: {stderr}"
+        );
         assert!(
-            stderr.contains(reason) && stderr.contains(hint),
+            last["message"].as_str().unwrap().contains(hint),
             "{what}: {stderr}"
         );
         assert!(emulator.usage().is_empty(), "{what}: nothing recorded");
