@@ -51,7 +51,7 @@ exec 4< <(exec env -i PATH="$PATH" \
     AWS_CONTAINER_CREDENTIALS_FULL_URI="$URL/_emulator/credentials" \
     AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
     "$METER" --product-code demo-metered --dimension users --dimension gb_scanned \
-    --journal "$work/journal" -v "${log_flags[@]}" 2>"$log_dir/entitled-meter.log")
+    --journal "$work/journal" --listen 127.0.0.1:0 -v "${log_flags[@]}" 2>"$log_dir/entitled-meter.log")
 meter_pid=$!
 read -r -t 30 line <&4
 METER_URL=${line#listening on }

@@ -173,6 +173,12 @@ impl KeyStore {
     }
 
     /// The dimensions a configured product restricts metering to.
+    /// False for a product code that was never configured when only known products are
+    /// served: MeterUsage refuses it as RegisterUsage does, without needing a key.
+    pub fn serves(&self, product: &str) -> bool {
+        !self.known_only || self.configured.contains_key(product)
+    }
+
     pub fn dimensions(&self, product: &str) -> Option<&BTreeSet<String>> {
         self.configured
             .get(product)

@@ -11,6 +11,11 @@ use std::time::Duration;
 
 use entitled_shell::{parse_duration, Flag, Logger, Program, Repeat, Request, UsageError};
 
+/// The default `--listen`: loopback on the port the client examples
+/// (`examples/meter/`) and the image's `EXPOSE` use, so an app that is given no address
+/// finds the sidecar.
+pub const DEFAULT_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 9464);
+
 /// Where to serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listen {
@@ -117,7 +122,7 @@ pub const FLAGS: &[Flag<Options>] = &[
         long: "--listen",
         short: None,
         value: Some("ADDR|unix:PATH"),
-        help: "where to serve HTTP; default 127.0.0.1:0",
+        help: "where to serve HTTP; default 127.0.0.1:9464",
         repeat: Repeat::Once,
         apply: |o, v| {
             o.listen =
@@ -204,7 +209,7 @@ fn finish(options: Options, logger: Logger) -> Result<Command, String> {
         journal,
         listen: options
             .listen
-            .unwrap_or(Listen::Tcp(SocketAddr::from(([127, 0, 0, 1], 0)))),
+            .unwrap_or(Listen::Tcp(SocketAddr::from(DEFAULT_LISTEN))),
         shutdown_timeout: options
             .shutdown_timeout
             .unwrap_or(entitled::meter::DEFAULT_SHUTDOWN_TIMEOUT),

@@ -32,6 +32,9 @@ static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 const EXIT_CONFIG: u8 = entitled_shell::UsageError::EXIT_CODE;
 /// The process could not be set up (runtime, signal handlers): try again (EX_TEMPFAIL).
 const EXIT_SETUP: u8 = 75;
+/// The longest start-up waits for AWS to answer the MeterUsage `DryRun` check; after it the
+/// sidecar serves with the status "unknown" and keeps checking in the background.
+const VERIFY_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn main() -> ExitCode {
     let args = match cli::parse(std::env::args_os().skip(1).collect()) {
@@ -97,6 +100,7 @@ async fn run(args: Args, logger: Logger) -> u8 {
     let mut builder = Meter::builder()
         .product_code(args.product_code.as_str())
         .journal_dir(&args.journal)
+        .verify_within(VERIFY_WITHIN)
         .on_event(move |e| log::event(&logger, e));
     for d in &args.dimensions {
         builder = builder.dimension(d);
@@ -128,6 +132,7 @@ async fn run(args: Args, logger: Logger) -> u8 {
             ("dimensions", Value::from(args.dimensions.clone())),
             ("identity", Value::from(meter.identity())),
             ("listen", Value::from(shown.as_str())),
+            ("verification", Value::from(meter.verification().as_str())),
         ],
     );
     tokio::select! {
@@ -181,6 +186,10 @@ fn typed_cause(err: &MeterError) -> Vec<(&'static str, Value)> {
             }
             fields
         }
+        MeterError::Refused { reason, .. } => vec![
+            ("class", Value::from("rejected")),
+            ("reason", Value::from(reason.code().as_ref())),
+        ],
         _ => vec![("class", Value::from("config"))],
     }
 }

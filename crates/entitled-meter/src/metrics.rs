@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use entitled::meter::{MeterMetrics, MeterStatus};
+use entitled::meter::{MeterMetrics, MeterStatus, Verification};
 
 /// Renders the meter's counters and state.
 pub fn render(m: &MeterMetrics, s: &MeterStatus) -> String {
@@ -55,11 +55,22 @@ pub fn render(m: &MeterMetrics, s: &MeterStatus) -> String {
         "Quantity recorded but not yet reported.",
         vec![(String::new(), s.pending.iter().map(|p| p.quantity).sum())],
     );
+    // No sample until AWS has answered: "unknown" must not read as entitled.
+    let answered = s.verification != Verification::Unknown;
     metric(
         "entitled",
         "gauge",
-        "0 after CustomerNotEntitledException, else 1.",
-        vec![(String::new(), u64::from(s.entitled))],
+        "0 after CustomerNotEntitledException, 1 once AWS accepted a DryRun or a report; absent until AWS answers.",
+        answered
+            .then(|| (String::new(), u64::from(s.entitled)))
+            .into_iter()
+            .collect(),
+    );
+    metric(
+        "verified",
+        "gauge",
+        "1 once AWS has answered the start-up DryRun check or a report (verified or not entitled), 0 while unknown.",
+        vec![(String::new(), u64::from(answered))],
     );
     out
 }

@@ -126,15 +126,15 @@ fn every_json_line_of_a_verbose_run_has_the_shared_shape() {
     let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
     assert_eq!(
         events,
-        ["started", "stopping", "reported", "stopped"],
+        ["verified", "started", "stopping", "reported", "stopped"],
         "{stderr}"
     );
-    let reported = &lines[2];
+    let reported = &lines[3];
     assert_eq!(reported["dimension"], "users");
     assert_eq!(reported["quantity"], 3);
     assert!(
         reported["hour"].as_str().unwrap().ends_with(":00:00Z"),
         "{reported}"
     );
-    assert_eq!(lines[3]["exit_code"], 0);
+    assert_eq!(lines[4]["exit_code"], 0);
 }

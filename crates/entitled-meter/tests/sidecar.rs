@@ -170,10 +170,11 @@ fn not_entitled_exits_77_and_keeps_the_usage() {
     assert!(stderr.contains("CustomerNotEntitled"), "{stderr}");
 }
 
+/// A refusal at report time, after the start-up check passed (a refusal at start is in
+/// `tests/startup.rs`).
 #[test]
 fn a_rejected_product_exits_78() {
     let emulator = emulator(Config::new());
-    emulator.push_fault(PRODUCT, Fault::error("PlatformNotSupportedException"), 1);
     let journal = tempfile::tempdir().unwrap();
     let sidecar = start(
         &emulator,
@@ -181,6 +182,7 @@ fn a_rejected_product_exits_78() {
         PRODUCT,
         &["--shutdown-timeout", "5s"],
     );
+    emulator.push_fault(PRODUCT, Fault::error("PlatformNotSupportedException"), 1);
     assert_eq!(
         sidecar.post(r#"{"dimension": "users", "quantity": 1}"#).0,
         202
@@ -260,31 +262,12 @@ fn container_credentials(
     ]
 }
 
+/// A credentials endpoint that fails twice with a 503 is retried, not refused (refused
+/// credentials stop the sidecar at start: `tests/startup.rs`), and the usage is reported.
 #[test]
-fn refused_credentials_stop_reporting_with_their_reason_and_exit_78() {
+fn a_credentials_endpoint_that_fails_is_retried_and_the_usage_reported() {
     let emulator = emulator(Config::new().container_authorization("Bearer task-token"));
     let journal = tempfile::tempdir().unwrap();
-    let sidecar = start_with(
-        &emulator,
-        journal.path(),
-        PRODUCT,
-        &["--shutdown-timeout", "5s"],
-        &container_credentials(&emulator, "Bearer wrong-token"),
-    );
-    assert_eq!(
-        sidecar.post(r#"{"dimension": "users", "quantity": 2}"#).0,
-        202
-    );
-    let (code, stderr) = sidecar.terminate();
-    assert_eq!(code, 78, "{stderr}");
-    assert!(stderr.contains("CredentialsRefused"), "{stderr}");
-    assert!(
-        emulator.calls().iter().all(|c| c.operation != "MeterUsage"),
-        "nothing was sent unsigned"
-    );
-
-    // The right token on the same journal: a credentials endpoint that fails twice with
-    // a 503 is retried, not refused, and the kept usage is reported.
     emulator.push_fault(
         "@credentials",
         Fault::Status {
@@ -299,6 +282,10 @@ fn refused_credentials_stop_reporting_with_their_reason_and_exit_78() {
         PRODUCT,
         &["--shutdown-timeout", "20s"],
         &container_credentials(&emulator, "Bearer task-token"),
+    );
+    assert_eq!(
+        sidecar.post(r#"{"dimension": "users", "quantity": 2}"#).0,
+        202
     );
     let (code, stderr) = sidecar.terminate();
     assert_eq!(code, 0, "{stderr}");

@@ -88,28 +88,7 @@ pub fn start_with(
     extra: &[&str],
     credentials: &[(&str, String)],
 ) -> Sidecar {
-    let mut child = Command::new(binary())
-        .env_clear()
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .envs(credentials.iter().map(|(k, v)| (k, v)))
-        .env(
-            "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
-            emulator.endpoint_url(),
-        )
-        .args([
-            "--product-code",
-            product,
-            "--dimension",
-            "users",
-            "--dimension",
-            "gb_scanned",
-        ])
-        .arg("--journal")
-        .arg(journal)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let mut child = command(emulator, journal, product, extra, credentials)
         .spawn()
         .expect("spawn entitled-meter");
     let mut line = String::new();
@@ -216,6 +195,47 @@ impl Drop for Sidecar {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The sidecar's command line as [`start_with`] runs it, pointed at the emulator in a
+/// hermetic environment, stdout and stderr piped; for a test that expects it not to start.
+pub fn command(
+    emulator: &Emulator,
+    journal: &Path,
+    product: &str,
+    extra: &[&str],
+    credentials: &[(&str, String)],
+) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .envs(credentials.iter().map(|(k, v)| (k, v)))
+        .env(
+            "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
+            emulator.endpoint_url(),
+        )
+        .args([
+            "--product-code",
+            product,
+            "--dimension",
+            "users",
+            "--dimension",
+            "gb_scanned",
+        ])
+        .arg("--journal")
+        .arg(journal)
+        .args(extra)
+        // A free port unless the test chose: tests run in parallel, and the default is fixed.
+        .args(if extra.iter().any(|a| a.starts_with("--listen")) {
+            &[][..]
+        } else {
+            &["--listen", "127.0.0.1:0"][..]
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
 }
 
 /// Total reported quantity per (dimension, tags as JSON) at the emulator.

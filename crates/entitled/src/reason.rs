@@ -101,7 +101,10 @@ impl RejectReason {
             "InvalidEndpointRegionException" => Self::InvalidEndpointRegion,
             "DisabledApiException" => Self::DisabledApi,
             "InternalServiceErrorException" => Self::InternalServiceError,
-            "AccessDeniedException" | "AccessDenied" => Self::AccessDenied,
+            // UnauthorizedException: MeterUsage's DryRun answer when the role may not call it.
+            "AccessDeniedException" | "AccessDenied" | "UnauthorizedException" => {
+                Self::AccessDenied
+            }
             "UnrecognizedClientException"
             | "InvalidClientTokenId"
             | "InvalidSignatureException"

@@ -227,7 +227,7 @@ pub const FLAGS: &[Flag<Args>] = &[
         long: "--platform-rule",
         short: None,
         value: None,
-        help: "RegisterUsage signed with long-term keys, EKS Pod Identity or node-role\n(instance metadata) credentials gets PlatformNotSupportedException, as\nAWS Marketplace answers them; the ECS task role and IRSA (STS) pass",
+        help: "RegisterUsage and MeterUsage signed with long-term keys, EKS Pod Identity\nor node-role (instance metadata) credentials get\nPlatformNotSupportedException, as AWS Marketplace answers them; the ECS\ntask role and IRSA (STS) pass",
         repeat: Repeat::Once,
         apply: |a, _| {
             a.platform_rule = true;
@@ -254,7 +254,7 @@ pub const FLAGS: &[Flag<Args>] = &[
         long: "--known-products-only",
         short: None,
         value: None,
-        help: "unconfigured product codes get InvalidProductCodeException",
+        help: "unconfigured product codes get InvalidProductCodeException from\nRegisterUsage and MeterUsage",
         repeat: Repeat::Once,
         apply: |a, _| {
             a.known_products_only = true;

@@ -1,11 +1,13 @@
 //! MeterUsage: one usage record from the buyer's own account.
 //!
-//! Checks after validation and faults, in order: entitlement (`CustomerNotEntitledException`),
-//! dimension (`InvalidUsageDimensionException`, only for products with dimensions configured),
-//! timestamp window of the last 6 hours (`TimestampOutOfBoundsException`), allocations
-//! (`InvalidUsageAllocationsException`, `InvalidTagException`), client token
-//! (`IdempotencyConflictException`), `DryRun` (a 400 `DryRunOperation`, nothing recorded), and
-//! the once-per-hour rule ([`crate::state::meter_hours`]): the same caller, product, dimension
+//! Checks after validation and faults, in order: the platform rule
+//! (`PlatformNotSupportedException`, as for RegisterUsage), the product
+//! (`InvalidProductCodeException`, when only known products are served), entitlement
+//! (`CustomerNotEntitledException`), dimension (`InvalidUsageDimensionException`, only for
+//! products with dimensions configured), timestamp window of the last 6 hours
+//! (`TimestampOutOfBoundsException`), allocations (`InvalidUsageAllocationsException`,
+//! `InvalidTagException`), `DryRun` (a 400 `DryRunOperation` after every check above, nothing
+//! recorded), client token (`IdempotencyConflictException`), and the once-per-hour rule ([`crate::state::meter_hours`]): the same caller, product, dimension
 //! and UTC hour with another quantity or allocations is `DuplicateRequestException`; an
 //! identical repeat returns the same `MeteringRecordId`.
 
@@ -78,6 +80,18 @@ pub(crate) fn parse(body: &[u8]) -> Result<Input, ServiceError> {
 
 pub(crate) fn run(state: &State, input: Input, caller: &Verified) -> Result<Value, ServiceError> {
     let product = &input.product_code;
+    if state.platform_refuses(caller) {
+        return Err(ServiceError::new(
+            "PlatformNotSupportedException",
+            "This operation can only be called from within an ECS task or an EKS pod",
+        ));
+    }
+    if !state.keys.serves(product) {
+        return Err(ServiceError::new(
+            "InvalidProductCodeException",
+            format!("Product code {product} is not valid"),
+        ));
+    }
     if !state.entitled(product, &caller.access_key_id) {
         return Err(ServiceError::new(
             "CustomerNotEntitledException",
@@ -91,6 +105,14 @@ pub(crate) fn run(state: &State, input: Input, caller: &Verified) -> Result<Valu
         usage::METER_USAGE_MAX_AGE_HOURS,
     )?;
     let allocations = usage::check_allocations(input.allocations.as_deref(), &input.quantity)?;
+    // AWS promises only the permission check for DryRun; this one has run every check a
+    // real call runs before it records anything, so a mistake shows before usage is at stake.
+    if input.dry_run {
+        return Err(ServiceError::new(
+            "DryRunOperation",
+            "Request would have succeeded, but the DryRun flag is set",
+        ));
+    }
     let fingerprint = format!(
         "{product}\n{}\n{}\n{}\n{allocations:?}",
         input.dimension, input.timestamp, input.quantity
@@ -99,12 +121,6 @@ pub(crate) fn run(state: &State, input: Input, caller: &Verified) -> Result<Valu
         if let Some(id) = state.ledger.client_token(token, &fingerprint)? {
             return Ok(json!({ "MeteringRecordId": id }));
         }
-    }
-    if input.dry_run {
-        return Err(ServiceError::new(
-            "DryRunOperation",
-            "Request would have succeeded, but the DryRun flag is set",
-        ));
     }
     match state.meter_hours.record(
         product,

@@ -46,7 +46,7 @@ fn every_flag_of_the_sidecar() {
         (Format::Json, Verbosity::Verbose)
     );
     let d = run(&REQUIRED).unwrap();
-    assert_eq!(d.listen, Listen::Tcp("127.0.0.1:0".parse().unwrap()));
+    assert_eq!(d.listen, Listen::Tcp("127.0.0.1:9464".parse().unwrap()));
     assert_eq!(d.shutdown_timeout, Duration::from_secs(25));
     assert_eq!(d.logger.program, "entitled-meter");
 }

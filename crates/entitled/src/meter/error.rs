@@ -57,6 +57,18 @@ pub enum MeterError {
     /// The meter's own configuration is unusable (dimensions, journal directory).
     #[error("meter configuration: {0}")]
     Config(String),
+    /// The start-up check ([`MeterBuilder::verify_within`](super::MeterBuilder::verify_within))
+    /// was refused: MeterUsage would refuse every report (product code, platform, access,
+    /// Region, credentials) or this dimension's. Exit 78, as the check's refusals.
+    #[error("{} ({reason}: {message}){}; {}", if .reason.before_call() { "cannot call MeterUsage" } else { "MeterUsage DryRun refused" }, .dimension.as_ref().map(|d| format!(" for dimension {d:?}")).unwrap_or_default(), .reason.hint())]
+    Refused {
+        /// Why, with the check's reason.
+        reason: crate::RejectReason,
+        /// AWS's message, or ours.
+        message: String,
+        /// The dimension AWS refused, for `InvalidUsageDimensionException`.
+        dimension: Option<String>,
+    },
     /// What the check refuses too, with the check's error, reason and exit code: an invalid
     /// product code, a zero duration, extra root certificates with no usable certificate, no
     /// Region (78), no or refused credentials (78). Shared, so the guard and the sidecar
@@ -90,6 +102,9 @@ impl MeterError {
     pub fn exit_code(&self) -> u8 {
         match self {
             MeterError::Check(err) => err.exit_code(),
+            MeterError::Refused {
+                reason, message, ..
+            } => CheckError::rejected(reason.clone(), message.clone()).exit_code(),
             _ => CheckError::from(crate::ConfigError::NoProductCode).exit_code(),
         }
     }

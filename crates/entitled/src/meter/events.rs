@@ -26,7 +26,8 @@ pub struct MeterEvent {
     /// The level.
     pub level: EventLevel,
     /// A stable machine name: `reported`, `duplicate`, `lost`, `not_entitled`, `refused`,
-    /// `skipped`.
+    /// `skipped`; from the start-up check, `verified`, `not_verified` and
+    /// `dry_run_recorded`.
     pub name: &'static str,
     /// The message, one line.
     pub message: String,

@@ -33,6 +33,7 @@ mod outcome;
 mod sender;
 mod status;
 mod usage;
+mod verify;
 mod writer;
 
 use std::path::PathBuf;
@@ -48,7 +49,7 @@ pub use events::{EventLevel, MeterEvent};
 pub use idempotency::{IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN};
 pub use identity::{client_token, POD_UID_ENV};
 pub use journal::JOURNAL_FILE;
-pub use status::{LastError, MeterMetrics, MeterStatus, PendingUsage};
+pub use status::{LastError, MeterMetrics, MeterStatus, PendingUsage, Verification};
 pub use usage::{Tags, UsageRecord, MAX_QUANTITY, MAX_TAGS};
 
 use crate::connection::{metering_client, Connection};
@@ -116,6 +117,7 @@ pub struct MeterBuilder {
     poll: Duration,
     connection: Connection,
     events: EventHook,
+    verify_within: Option<Duration>,
 }
 
 impl Default for MeterBuilder {
@@ -132,6 +134,7 @@ impl Default for MeterBuilder {
             poll: Duration::from_secs(5),
             connection: Connection::default(),
             events: EventHook::default(),
+            verify_within: None,
         }
     }
 }
@@ -179,12 +182,55 @@ impl MeterBuilder {
         self
     }
 
+    /// Checks at `build`, with a MeterUsage `DryRun` per dimension, that AWS would take the
+    /// reports, waiting at most `within` for the answers (the sidecar waits 5 s).
+    ///
+    /// - A refusal of every report (invalid product code, platform not supported, access
+    ///   denied, wrong Region, refused or missing credentials) or of a dimension
+    ///   (`InvalidUsageDimensionException`) fails `build` with [`MeterError::Refused`]
+    ///   (exit code 78): a misconfiguration shows at start, not when the hour is reported.
+    /// - `CustomerNotEntitledException` builds the meter with
+    ///   [`Verification::NotEntitled`] and checks again in the background.
+    /// - A transient failure, or no answer within `within`, builds it with
+    ///   [`Verification::Unknown`] and keeps trying in the background with the meter's
+    ///   backoff until AWS answers.
+    ///
+    /// Without this option the status stays unknown until a report goes through.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use entitled::meter::{Meter, MeterError, Verification};
+    /// let emulator = entitled_emulator::Emulator::start(entitled_emulator::Config::new()
+    ///     .product(entitled_emulator::Product::new("prod-1").dimensions(["users"]))).await?;
+    /// let journal = tempfile::tempdir()?;
+    /// let meter = |dimension: &str| Meter::builder().product_code("prod-1").dimension(dimension)
+    ///     .journal_dir(journal.path()).endpoint_url(emulator.endpoint_url()).region("us-east-1")
+    ///     .static_credentials(entitled::StaticCredentials {
+    ///         access_key_id: entitled_emulator::DEFAULT_ACCESS_KEY_ID.into(),
+    ///         secret_access_key: entitled_emulator::DEFAULT_SECRET_ACCESS_KEY.into(),
+    ///         session_token: None,
+    ///     })
+    ///     .verify_within(std::time::Duration::from_secs(5)).build();
+    /// let refused = meter("hosts").await.unwrap_err();
+    /// assert!(matches!(&refused, MeterError::Refused { dimension: Some(d), .. } if d == "hosts"));
+    /// assert_eq!(refused.exit_code(), 78);
+    /// assert_eq!(meter("users").await?.verification(), Verification::Verified);
+    /// assert!(emulator.usage().is_empty(), "a DryRun records nothing");
+    /// # Ok(()) }
+    /// ```
+    pub fn verify_within(mut self, within: Duration) -> Self {
+        self.verify_within = Some(within);
+        self
+    }
+
     /// Opens the journal, resolves identity, Region and credentials, and starts reporting
     /// (on the current tokio runtime; the journal has its own thread).
     ///
     /// # Errors
     /// [`MeterError::Config`] for missing pieces, [`MeterError::Journal`] when the journal
-    /// cannot be opened.
+    /// cannot be opened, [`MeterError::Refused`] when the start-up check
+    /// ([`MeterBuilder::verify_within`]) was refused.
     pub async fn build(self) -> Result<Meter, MeterError> {
         let product_code = self
             .product_code
@@ -245,6 +291,25 @@ impl MeterBuilder {
             .await?;
         let provider = crate::connection::region_and_credentials(&sdk_config)?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
+        let board = Arc::new(Board::default());
+        let verifier = match self.verify_within {
+            Some(within) => {
+                let check = verify::Verifier {
+                    client: client.clone(),
+                    credentials: SigningCredentials::new(provider.clone(), answered_by.clone()),
+                    product_code: product_code.as_str().to_owned(),
+                    unverified: self.dimensions.clone(),
+                    first_dimension: self.dimensions[0].clone(),
+                    clock: self.clock.clone(),
+                    attempt_timeout: self.attempt_timeout,
+                    backoff: self.backoff,
+                    board: board.clone(),
+                    events: self.events.clone(),
+                };
+                verify::at_start(check, within).await?
+            }
+            None => None,
+        };
 
         let shared = Arc::new(Shared::new(identity, replayed.book, journal.len()));
         let (tx, rx) = mpsc::channel();
@@ -254,7 +319,6 @@ impl MeterBuilder {
             .spawn(move || writer::run(journal, writer_shared, rx))
             .map_err(|e| MeterError::Config(format!("cannot start the journal thread: {e}")))?;
         let writer = WriterHandle(tx);
-        let board = Arc::new(Board::default());
         let flush = Arc::new(AtomicBool::new(false));
         let wake = Arc::new(Notify::new());
         let flushed = Arc::new(Notify::new());
@@ -302,6 +366,7 @@ impl MeterBuilder {
             wake,
             flushed,
             task,
+            verifier,
         })
     }
 }
@@ -319,6 +384,8 @@ pub struct Meter {
     wake: Arc<Notify>,
     flushed: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
+    /// The start-up check, while it keeps trying in the background.
+    verifier: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Meter {
@@ -416,9 +483,15 @@ impl Meter {
         self.board.snapshot().0.entitled
     }
 
+    /// Whether AWS has answered yet, and how: see [`MeterBuilder::verify_within`].
+    pub fn verification(&self) -> Verification {
+        self.status().verification
+    }
+
     /// The meter's state now, with pending usage from the journal.
     pub fn status(&self) -> MeterStatus {
         let (mut status, _) = self.board.snapshot();
+        status.settle_verification();
         status.accepting = !self.closing.load(Ordering::SeqCst);
         status.pending = self
             .shared
@@ -469,6 +542,9 @@ impl Meter {
         };
         let _ = tokio::time::timeout(timeout, drained).await;
         self.task.abort();
+        if let Some(v) = &self.verifier {
+            v.abort();
+        }
         self.status().pending
     }
 
@@ -487,5 +563,8 @@ impl Meter {
 impl Drop for Meter {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(v) = &self.verifier {
+            v.abort();
+        }
     }
 }

@@ -33,17 +33,56 @@ pub struct LastError {
     pub at: u64,
 }
 
+/// Whether AWS has said that this meter's reports would be accepted.
+///
+/// ```
+/// use entitled::meter::{MeterStatus, Verification};
+/// let s = MeterStatus::default();
+/// assert_eq!(s.verification, Verification::Unknown);
+/// // Until AWS answers, the status says "unknown", never "entitled".
+/// assert_eq!(s.to_json()["entitled"], serde_json::Value::Null);
+/// assert_eq!(s.to_json()["verification"], "unknown");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Verification {
+    /// No answer yet: the start-up check timed out or failed transiently (it keeps trying),
+    /// or was not asked for and no report has gone through.
+    #[default]
+    Unknown,
+    /// A MeterUsage `DryRun` answered `DryRunOperation` for every dimension, or a report
+    /// went through.
+    Verified,
+    /// AWS answered `CustomerNotEntitledException`.
+    NotEntitled,
+}
+
+impl Verification {
+    /// The name in `/v1/status`: `unknown`, `verified` or `not_entitled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verification::Unknown => "unknown",
+            Verification::Verified => "verified",
+            Verification::NotEntitled => "not_entitled",
+        }
+    }
+}
+
 /// A snapshot of the meter's state.
 ///
 /// ```
 /// let s = entitled::meter::MeterStatus::default();
 /// assert!(s.entitled && s.accepting && s.pending.is_empty());
-/// assert_eq!(s.to_json()["entitled"], true);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeterStatus {
-    /// False after `CustomerNotEntitledException`, until a report succeeds again.
+    /// False after `CustomerNotEntitledException` (from a report or the start-up check),
+    /// until AWS accepts a report or a `DryRun` again. True before any answer: read it with
+    /// [`MeterStatus::verification`], which says whether AWS has answered.
     pub entitled: bool,
+    /// Whether AWS has answered yet; see [`Verification`]. While it is `Unknown`, the JSON
+    /// shows `"entitled": null`.
+    pub verification: Verification,
     /// True until shutdown begins.
     pub accepting: bool,
     /// Set when reporting stopped for the whole meter (product code, platform, access,
@@ -99,6 +138,7 @@ impl Default for MeterStatus {
     fn default() -> Self {
         MeterStatus {
             entitled: true,
+            verification: Verification::Unknown,
             accepting: true,
             stopped: None,
             refused_dimensions: BTreeMap::new(),
@@ -111,10 +151,22 @@ impl Default for MeterStatus {
 }
 
 impl MeterStatus {
-    /// The status as JSON, for the sidecar's `GET /v1/status`.
+    /// Settles [`MeterStatus::verification`] with what the reporter learnt: a refusal as
+    /// not entitled, a report that went through as verified.
+    pub(crate) fn settle_verification(&mut self) {
+        if !self.entitled {
+            self.verification = Verification::NotEntitled;
+        } else if self.last_report.is_some() {
+            self.verification = Verification::Verified;
+        }
+    }
+
+    /// The status as JSON, for the sidecar's `GET /v1/status`. `entitled` is `null` until
+    /// AWS has answered (`verification` is `unknown`).
     pub fn to_json(&self) -> Value {
         json!({
-            "entitled": self.entitled,
+            "entitled": (self.verification != Verification::Unknown).then_some(self.entitled),
+            "verification": self.verification.as_str(),
             "accepting": self.accepting,
             "stopped": self.stopped.as_ref().map(|(r, m)| json!({"class": r.code(), "message": m, "hint": r.hint()})),
             "refused_dimensions": self.refused_dimensions,
