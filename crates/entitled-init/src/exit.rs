@@ -110,7 +110,7 @@ impl Failure {
 pub const EXIT_CODES: &[(&str, &str)] = &[
     ("(own)", "after exec, the process is COMMAND and exits with its code; with --contract --hold, the guard exits with COMMAND's code (128+n for signal n)"),
     ("0", "--check: the check passed"),
-    ("64", "usage or configuration: a missing or invalid flag, a key that is unreadable, invalid, not a regular file or over 64 KiB, a profile or ECS authorization token file named by the environment that is not a regular file or too large, no COMMAND without --check; no call is made"),
+    ("64", "usage or configuration: a missing or invalid flag, a key that is unreadable, invalid, not a regular file or over 64 KiB, a profile or ECS authorization token file named by the environment that is not a regular file or too large, an AWS_ENDPOINT_URL variable set but empty, no COMMAND without --check; no call is made"),
     ("65", "the token failed verification: signature, algorithm, nonce, product code, key version, iat, malformed; --contract: an answer inconsistent with the request, or a SignedToken that does not verify with --license-public-key"),
     ("73", "--check --handoff-file: the check passed, but the hand-off file could not be written"),
     ("75", "the metering, License Manager or credentials endpoint stayed unavailable until the deadline: throttling, 429, 5xx, network, a TLS handshake cut by the network, timeouts"),

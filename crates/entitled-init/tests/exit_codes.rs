@@ -314,6 +314,43 @@ fn no_credentials_is_rejected() {
     assert!(emu.calls().is_empty());
 }
 
+/// aws-config panics on an endpoint variable set to nothing; the guard names it instead,
+/// in both modes.
+#[test]
+fn an_empty_endpoint_variable_is_64_naming_it() {
+    let emu = emulator();
+    for (variable, mode) in [
+        (
+            "AWS_ENDPOINT_URL_MARKETPLACE_METERING",
+            product_flags(PRODUCT),
+        ),
+        ("AWS_ENDPOINT_URL_STS", product_flags(PRODUCT)),
+        (
+            "AWS_ENDPOINT_URL_LICENSE_MANAGER",
+            strings(&[
+                "--contract",
+                "--product-sku",
+                "sku-1",
+                "--entitlement",
+                "Basic",
+            ]),
+        ),
+    ] {
+        let out = output_within(
+            guard(&emu).env(variable, "").args(mode).arg("--check"),
+            PATIENCE,
+        );
+        assert_eq!(code(out.status), 64, "{variable}: {}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("{variable} is set but empty")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(emu.calls().is_empty());
+}
+
 #[test]
 fn the_failure_line_carries_the_typed_reason_in_json() {
     let emu = emulator();

@@ -145,6 +145,7 @@ impl Connection {
         answered_by: &AnsweredBy,
         on_warning: WarningSink,
     ) -> Result<SdkConfig, CheckError> {
+        refuse_empty_endpoint_variables()?;
         if self.locked {
             refuse_endpoint_overrides()?;
         }
@@ -274,6 +275,21 @@ fn env_endpoint(service: Service) -> Option<String> {
 /// The variables aws-config reads to replace an endpoint: the generic one
 /// and each service's (`AWS_ENDPOINT_URL_STS`, ...).
 const ENDPOINT_OVERRIDE_PREFIX: &str = "AWS_ENDPOINT_URL";
+
+/// aws-config takes an endpoint variable that is set but empty for a URL and panics on it;
+/// the operator gets the variable's name instead.
+fn refuse_empty_endpoint_variables() -> Result<(), CheckError> {
+    let empty = std::env::vars_os().find_map(|(name, value)| {
+        let name = name.into_string().ok()?;
+        (name.starts_with(ENDPOINT_OVERRIDE_PREFIX)
+            && value.to_str().is_some_and(|v| v.trim().is_empty()))
+        .then_some(name)
+    });
+    match empty {
+        Some(name) => Err(crate::ConfigError::EmptyEndpointVariable(name).into()),
+        None => Ok(()),
+    }
+}
 
 /// A locked check refuses, rather than ignores, an endpoint override: the
 /// operator learns at once why the emulator or proxy they named is unused.

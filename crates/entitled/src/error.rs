@@ -65,6 +65,10 @@ pub enum ConfigError {
     /// An entitlement is spelled wrongly.
     #[error(transparent)]
     Entitlement(#[from] crate::contract_error::EntitlementError),
+    /// An `AWS_ENDPOINT_URL` variable is set to nothing: the SDK would take the empty
+    /// text for a URL.
+    #[error("{0} is set but empty; unset it to use AWS's endpoint, or give it the URL of the endpoint to call")]
+    EmptyEndpointVariable(String),
     /// The OS random source failed.
     #[error(transparent)]
     Random(#[from] entitled_verify::RandomError),
