@@ -6,89 +6,17 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 
+use common::anywhere::*;
 use common::*;
-use entitled_emulator::{Config, Emulator, EntitlementSpec, Fault, LicenseSpec, Operation, Role};
+use entitled_emulator::{Emulator, Fault, Operation};
 
-const SKU: &str = "prod-anywhere-guard";
-const BUYER: &str = "555555555555";
-const ROLE: &str = "arn:aws:iam::555555555555:role/license-consumer";
-
-/// An emulator whose role trusts License Manager, with the buyer's licence; its ARN.
-fn emulator() -> (Emulator, String) {
-    let mut spec = LicenseSpec::new(
-        SKU,
-        vec![
-            EntitlementSpec::tier("Premium"),
-            EntitlementSpec::count("Nodes", 2),
-        ],
-    );
-    spec.beneficiary = Some(BUYER.into());
-    let config = Config::new()
-        .region("us-east-1")
-        .role(format!("{ROLE}=license-manager").parse::<Role>().unwrap())
-        .license(spec);
-    let emu = Emulator::spawn(config).unwrap();
-    let arn = admin(&emu, "GET", "/_emulator/licenses", "")[0]["license_arn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (emu, arn)
-}
-
-/// One admin call: the JSON answer (status 2xx asserted).
-fn admin(emu: &Emulator, method: &str, path: &str, body: &str) -> serde_json::Value {
-    let mut stream = TcpStream::connect(emu.local_addr()).unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        emu.local_addr(),
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    stream.read_to_string(&mut out).unwrap();
-    let (head, body) = out.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 2"), "{method} {path}: {out}");
-    serde_json::from_str(body).unwrap()
-}
-
-/// A licence token for `arn`, as the buyer creates it.
-fn licence_token(emu: &Emulator, arn: &str, expired: bool) -> String {
-    let body = serde_json::json!({"license_arn": arn, "role_arn": ROLE, "expired": expired});
-    admin(emu, "POST", "/_emulator/license-tokens", &body.to_string())["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// The guard with only the Anywhere variables: no task role, no Region, endpoints on the
-/// emulator.
+/// The guard with only the Anywhere variables (see [`anywhere_env`]).
 fn anywhere_guard(binary: &Path, emu: &Emulator, token_file: &Path) -> Command {
     let mut cmd = Command::new(binary);
-    cmd.env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials",
-        )
-        .env("AWS_ENDPOINT_URL_LICENSE_MANAGER", emu.endpoint_url())
-        .env("AWS_ENDPOINT_URL_STS", emu.endpoint_url())
-        .env("AWS_WEB_IDENTITY_REFRESH_TOKEN_FILE", token_file)
-        .env("AWS_ROLE_ARN", ROLE)
-        .args([
-            "--contract",
-            "--product-sku",
-            SKU,
-            "--entitlement",
-            "Premium",
-        ])
-        .stdin(std::process::Stdio::null());
+    anywhere_env(&mut cmd, emu, token_file);
     cmd
 }
 
@@ -110,7 +38,7 @@ fn operations(emu: &Emulator) -> Vec<(String, Option<String>)> {
 }
 
 fn chain_checks_out_as_the_buyer(binary: &Path) {
-    let (emu, arn) = emulator();
+    let (emu, arn) = anywhere_emulator();
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("license_token");
     // A trailing newline, as `kubectl create secret --from-file` keeps it.
@@ -166,7 +94,7 @@ fn the_static_guard_takes_a_licence_token_too() {
 
 #[test]
 fn the_go_samples_variable_names_the_token_file_too() {
-    let (emu, arn) = emulator();
+    let (emu, arn) = anywhere_emulator();
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("license_token");
     std::fs::write(&token_file, licence_token(&emu, &arn, false)).unwrap();
@@ -182,7 +110,7 @@ fn the_go_samples_variable_names_the_token_file_too() {
 /// and nothing checked out.
 #[test]
 fn a_missing_expired_or_refused_token_is_78_naming_the_secret() {
-    let (emu, arn) = emulator();
+    let (emu, arn) = anywhere_emulator();
     let dir = tempfile::tempdir().unwrap();
     let expired = dir.path().join("expired");
     std::fs::write(&expired, licence_token(&emu, &arn, true)).unwrap();
@@ -237,7 +165,7 @@ fn a_missing_expired_or_refused_token_is_78_naming_the_secret() {
 /// GetAccessToken busy to the deadline is transient (75), at the credentials endpoint.
 #[test]
 fn a_busy_get_access_token_is_retried_to_the_deadline() {
-    let (emu, arn) = emulator();
+    let (emu, arn) = anywhere_emulator();
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("license_token");
     std::fs::write(&token_file, licence_token(&emu, &arn, false)).unwrap();

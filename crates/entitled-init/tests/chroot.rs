@@ -151,6 +151,64 @@ fn the_static_guard_runs_in_an_empty_root() {
     assert!(out.stdout.is_empty());
 }
 
+/// Contract pricing outside AWS in the same empty root: the licence token file is the only
+/// credential, exchanged through License Manager and STS on the emulator, and the program
+/// gets the licence.
+#[test]
+fn the_anywhere_chain_runs_in_an_empty_root() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test needs root, for chroot"
+    );
+    let work = tempfile::tempdir().unwrap();
+    let program = build_static_program(
+        work.path(),
+        "licensed",
+        r#"fn main() { println!("{}|{}", std::env::var("ENTITLED_LICENSE_ARN").unwrap_or_default(), std::env::var("ENTITLED_ENTITLEMENTS").unwrap_or_default()); }"#,
+    );
+    let root = work.path().join("root");
+    std::fs::create_dir_all(root.join("var/run/secrets/product-license")).unwrap();
+    copy_executable(&musl_guard(), &root.join("entitled"));
+    copy_executable(&program, &root.join("app"));
+    let (emu, arn) = common::anywhere::anywhere_emulator();
+    std::fs::write(
+        root.join("var/run/secrets/product-license/license_token"),
+        common::anywhere::licence_token(&emu, &arn, false),
+    )
+    .unwrap();
+
+    let mut cmd = Command::new("/entitled");
+    common::anywhere::anywhere_env(
+        &mut cmd,
+        &emu,
+        Path::new("/var/run/secrets/product-license/license_token"),
+    )
+    .args(["--", "/app"])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    in_root(&mut cmd, &root);
+    let out = wait_output(cmd.spawn().unwrap(), PATIENCE);
+    assert_eq!(code(out.status), 0, "{}", describe(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{arn}|Premium\n"),
+        "{}",
+        describe(&out)
+    );
+    let operations: Vec<String> = emu.calls().into_iter().map(|c| c.operation).collect();
+    assert_eq!(
+        operations,
+        [
+            "GetAccessToken",
+            "AssumeRoleWithWebIdentity",
+            "CheckoutLicense",
+            "CheckInLicense"
+        ]
+    );
+}
+
 /// An endpoint host that does not resolve is a transient failure: the guard
 /// retries until the deadline, then exits 75. The root's resolver points at
 /// 127.0.0.2, where nothing listens, so no query leaves loopback.

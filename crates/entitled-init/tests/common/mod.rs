@@ -9,6 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use entitled_emulator::{Config, Emulator, Fault, Product};
+
+pub mod anywhere;
 // Running a binary with a deadline and the log shape: shared by every crate's tests (each
 // test file uses some of them).
 #[allow(unused_imports)]

@@ -142,7 +142,7 @@ fn set_host_and_origin_form(request: &mut http::Request<SdkBody>, target: &Targe
 }
 
 async fn connect(target: &Target, limit: Option<Duration>) -> Result<TcpStream, ConnectorError> {
-    let connecting = TcpStream::connect((target.host.as_str(), target.port));
+    let connecting = connect_any(target);
     let tcp = match limit {
         Some(limit) => tokio::time::timeout(limit, connecting).await.map_err(|_| {
             ConnectorError::timeout(
@@ -154,19 +154,38 @@ async fn connect(target: &Target, limit: Option<Duration>) -> Result<TcpStream, 
             )
         })?,
         None => connecting.await,
-    }
-    .map_err(|e| {
-        ConnectorError::io(
-            std::io::Error::new(
-                e.kind(),
-                format!("connecting to {}:{}: {e}", target.host, target.port),
-            )
-            .into(),
-        )
-    })?;
+    }?;
     // Requests are one small write each; Nagle would only hold them back.
     let _ = tcp.set_nodelay(true);
     Ok(tcp)
+}
+
+/// The first address of the host that accepts, in the resolver's order. A name that does
+/// not resolve says "dns error", so a log tells it from a refused connection.
+async fn connect_any(target: &Target) -> Result<TcpStream, ConnectorError> {
+    let io = |text: String, kind| ConnectorError::io(std::io::Error::new(kind, text).into());
+    let addresses = tokio::net::lookup_host((target.host.as_str(), target.port))
+        .await
+        .map_err(|e| {
+            io(
+                format!("dns error: looking up {}: {e}", target.host),
+                e.kind(),
+            )
+        })?;
+    let mut last = None;
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = Some((address, e)),
+        }
+    }
+    Err(match last {
+        Some((address, e)) => io(format!("connecting to {address}: {e}"), e.kind()),
+        None => io(
+            format!("dns error: {} has no address", target.host),
+            std::io::ErrorKind::NotFound,
+        ),
+    })
 }
 
 /// One request and its answer on `stream`; the connection is driven by its own task until
