@@ -59,7 +59,7 @@ reproducible_env() {
 --remap-path-prefix=$cargo_home=/cargo \
 --remap-path-prefix=$sysroot=/rustc-sysroot"
   # Compile-time product binding is a per-seller build, not a release.
-  unset ENTITLED_PRODUCT_CODE ENTITLED_PUBLIC_KEY_FILE ENTITLED_PUBLIC_KEY_VERSION
+  unset ENTITLED_PRODUCT_CODE ENTITLED_PRODUCT_SKU ENTITLED_PUBLIC_KEY_FILE ENTITLED_PUBLIC_KEY_VERSION
 }
 
 package_version() {

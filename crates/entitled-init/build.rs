@@ -2,6 +2,8 @@
 //!
 //! Set at build time (never read at run time):
 //! - `ENTITLED_PRODUCT_CODE`: the product code from AWS Marketplace;
+//! - `ENTITLED_PRODUCT_SKU`: for a contract-priced product, its product id (License
+//!   Manager's `ProductSKU`) instead: the binary runs `--contract` only;
 //! - `ENTITLED_PUBLIC_KEY_FILE`: the product's PEM public key file, absolute
 //!   or relative to the workspace root (the directory of the `Cargo.toml`
 //!   that declares `[workspace]`), whichever directory cargo runs in;
@@ -23,6 +25,7 @@ use entitled_verify::build_config;
 fn main() {
     for var in [
         "ENTITLED_PRODUCT_CODE",
+        "ENTITLED_PRODUCT_SKU",
         "ENTITLED_PUBLIC_KEY_FILE",
         "ENTITLED_PUBLIC_KEY_VERSION",
         "ENTITLED_LOCKED",
@@ -42,6 +45,20 @@ fn setting(name: &str) -> Option<String> {
 fn generate() -> Result<(), String> {
     let out_dir = std::env::var("OUT_DIR").map_err(|_| "OUT_DIR is not set".to_string())?;
     let out_dir = Path::new(&out_dir);
+
+    build_config::check_bindings(
+        setting("ENTITLED_PRODUCT_CODE").is_some(),
+        setting("ENTITLED_PRODUCT_SKU").is_some(),
+        setting("ENTITLED_PUBLIC_KEY_FILE").is_some(),
+    )
+    .map_err(|e| e.to_string())?;
+    let product_sku = match setting("ENTITLED_PRODUCT_SKU") {
+        Some(sku) => format!(
+            "Some({:?})",
+            build_config::check_product_sku(&sku).map_err(|e| e.to_string())?
+        ),
+        None => "None".to_string(),
+    };
 
     let product_code = match setting("ENTITLED_PRODUCT_CODE") {
         Some(code) => format!(
@@ -87,6 +104,8 @@ fn generate() -> Result<(), String> {
     let source = format!(
         "/// The product code compiled in with `ENTITLED_PRODUCT_CODE`, if any.\n\
          pub const PRODUCT_CODE: Option<&str> = {product_code};\n\
+         /// The product SKU compiled in with `ENTITLED_PRODUCT_SKU`, if any.\n\
+         pub const PRODUCT_SKU: Option<&str> = {product_sku};\n\
          /// The key version and PEM public key compiled in with `ENTITLED_PUBLIC_KEY_FILE`, if any.\n\
          pub const PUBLIC_KEY: Option<(u32, &[u8])> = {key};\n\
          /// Built with `ENTITLED_LOCKED=1`: AWS's own endpoints and the Amazon roots only.\n\

@@ -93,7 +93,7 @@ fn finish(mut options: Options, logger: Logger, command: Vec<OsString>) -> Resul
     if !options.check_only && command.is_empty() {
         return Err("no COMMAND given; put the program to run after `--`, or pass --check".into());
     }
-    let contract = contract_options(&mut options)?;
+    let contract = contract_options(&mut options, &crate::compiled::COMPILED)?;
     Ok(Parsed::Run(Cli {
         product_code: options.product_code.take(),
         public_key: options.public_key.take(),
@@ -128,9 +128,12 @@ ENTITLED_LICENSE_ARN, ENTITLED_ENTITLEMENTS (NAME or NAME:UNIT:VALUE,
 comma-separated) and ENTITLED_LICENSE_TOKEN.
 
 The environment is read only for AWS's standard variables: credentials
-(ECS task role, EKS IRSA), AWS_REGION, AWS_ENDPOINT_URL_MARKETPLACE_METERING,
-AWS_ENDPOINT_URL_LICENSE_MANAGER and SSL_CERT_FILE. The product code and key
-come only from flags or from values compiled into this binary.
+(ECS task role, EKS IRSA; with --contract outside AWS, a licence token:
+AWS_WEB_IDENTITY_REFRESH_TOKEN_FILE or AWS_LICENSE_ACCESS_FILE, and
+AWS_ROLE_ARN), AWS_REGION, AWS_ENDPOINT_URL_MARKETPLACE_METERING,
+AWS_ENDPOINT_URL_LICENSE_MANAGER, AWS_ENDPOINT_URL_STS and SSL_CERT_FILE. The
+product code or SKU and the key come only from flags or from values compiled
+into this binary.
 ",
         version = env!("CARGO_PKG_VERSION"),
         synopsis = flags::synopsis(),

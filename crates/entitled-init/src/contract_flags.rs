@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::compiled::Compiled;
 use crate::flags::Options;
 
 /// The options of `--contract`.
@@ -39,8 +40,27 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 /// `--contract` and the RegisterUsage flags exclude each other, and the
 /// contract flags need `--contract`: a task definition that mixes them is
-/// refused, naming both flags, rather than half obeyed.
-pub fn contract_options(options: &mut Options) -> Result<Option<Box<ContractCli>>, String> {
+/// refused, naming both flags, rather than half obeyed. A binary built for a
+/// product is bound to its pricing: a product SKU compiled in means contract
+/// mode (`--contract` implied, `--product-sku` refused), a product code
+/// compiled in refuses `--contract`, so a buyer's command line cannot swap
+/// the product for a cheaper one priced the other way.
+pub fn contract_options(
+    options: &mut Options,
+    compiled: &Compiled,
+) -> Result<Option<Box<ContractCli>>, String> {
+    if let Some(built) = compiled.product_code {
+        if options.contract {
+            return Err(format!("--contract is refused: this binary was built for product {built}, priced through RegisterUsage, which cannot be changed at run time; remove the flag"));
+        }
+    }
+    if let Some(built) = compiled.product_sku {
+        if options.product_sku.is_some() {
+            return Err(format!("--product-sku is refused: this binary was built for product SKU {built}, which cannot be changed at run time; remove the flag"));
+        }
+        options.contract = true;
+        options.product_sku = Some(built.to_owned());
+    }
     let register_usage = [
         ("--product-code", options.product_code.is_some()),
         ("--public-key", options.public_key.is_some()),
@@ -104,4 +124,76 @@ pub fn contract_options(options: &mut Options) -> Result<Option<Box<ContractCli>
         license_public_key: options.license_public_key.take(),
         hold,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOTHING: Compiled = Compiled {
+        product_code: None,
+        product_sku: None,
+        public_key: None,
+        locked: false,
+    };
+
+    fn options(contract: bool, sku: Option<&str>) -> Options {
+        Options {
+            contract,
+            product_sku: sku.map(str::to_owned),
+            entitlements: vec!["Basic".parse().unwrap()],
+            check_only: true,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn a_compiled_in_sku_implies_contract_and_refuses_the_flag() {
+        let bound = Compiled {
+            product_sku: Some("prod-bound-sku"),
+            ..NOTHING
+        };
+        let cli = contract_options(&mut options(false, None), &bound)
+            .unwrap()
+            .expect("contract mode without --contract");
+        assert_eq!(cli.product_sku, "prod-bound-sku");
+        let err = contract_options(&mut options(true, Some("prod-other")), &bound).unwrap_err();
+        assert!(
+            err.starts_with(
+                "--product-sku is refused: this binary was built for product SKU prod-bound-sku"
+            ),
+            "{err}"
+        );
+        let mut hourly = options(false, None);
+        hourly.product_code = Some("prod-cheap".into());
+        let err = contract_options(&mut hourly, &bound).unwrap_err();
+        assert!(err.contains("--product-code"), "{err}");
+    }
+
+    #[test]
+    fn a_compiled_in_product_code_refuses_contract_mode() {
+        let bound = Compiled {
+            product_code: Some("prod-hourly"),
+            ..NOTHING
+        };
+        let err = contract_options(&mut options(true, Some("prod-x")), &bound).unwrap_err();
+        assert!(
+            err.starts_with("--contract is refused: this binary was built for product prod-hourly"),
+            "{err}"
+        );
+        assert!(contract_options(&mut Options::default(), &bound)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn without_bindings_the_flags_decide() {
+        assert!(contract_options(&mut Options::default(), &NOTHING)
+            .unwrap()
+            .is_none());
+        let cli = contract_options(&mut options(true, Some("sku-1")), &NOTHING)
+            .unwrap()
+            .unwrap();
+        assert_eq!(cli.product_sku, "sku-1");
+    }
 }

@@ -131,11 +131,13 @@ mod tests {
 
     const NOTHING: Compiled = Compiled {
         product_code: None,
+        product_sku: None,
         public_key: None,
         locked: false,
     };
     const BOUND: Compiled = Compiled {
         product_code: Some("prod-bound"),
+        product_sku: None,
         public_key: Some((3, KEY)),
         locked: true,
     };

@@ -28,6 +28,15 @@ pub enum BuildConfigError {
     /// `ENTITLED_PRODUCT_CODE` is not a valid product code.
     #[error("ENTITLED_PRODUCT_CODE: {0}")]
     ProductCode(#[source] ProductCodeError),
+    /// `ENTITLED_PRODUCT_SKU` is not a product id License Manager could take.
+    #[error("ENTITLED_PRODUCT_SKU: {0}; give the product id of the contract-priced product from AWS Marketplace (for example prod-abc123)")]
+    ProductSku(&'static str),
+    /// Both `ENTITLED_PRODUCT_CODE` and `ENTITLED_PRODUCT_SKU` are set.
+    #[error("ENTITLED_PRODUCT_CODE and ENTITLED_PRODUCT_SKU are both set: a product is priced one way; compile in the product code for hourly pricing (RegisterUsage) or the product SKU for contract pricing (License Manager), not both")]
+    BothProducts,
+    /// `ENTITLED_PUBLIC_KEY_FILE` is set for a contract (product SKU) build.
+    #[error("ENTITLED_PUBLIC_KEY_FILE is RegisterUsage's token key and a contract guard (ENTITLED_PRODUCT_SKU) never uses it; drop it (a seller-issued licence's key is --license-public-key)")]
+    KeyWithSku,
     /// `ENTITLED_PUBLIC_KEY_VERSION` is not a valid key version.
     #[error("ENTITLED_PUBLIC_KEY_VERSION: {0}")]
     KeyVersion(#[source] KeyVersionError),
@@ -61,6 +70,55 @@ fn relative_note(root: &Option<PathBuf>) -> String {
 /// ```
 pub fn check_product_code(code: &str) -> Result<ProductCode, BuildConfigError> {
     code.parse().map_err(BuildConfigError::ProductCode)
+}
+
+/// `ENTITLED_PRODUCT_SKU`, surrounding blanks ignored: 1 to 255 visible ASCII characters,
+/// as AWS Marketplace product ids are.
+///
+/// ```
+/// use entitled_verify::build_config::check_product_sku;
+/// assert_eq!(check_product_sku(" prod-abc123 ").unwrap(), "prod-abc123");
+/// assert!(check_product_sku("prod abc").is_err());
+/// assert!(check_product_sku("").is_err());
+/// ```
+pub fn check_product_sku(text: &str) -> Result<&str, BuildConfigError> {
+    let sku = text.trim();
+    if sku.is_empty() {
+        return Err(BuildConfigError::ProductSku("it is empty"));
+    }
+    if sku.len() > 255 {
+        return Err(BuildConfigError::ProductSku(
+            "it is longer than 255 characters",
+        ));
+    }
+    if !sku.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(BuildConfigError::ProductSku(
+            "it holds a space, a control character or non-ASCII text",
+        ));
+    }
+    Ok(sku)
+}
+
+/// The bindings a build may combine: a product is priced one way, and a contract build has
+/// no RegisterUsage key.
+///
+/// ```
+/// use entitled_verify::build_config::check_bindings;
+/// assert!(check_bindings(true, false, false).is_ok());
+/// assert!(check_bindings(false, true, false).is_ok());
+/// assert!(check_bindings(true, true, false).is_err());
+/// assert!(check_bindings(false, true, true).is_err());
+/// ```
+pub fn check_bindings(
+    product_code: bool,
+    product_sku: bool,
+    key_file: bool,
+) -> Result<(), BuildConfigError> {
+    match (product_code, product_sku, key_file) {
+        (true, true, _) => Err(BuildConfigError::BothProducts),
+        (false, true, true) => Err(BuildConfigError::KeyWithSku),
+        _ => Ok(()),
+    }
 }
 
 /// `ENTITLED_PUBLIC_KEY_VERSION` as a [`KeyVersion`], surrounding blanks ignored.
