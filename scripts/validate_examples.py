@@ -12,7 +12,9 @@
 - IAM policies (iam-*.json): the grammar IAM requires: Version 2012-10-17, a
   non-empty Statement list, each with Effect Allow|Deny, Action (or
   NotAction), and Resource for identity policies or Principal for trust
-  policies; an IRSA trust policy must condition on :sub and :aud.
+  policies; an IRSA trust policy must condition on :sub and :aud, and an
+  Anywhere trust policy (openid-license-manager.amazonaws.com) on :amr naming
+  the buyer's account.
 - Images against their Dockerfiles: every container of a task definition or
   manifest whose image this repository builds (IMAGES) is run as ECS or
   Kubernetes would run it (entryPoint/command, or command/args, over the
@@ -126,6 +128,7 @@ def check_task_definition(path):
 # cannot be checked.
 IMAGES = {
     "my-seller/my-paid-app": "docker/Dockerfile.paid-app-example",
+    "my-seller/my-contract-app": "docker/Dockerfile.contract-app-example",
     "my-seller/entitled-prod-abc123": "docker/Dockerfile",
     "my-seller/my-app": None,
     # The metering examples (examples/meter/): the seller's app, and the
@@ -370,6 +373,23 @@ def check_ci_example(path):
     return problems
 
 
+# The federated principal of a contract product's role outside AWS (Anywhere): License
+# Manager's access tokens, issued for the buyer's licence tokens.
+LICENSE_MANAGER_OIDC = "openid-license-manager.amazonaws.com"
+
+
+def check_anywhere_trust(where, statement):
+    """An Anywhere role trusts License Manager's tokens for the buyer's own account only."""
+    like = statement.get("Condition", {}).get("ForAnyValue:StringLike", {})
+    amr = str(like.get(f"{LICENSE_MANAGER_OIDC}:amr", ""))
+    prefix = "aws:license-manager:token-issuer-account-id:"
+    account = amr[len(prefix):]
+    if not amr.startswith(prefix) or not (len(account) == 12 and account.isdigit()):
+        return [f"{where}: needs Condition ForAnyValue:StringLike {LICENSE_MANAGER_OIDC}:amr = "
+                f"{prefix}ACCOUNT (the buyer's 12-digit account id)"]
+    return []
+
+
 def check_policy(path):
     with open(path) as f:
         policy = json.load(f)
@@ -390,7 +410,9 @@ def check_policy(path):
             if "Principal" not in s:
                 problems.append(f"{where}: a trust policy statement needs a Principal")
             federated = s.get("Principal", {}).get("Federated", "")
-            if s.get("Action") == "sts:AssumeRoleWithWebIdentity":
+            if s.get("Action") == "sts:AssumeRoleWithWebIdentity" and federated == LICENSE_MANAGER_OIDC:
+                problems += check_anywhere_trust(where, s)
+            elif s.get("Action") == "sts:AssumeRoleWithWebIdentity":
                 if ":oidc-provider/" not in federated:
                     problems.append(f"{where}: Principal.Federated must be the cluster's OIDC provider ARN")
                 keys = s.get("Condition", {}).get("StringEquals", {})

@@ -22,6 +22,17 @@
 //! issues: their token is not verified, and trust in the answer rests on TLS
 //! to the Amazon roots and on SigV4.
 //!
+//! **Credentials.** On AWS, the same chain as the check (the ECS task role,
+//! IRSA, and for License Manager also a node or instance role). Outside AWS
+//! ("Anywhere"), when `AWS_WEB_IDENTITY_REFRESH_TOKEN_FILE` (or
+//! `AWS_LICENSE_ACCESS_FILE`) and `AWS_ROLE_ARN` are set, the buyer's licence
+//! token in that file is exchanged through License Manager `GetAccessToken`
+//! (unsigned) and STS `AssumeRoleWithWebIdentity` for session credentials,
+//! refreshed before they expire; the Region defaults to `us-east-1`. A token
+//! that is missing, unreadable, expired or refused is a 78 with the reason
+//! `LicenseTokenRefused` and the credential source
+//! [`CredentialSource::LicenseToken`](crate::CredentialSource::LicenseToken).
+//!
 //! A provisional checkout holds its units until it is checked in or its
 //! time-to-live runs out: check it in as soon as the units are not needed
 //! ([`Lease::check_in`]), or a one-seat buyer is locked out until then.
