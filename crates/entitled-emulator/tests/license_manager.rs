@@ -215,11 +215,18 @@ async fn suspended_and_expired_licences_allow_nothing() {
     let client = client(&emulator);
     let premium = || vec![ask("Premium", Unit::None, None)];
     let path = format!("/_emulator/licenses/{}", encode(&arn));
+    let held = checkout(&client, SKU, CheckoutType::Provisional, premium(), "s-0").await;
+    let held = held.expect("a unit held before the licence is suspended");
     let (status, patched, text) = admin(&emulator, "PATCH", &path, r#"{"status":"SUSPENDED"}"#);
     assert_eq!(
         (status, patched["status"].as_str()),
         (200, Some("SUSPENDED")),
         "{text}"
+    );
+    assert_eq!(
+        extend(&client, &held.token).await.unwrap_err(),
+        NOT_FOUND,
+        "a held unit of a suspended licence is not extended"
     );
     let suspended = checkout(&client, SKU, CheckoutType::Provisional, premium(), "s-1").await;
     assert_eq!(suspended.unwrap_err(), NO_ENTITLEMENTS);

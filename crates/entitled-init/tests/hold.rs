@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use entitled_emulator::{Config, Emulator, EntitlementSpec, Fault, LicenseSpec, Operation};
+use entitled_emulator::{Config, Emulator, EntitlementSpec, LicenseSpec};
 
 const SKU: &str = "prod-hold-guard";
 
@@ -193,13 +193,6 @@ fn a_suspended_licence_terminates_the_child_and_exits_77() {
         arn.replace(':', "%3A").replace('/', "%2F")
     );
     admin(&emu, "PATCH", &path, r#"{"status":"SUSPENDED"}"#);
-    // The emulator extends a suspended licence's consumption; AWS refuses.
-    emu.push_fault_for(
-        SKU,
-        Operation::ExtendLicenseConsumption,
-        Fault::error("ResourceNotFoundException"),
-        1,
-    );
     let out = wait_output(child, Duration::from_secs(90));
     assert_eq!(code(out.status), 77, "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -320,6 +320,19 @@ impl LicenseStore {
     ) -> Result<u64, ServiceError> {
         let mut inner = self.lock();
         let (license, at) = find_live(&mut inner, token, account, now)?;
+        // A licence suspended or ended while a unit was held extends nothing: the holder's
+        // next extension tells it the licence is gone (ExtendLicenseConsumption models no
+        // NoEntitlementsAllowedException, so it is ResourceNotFoundException).
+        let status = license.status_at(now);
+        if status != "AVAILABLE" {
+            return Err(error(
+                "ResourceNotFoundException",
+                format!(
+                    "License {} is {status}: consumption {token} cannot be extended",
+                    license.arn
+                ),
+            ));
+        }
         let ttl = license.ttl_seconds;
         let consumption = &mut license.consumptions[at];
         let expiration = consumption.expiration + ttl;
