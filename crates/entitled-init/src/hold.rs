@@ -51,7 +51,12 @@ pub fn run(
         .cloned()
         .ok_or_else(|| Failure::Setup("--hold needs a provisional checkout".into()))?;
     let sigfd = signals.supervised_fd()?;
-    let child = spawn(&cli.command, handoff, signals.start_mask())?;
+    let child = spawn(
+        &cli.command,
+        handoff,
+        signals.start_mask(),
+        signals.chld_ignored_at_start(),
+    )?;
     let pid = child.id() as pid_t;
     let (events, keeper_end) =
         UnixStream::pair().map_err(|e| Failure::Setup(format!("socket pair: {e}")))?;
@@ -204,6 +209,7 @@ fn spawn(
     command: &[std::ffi::OsString],
     handoff: &[(&str, &str)],
     start_mask: libc::sigset_t,
+    chld_ignored: bool,
 ) -> Result<std::process::Child, Failure> {
     use std::os::unix::process::CommandExt as _;
     let program = command.first().cloned().unwrap_or_default();
@@ -211,10 +217,18 @@ fn spawn(
     let mut cmd = Command::new(&program);
     cmd.args(&command[1..]).envs(handoff.iter().copied());
     // SAFETY: the closure runs in the forked child before exec and calls
-    // only sigprocmask, which is async-signal-safe; `start_mask` is a copy
-    // of an initialised sigset_t.
+    // only sigprocmask and sigaction, which are async-signal-safe;
+    // `start_mask` is a copy of an initialised sigset_t, and a zeroed
+    // sigaction with SIG_IGN is a valid action.
     unsafe {
         cmd.pre_exec(move || {
+            if chld_ignored {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = libc::SIG_IGN;
+                if libc::sigaction(libc::SIGCHLD, &action, std::ptr::null_mut()) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
             if libc::sigprocmask(libc::SIG_SETMASK, &start_mask, std::ptr::null_mut()) != 0 {
                 return Err(std::io::Error::last_os_error());
             }

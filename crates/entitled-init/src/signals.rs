@@ -57,6 +57,8 @@ pub struct SignalState {
     pipe_at_start: Option<libc::sigaction>,
     /// `--hold`: the other signals blocked to forward (and SIGCHLD).
     supervised: libc::sigset_t,
+    /// `--hold`: SIGCHLD was ignored at start, and the guard set it back to the default.
+    chld_ignored_at_start: bool,
 }
 
 /// Why the signal state could not be read or set.
@@ -156,6 +158,7 @@ impl SignalState {
             watched,
             pipe_at_start: None,
             supervised: empty_set(),
+            chld_ignored_at_start: false,
         };
         // From the first instant: a usage error is logged before anything
         // else is set up, and must still exit 64 with a broken stderr.
@@ -202,7 +205,20 @@ impl SignalState {
     /// blocked at start are left so: whoever started the guard meant them
     /// for neither it nor its child. The stop signals' fd ([`Self::install`])
     /// still sees only the stop signals.
+    ///
+    /// SIGCHLD ignored at start is the exception: the kernel would then discard
+    /// it and reap the children itself, and the guard would never learn that
+    /// COMMAND exited. It is set back to the default here, and to ignored again
+    /// in the child ([`Self::chld_ignored_at_start`]).
     pub fn supervise(&mut self) -> Result<(), SignalError> {
+        if current_action(libc::SIGCHLD)?.sa_sigaction == libc::SIG_IGN {
+            // SAFETY: zeroed is a valid starting sigaction; SIG_DFL needs no
+            // other field.
+            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+            action.sa_sigaction = libc::SIG_DFL;
+            set_action(libc::SIGCHLD, &action)?;
+            self.chld_ignored_at_start = true;
+        }
         let mut added = empty_set();
         for sig in FORWARDED.into_iter().chain([libc::SIGCHLD]) {
             let left_alone = is_member(&self.start_mask, sig)
@@ -217,6 +233,12 @@ impl SignalState {
         check_pthread("pthread_sigmask (supervise)", rc)?;
         self.supervised = added;
         Ok(())
+    }
+
+    /// True when SIGCHLD was ignored at start: a supervised child gets it
+    /// ignored again, as whoever started the guard meant.
+    pub fn chld_ignored_at_start(&self) -> bool {
+        self.chld_ignored_at_start
     }
 
     /// The signal mask the guard was started with, for a supervised child.

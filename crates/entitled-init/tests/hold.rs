@@ -134,6 +134,49 @@ fn the_guard_exits_with_the_childs_status_after_checking_in() {
     assert_eq!(held(&emu), 0);
 }
 
+/// Started with SIGCHLD ignored (a launcher's choice that survives exec), the guard still
+/// sees COMMAND exit, and COMMAND gets SIGCHLD ignored, as its launcher meant.
+#[test]
+fn sigchld_ignored_at_start_neither_hangs_the_guard_nor_reaches_the_child_changed() {
+    use std::os::unix::process::CommandExt as _;
+    let (emu, _) = emulator_with_seat(60);
+    let mut cmd = guard(&emu);
+    env(&mut cmd, &emu);
+    // COMMAND prints the signals it ignores (a hex mask; SIGCHLD is bit 17 - 1). Not through
+    // a shell: dash sets SIGCHLD back to the default for itself.
+    cmd.args(hold_args(&[
+        "--",
+        "/bin/grep",
+        "SigIgn",
+        "/proc/self/status",
+    ]));
+    // SAFETY: sigaction is async-signal-safe; a zeroed sigaction with SIG_IGN is valid.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = libc::SIG_IGN;
+            if libc::sigaction(libc::SIGCHLD, &action, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = wait_output(cmd.spawn().unwrap(), PATIENCE);
+    assert_eq!(code(out.status), 0, "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mask = stdout
+        .trim()
+        .strip_prefix("SigIgn:")
+        .map(|hex| u64::from_str_radix(hex.trim(), 16).unwrap())
+        .unwrap_or_else(|| panic!("{}", describe(&out)));
+    assert_ne!(
+        mask & (1 << (libc::SIGCHLD - 1)),
+        0,
+        "COMMAND still ignores SIGCHLD: {stdout}"
+    );
+    assert_eq!(held(&emu), 0, "checked in when COMMAND exited");
+}
+
 #[test]
 fn as_pid_1_an_orphaned_grandchild_is_reaped() {
     // SAFETY: geteuid has no preconditions.
