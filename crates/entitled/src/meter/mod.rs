@@ -29,6 +29,8 @@ mod events;
 mod idempotency;
 mod identity;
 mod journal;
+mod keys;
+mod lines;
 mod outcome;
 mod sender;
 mod status;
@@ -48,6 +50,7 @@ pub use events::{EventLevel, MeterEvent};
 pub use idempotency::{IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN};
 pub use identity::{client_token, POD_UID_ENV};
 pub use journal::JOURNAL_FILE;
+pub use keys::KEY_WINDOW;
 pub use status::{LastError, MeterMetrics, MeterStatus, PendingUsage};
 pub use usage::{Tags, UsageRecord, MAX_QUANTITY, MAX_TAGS};
 
@@ -217,6 +220,7 @@ impl MeterBuilder {
             .journal_dir
             .ok_or_else(|| MeterError::Config("a journal directory is required".into()))?;
         let (mut journal, replayed) = journal::Journal::open(&dir)?;
+        check_product(&dir, &replayed, product_code.as_str())?;
         let identity = match (self.identity, replayed.identity) {
             (Some(explicit), _) => explicit,
             (None, Some(kept)) => kept,
@@ -227,7 +231,9 @@ impl MeterBuilder {
             },
         };
         if journal.len() == 0 {
-            journal.append(journal::identity_line(&identity).as_bytes())?;
+            journal.append(lines::identity_line(&identity, product_code.as_str()).as_bytes())?;
+        } else if replayed.product_code.as_deref() != Some(product_code.as_str()) {
+            journal.append(lines::product_line(product_code.as_str()).as_bytes())?;
         }
         let answered_by = crate::credential_source::AnsweredBy::default();
         // A CA file skipped on the way must reach the operator, as the
@@ -246,7 +252,12 @@ impl MeterBuilder {
         let provider = crate::connection::region_and_credentials(&sdk_config)?;
         let client = metering_client(&sdk_config, self.attempt_timeout);
 
-        let shared = Arc::new(Shared::new(identity, replayed.book, journal.len()));
+        let shared = Arc::new(Shared::new(
+            identity,
+            product_code.as_str().to_owned(),
+            replayed.book,
+            journal.len(),
+        ));
         let (tx, rx) = mpsc::channel();
         let writer_shared = shared.clone();
         std::thread::Builder::new()
@@ -341,6 +352,16 @@ impl Meter {
         &self.dimensions
     }
 
+    /// Checks one record as [`Meter::record`] would, without keeping it: a configured
+    /// dimension, a quantity up to 2^31-1, tags MeterUsage takes. For naming the bad record
+    /// of a batch.
+    ///
+    /// # Errors
+    /// What [`Meter::record`] would refuse the record with before the journal.
+    pub fn check(&self, record: &UsageRecord) -> Result<(), MeterError> {
+        record.validate(&self.dimensions)
+    }
+
     /// The identity client tokens derive from.
     pub fn identity(&self) -> &str {
         &self.shared.identity
@@ -366,9 +387,9 @@ impl Meter {
     /// Records a batch once per `key`, all or nothing; returns once it is durable. A batch
     /// whose key the journal already holds is acknowledged again without adding usage, so a
     /// client that lost an acknowledgement (a crash between the journal write and the reply)
-    /// resends with the same key safely. Keys are remembered with their hour's usage: until
-    /// that hour is reported and has aged out of the journal (7 hours after it closed); a key
-    /// resent later is recorded as new usage.
+    /// resends with the same key safely. Keys are remembered (as hashes, in memory and in the
+    /// journal) for [`KEY_WINDOW`] after their batch was kept; a key resent later is recorded
+    /// as new usage.
     ///
     /// # Errors
     /// As [`Meter::record`], for any record of the batch.
@@ -393,9 +414,11 @@ impl Meter {
         }
         let n = records.len() as u64;
         let (reply, rx) = oneshot::channel();
+        let now = self.clock.now();
         self.writer.send(Command::Record {
-            hour: clock::hour_of(self.clock.now()),
-            key,
+            hour: clock::hour_of(now),
+            at: now,
+            key: key.as_ref().map(keys::key_hash),
             records,
             reply,
         });
@@ -439,6 +462,7 @@ impl Meter {
     pub fn metrics(&self) -> MeterMetrics {
         let (_, mut metrics) = self.board.snapshot();
         metrics.journal_bytes = self.shared.journal_bytes.load(Ordering::Relaxed);
+        metrics.idempotent_replays = self.shared.idempotent_replays.load(Ordering::Relaxed);
         metrics
     }
 
@@ -481,6 +505,25 @@ impl Meter {
                 .pending
                 .iter()
                 .all(|p| status.refused_dimensions.contains_key(&p.dimension))
+    }
+}
+
+/// Refuses a journal holding unreported usage of another product: it would be billed to
+/// the wrong one. A journal with nothing pending may change product.
+fn check_product(
+    dir: &std::path::Path,
+    replayed: &lines::Replayed,
+    configured: &str,
+) -> Result<(), MeterError> {
+    match &replayed.product_code {
+        Some(kept) if kept != configured && replayed.book.has_pending() => {
+            Err(MeterError::ProductMismatch {
+                dir: dir.display().to_string(),
+                journal: kept.clone(),
+                configured: configured.to_owned(),
+            })
+        }
+        _ => Ok(()),
     }
 }
 
