@@ -230,12 +230,19 @@ mod tests {
         book.add(3600, &[UsageRecord::new("users", 2)]);
         book.fix(&(3600, "users".to_owned()), 3700);
         book.check(3600, &[UsageRecord::new("users", 5)]).unwrap();
-        let hours = book.add(3600, &[UsageRecord::new("users", 5), UsageRecord::new("hosts", 1)]);
+        let hours = book.add(
+            3600,
+            &[UsageRecord::new("users", 5), UsageRecord::new("hosts", 1)],
+        );
         assert_eq!(hours, [7200, 3600]);
         let users = &book.slots[&(3600, "users".to_owned())];
         assert_eq!((users.total, users.timestamp), (2, Some(3700)), "frozen");
         assert_eq!(book.slots[&(7200, "users".to_owned())].total, 5, "carried");
-        assert_eq!(book.slots[&(3600, "hosts".to_owned())].total, 1, "other dimensions stay");
+        assert_eq!(
+            book.slots[&(3600, "hosts".to_owned())].total,
+            1,
+            "other dimensions stay"
+        );
         book.remove(&hours[..1], &[UsageRecord::new("users", 5)]);
         assert!(!book.slots.contains_key(&(7200, "users".to_owned())));
         assert_eq!(book.slots[&(3600, "users".to_owned())].total, 2);

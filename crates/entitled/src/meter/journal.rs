@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use super::book::{Book, Resolution};
 use super::keys::KeyHash;
-use super::lines::{fix_line, identity_line, keys_line, replay, resolution_line, usage_line, Replayed};
+use super::lines::{
+    fix_line, identity_line, keys_line, replay, resolution_line, usage_line, Replayed,
+};
 use super::usage::UsageRecord;
 use super::MeterError;
 
@@ -242,7 +244,10 @@ mod tests {
         let (_, again) = Journal::open(dir.path()).unwrap();
         assert_eq!(again.book.slots, replayed.book.slots);
         assert_eq!(replayed.book.keys.len(), 1);
-        assert_eq!(again.book.keys, replayed.book.keys, "keys survive compaction");
+        assert_eq!(
+            again.book.keys, replayed.book.keys,
+            "keys survive compaction"
+        );
         assert_eq!(again.identity.as_deref(), Some("task-1"));
         assert_eq!(again.product_code.as_deref(), Some("prod-b"));
     }

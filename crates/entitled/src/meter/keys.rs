@@ -65,7 +65,8 @@ impl KeyWindow {
 
     /// Remembers a key kept at `at` (epoch seconds).
     pub fn insert(&mut self, hash: KeyHash, at: u64) {
-        self.seen.insert(hash, u32::try_from(at).unwrap_or(u32::MAX));
+        self.seen
+            .insert(hash, u32::try_from(at).unwrap_or(u32::MAX));
     }
 
     /// Forgets a key whose batch could not be written.

@@ -43,7 +43,11 @@ pub(crate) fn product_line(product_code: &str) -> String {
 }
 
 /// One accepted batch, with its key's hash and time if it came with one.
-pub(crate) fn usage_line(hour: u64, key: Option<(&KeyHash, u64)>, records: &[UsageRecord]) -> String {
+pub(crate) fn usage_line(
+    hour: u64,
+    key: Option<(&KeyHash, u64)>,
+    records: &[UsageRecord],
+) -> String {
     let r: Vec<Value> = records
         .iter()
         .map(|r| json!([r.dimension, r.quantity, r.tags]))
@@ -170,16 +174,25 @@ mod tests {
     #[test]
     fn a_journal_before_hashes_and_fixed_requests_replays() {
         let old = concat!(
-            r#"{"identity":"task-1"}"#, "\n",
-            r#"{"h":3600,"r":[["users",2,{}]],"k":"req-1"}"#, "\n",
-            r#"{"h":3600,"keys":["req-2"]}"#, "\n",
+            r#"{"identity":"task-1"}"#,
+            "\n",
+            r#"{"h":3600,"r":[["users",2,{}]],"k":"req-1"}"#,
+            "\n",
+            r#"{"h":3600,"keys":["req-2"]}"#,
+            "\n",
         );
         let replayed = replay(old.as_bytes());
         assert_eq!(replayed.identity.as_deref(), Some("task-1"));
         assert_eq!(replayed.product_code, None);
         for k in ["req-1", "req-2"] {
-            assert!(replayed.book.keys.contains(&key_hash(&IdempotencyKey::new(k).unwrap())));
+            assert!(replayed
+                .book
+                .keys
+                .contains(&key_hash(&IdempotencyKey::new(k).unwrap())));
         }
-        assert_eq!(replayed.book.slots[&(3600, "users".to_owned())].timestamp, None);
+        assert_eq!(
+            replayed.book.slots[&(3600, "users".to_owned())].timestamp,
+            None
+        );
     }
 }

@@ -496,15 +496,17 @@ impl Meter {
         self.status().pending
     }
 
-    /// True when nothing pending can be sent: stopped, not entitled, or refused dimensions.
+    /// True when nothing pending can be sent now: stopped, not entitled, refused
+    /// dimensions, or usage carried into an hour that has not begun.
     fn blocked(&self) -> bool {
         let status = self.status();
+        let this_hour = clock::hour_of(self.clock.now());
         status.stopped.is_some()
             || !status.entitled
             || status
                 .pending
                 .iter()
-                .all(|p| status.refused_dimensions.contains_key(&p.dimension))
+                .all(|p| status.refused_dimensions.contains_key(&p.dimension) || p.hour > this_hour)
     }
 }
 

@@ -131,13 +131,16 @@ impl Reporter {
             .await;
             return Step::Settled;
         }
+        if *hour > hour_of(now) {
+            // Usage carried past an hour already reported: its hour has not begun, and a
+            // report cannot name a future hour. It waits (in the journal, over a restart).
+            return Step::Settled;
+        }
         let closed = hour + 3600 <= now;
         // Fixed at the first attempt; before it, what the first attempt would take.
-        let timestamp = slot.timestamp.unwrap_or(if closed {
-            hour + 3599
-        } else {
-            now.max(*hour)
-        });
+        let timestamp = slot
+            .timestamp
+            .unwrap_or(if closed { hour + 3599 } else { now.max(*hour) });
         if now > timestamp + WINDOW_SECONDS - WINDOW_MARGIN_SECONDS {
             self.lose(key, slot.total, slot.total, "the 6-hour window passed")
                 .await;
