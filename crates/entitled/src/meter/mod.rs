@@ -530,7 +530,13 @@ fn check_product(
 }
 
 impl Drop for Meter {
+    /// Stops reporting and closes the journal before returning, so the directory's lock is
+    /// free for the next meter (a restart in the same process). Waits at most for the
+    /// journal's current write.
     fn drop(&mut self) {
         self.task.abort();
+        let (closed, wait) = mpsc::channel();
+        self.writer.send(Command::Close(closed));
+        let _ = wait.recv();
     }
 }

@@ -54,6 +54,9 @@ pub(crate) enum Command {
     Compact { oldest_hour: u64 },
     /// Reply once every earlier command is done.
     Barrier(oneshot::Sender<()>),
+    /// Close the journal (releasing the directory's lock) and stop; reply once closed.
+    /// Commands after it are never applied: their replies report failure.
+    Close(std::sync::mpsc::Sender<()>),
 }
 
 /// State the writer changes and others read.
@@ -95,7 +98,25 @@ pub(crate) fn run(mut journal: Journal, shared: Arc<Shared>, commands: Receiver<
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
+        let mut closers = Vec::new();
+        let group: Vec<Command> = group
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::Close(reply) => {
+                    closers.push(reply);
+                    None
+                }
+                other => Some(other),
+            })
+            .collect();
         let latest = commit(&mut journal, &shared, group);
+        if !closers.is_empty() {
+            drop(journal);
+            for reply in closers {
+                let _ = reply.send(());
+            }
+            return;
+        }
         if journal.len() >= compact_at {
             if let Some(at) = latest {
                 let mut book = shared.book();
@@ -189,6 +210,7 @@ fn commit(journal: &mut Journal, shared: &Shared, group: Vec<Command>) -> Option
                 compact = Some(compact.map_or(oldest_hour, |h: u64| h.max(oldest_hour)));
             }
             Command::Barrier(reply) => barriers.push(reply),
+            Command::Close(_) => unreachable!("run takes Close out of the group"),
         }
     }
     let result = if text.is_empty() {
