@@ -13,6 +13,10 @@ use super::idempotency::IdempotencyKey;
 /// How long a key is remembered after its batch was kept. A client resends after a lost
 /// acknowledgement within seconds of the sidecar's restart; ten minutes also covers a pod
 /// in `CrashLoopBackOff`, whose restart delay is capped at five minutes.
+///
+/// ```
+/// assert_eq!(entitled::meter::KEY_WINDOW.as_secs(), 600);
+/// ```
 pub const KEY_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 /// How often expired keys are dropped, in seconds.
