@@ -139,14 +139,14 @@ async fn usage(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Respons
             "application/json",
             format!("{}\n", serde_json::json!({ "accepted": n })),
         ),
-        Err(e @ (MeterError::Journal { .. } | MeterError::ShuttingDown)) => {
-            if matches!(e, MeterError::Journal { .. }) {
-                // One per refused request while the disk is full: the logger counts
-                // identical lines instead of writing each.
-                logger.log(Level::Error, "journal_write_failed", &e.to_string(), &[]);
-            }
-            error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
+        Err(e @ MeterError::Journal { .. }) => {
+            let message = format!("{e}; the records were not kept, send them again later");
+            // One per refused request while the disk is full: the logger counts identical
+            // lines instead of writing each.
+            logger.log(Level::Error, "journal_write_failed", &message, &[]);
+            error(StatusCode::SERVICE_UNAVAILABLE, &message)
         }
+        Err(e @ MeterError::ShuttingDown) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
         Err(e) => {
             // What depends on the hour's totals names a dimension; name its first record.
             let index = match &e {

@@ -54,11 +54,21 @@ impl Journal {
     /// Locks `dir`, removes a compaction's leftover, opens (or creates) `dir/usage.journal`,
     /// replays it, and cuts off a torn last line.
     pub fn open(dir: &Path) -> Result<(Journal, Replayed), MeterError> {
-        if !dir.is_dir() {
-            return Err(MeterError::Config(format!(
-                "journal directory {} does not exist; create it (an emptyDir or task volume)",
-                dir.display()
-            )));
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(MeterError::Config(format!(
+                    "journal directory {} is not a directory; give a directory (an emptyDir or task volume)",
+                    dir.display()
+                )))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(MeterError::Config(format!(
+                    "journal directory {} does not exist; create it (an emptyDir or task volume)",
+                    dir.display()
+                )))
+            }
+            Err(e) => return Err(io_error(dir, &e)),
         }
         let lock = lock(dir)?;
         let path = dir.join(JOURNAL_FILE);
@@ -250,6 +260,27 @@ mod tests {
         );
         assert_eq!(again.identity.as_deref(), Some("task-1"));
         assert_eq!(again.product_code.as_deref(), Some("prod-b"));
+    }
+
+    #[test]
+    fn journal_errors_name_their_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let cases = [
+            (file.clone(), "is not a directory"),
+            (dir.path().join("missing"), "does not exist"),
+            (file.join("below"), "Not a directory"),
+        ];
+        for (path, cause) in cases {
+            let err = Journal::open(&path).unwrap_err().to_string();
+            assert!(err.contains(cause), "{}: {err}", path.display());
+        }
+        let full = io_error(
+            &file,
+            &std::io::Error::from(std::io::ErrorKind::StorageFull),
+        );
+        assert!(full.to_string().contains("the volume is full"), "{full}");
     }
 
     #[test]
