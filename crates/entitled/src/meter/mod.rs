@@ -8,9 +8,14 @@
 //!   Hours without usage are not sent: AWS bills nothing for an hour it has no record of, and
 //!   a fleet of zero reports would spend the account's 10 calls/s MeterUsage quota for nothing.
 //! - Every call carries a deterministic `ClientToken` ([`client_token`]) from the task or pod
-//!   identity, product, dimension and hour, so a resend after a crash is the same request.
+//!   identity, product, dimension and hour, and the request (its `Timestamp` and the hour's
+//!   usage) is fixed in the journal before the first attempt, so every retry, after a crash
+//!   too, is the same request. Usage recorded for an hour whose report is fixed goes to the
+//!   next hour.
 //! - A record is acknowledged only once it is in the append-only journal and `fdatasync`ed
-//!   (group commit). A restart on the same journal resumes where it stopped.
+//!   (group commit). A restart on the same journal resumes where it stopped. The journal
+//!   directory is locked while open ([`MeterError::JournalInUse`]) and the journal belongs
+//!   to one product while it holds unreported usage ([`MeterError::ProductMismatch`]).
 //! - Throttling, 5xx, network errors and timeouts are retried with backoff while the hour is
 //!   inside AWS's 6-hour window; usage that can no longer be sent is written off loudly
 //!   ([`MeterEvent`]) and counted ([`MeterMetrics::lost_quantity`]).
