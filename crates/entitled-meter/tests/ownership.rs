@@ -140,7 +140,7 @@ fn a_journal_with_unreported_usage_is_refused_for_another_product() {
     let calls: Vec<_> = emulator
         .calls()
         .into_iter()
-        .filter(|c| c.operation == "MeterUsage")
+        .filter(|c| c.operation == "MeterUsage" && c.outcome != "DryRunOperation")
         .collect();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].product_code.as_deref(), Some(PRODUCT));

@@ -12,20 +12,23 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::*;
 use entitled_emulator::{CallRecord, Config, Emulator, Fault};
 
-fn this_hour() -> u64 {
-    let now = SystemTime::now()
+fn now() -> u64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
-        .as_secs();
-    now - now % 3600
+        .as_secs()
 }
 
-/// The MeterUsage calls so far, as (dimension-less) outcomes in order.
+fn this_hour() -> u64 {
+    now() - now() % 3600
+}
+
+/// The MeterUsage calls that report usage so far, in order (a `DryRun` records nothing).
 fn meter_calls(emulator: &Emulator) -> Vec<CallRecord> {
     emulator
         .calls()
         .into_iter()
-        .filter(|c| c.operation == "MeterUsage")
+        .filter(|c| c.operation == "MeterUsage" && c.outcome != "DryRunOperation")
         .collect()
 }
 
@@ -140,6 +143,11 @@ fn a_restart_after_kill_9_mid_call_sends_the_same_request() {
     unsafe { libc::kill(sidecar.child.id() as i32, libc::SIGKILL) };
     let (code, _) = sidecar.wait();
     assert_eq!(code, -1, "killed");
+    // A drain that took its `Timestamp` from the clock again would now take a later one.
+    let called_at = now();
+    while now() == called_at {
+        std::thread::sleep(Duration::from_millis(10));
+    }
 
     let sidecar = start(&emulator, journal.path(), PRODUCT, &[]);
     let (code, stderr) = sidecar.terminate();
