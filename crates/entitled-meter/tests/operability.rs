@@ -124,3 +124,55 @@ fn a_wrong_method_names_the_allowed_one_and_batch_errors_name_their_record() {
         "{body}"
     );
 }
+
+#[test]
+fn metrics_show_pending_per_dimension_replays_and_the_meters_state() {
+    let emulator = emulator(Config::new());
+    let journal = tempfile::tempdir().unwrap();
+    let sidecar = start(&emulator, journal.path(), PRODUCT, &[]);
+    let body = r#"[{"dimension":"users","quantity":3},{"dimension":"gb_scanned","quantity":4}]"#;
+    assert_eq!(sidecar.post_once("req-1", body).0, 202);
+    assert_eq!(
+        sidecar.post_once("req-1", body),
+        (202, "{\"accepted\":2}\n".into())
+    );
+    let (_, metrics) = sidecar.request("GET", "/metrics", "");
+    for (name, value) in [
+        ("entitled_meter_pending_quantity{dimension=\"users\"}", 3),
+        (
+            "entitled_meter_pending_quantity{dimension=\"gb_scanned\"}",
+            4,
+        ),
+        ("entitled_meter_idempotent_replays_total", 1),
+        ("entitled_meter_journal_failing", 0),
+        ("entitled_meter_stopped", 0),
+        ("entitled_meter_last_report_timestamp_seconds", 0),
+        ("entitled_meter_accept_errors_total", 0),
+    ] {
+        assert_eq!(metric(&metrics, name), value, "{name}: {metrics}");
+    }
+}
+
+/// Usage AWS refuses for good is written off loudly (a `LOST` line naming it), and the
+/// shutdown exits 65 rather than 0.
+#[test]
+fn a_shutdown_that_lost_usage_exits_65_and_says_so() {
+    let emulator = emulator(Config::new());
+    let journal = tempfile::tempdir().unwrap();
+    let sidecar = start(
+        &emulator,
+        journal.path(),
+        PRODUCT,
+        &["--shutdown-timeout", "10s"],
+    );
+    assert_eq!(sidecar.post(r#"{"dimension":"users","quantity":6}"#).0, 202);
+    emulator.push_fault(
+        PRODUCT,
+        entitled_emulator::Fault::error("InvalidUsageAllocationsException"),
+        1,
+    );
+    let (code, stderr) = sidecar.terminate();
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stderr.contains("LOST usage: dimension users"), "{stderr}");
+    assert!(emulator.usage().is_empty());
+}
