@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,9 +18,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 const FIRST_BACKOFF: Duration = Duration::from_millis(10);
 /// The longest wait between `accept` attempts while they fail.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
-
-/// Failed `accept` calls since start, for `/metrics`.
-pub static ACCEPT_ERRORS: AtomicU64 = AtomicU64::new(0);
 
 /// Accepts until the process ends, serving each connection on its own task.
 pub async fn accept_loop<S, F, Fut>(mut accept: F, meter: Arc<Meter>, logger: Logger)
@@ -37,7 +34,7 @@ where
                 tokio::spawn(crate::server::serve(stream, meter.clone(), logger));
             }
             Err(e) => {
-                ACCEPT_ERRORS.fetch_add(1, Ordering::Relaxed);
+                crate::counters::ACCEPT_ERRORS.fetch_add(1, Ordering::Relaxed);
                 // Identical lines within 10 s are counted by the logger, not repeated.
                 logger.log(
                     Level::Error,

@@ -5,6 +5,7 @@
 
 mod accept;
 mod cli;
+mod counters;
 mod log;
 mod metrics;
 mod records;

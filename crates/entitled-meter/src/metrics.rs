@@ -89,7 +89,7 @@ pub fn render(m: &MeterMetrics, s: &MeterStatus) -> String {
         "Failed accepts (out of file descriptors, most often), each followed by a backoff.",
         vec![(
             String::new(),
-            crate::accept::ACCEPT_ERRORS.load(std::sync::atomic::Ordering::Relaxed),
+            crate::counters::ACCEPT_ERRORS.load(std::sync::atomic::Ordering::Relaxed),
         )],
     );
     metric(
