@@ -70,7 +70,7 @@ for i in $(seq 1 10); do
     expected_gb=$((expected_gb + gb))
 done
 echo "    status:  $(curl -fsS "$METER_URL/v1/status")"
-echo "    metrics: $(curl -fsS "$METER_URL/metrics" | grep -E '^entitled_meter_(records_accepted_total|pending_quantity) ' | tr '\n' ' ')"
+echo "    metrics: $(curl -fsS "$METER_URL/metrics" | grep -E '^entitled_meter_(records_accepted_total|pending_quantity)[{ ]' | tr '\n' ' ')"
 
 echo "==> SIGTERM: the sidecar reports the partial hour and exits"
 kill -TERM "$meter_pid"

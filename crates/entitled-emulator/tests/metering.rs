@@ -407,3 +407,34 @@ async fn meter_usage_once_per_hour_per_caller_with_totals() {
     let served: Vec<entitled_emulator::UsageTotal> = serde_json::from_str(&body).unwrap();
     assert_eq!(served, emulator.usage());
 }
+
+/// What the meter's fixed requests rely on: a retry under the same `ClientToken` must repeat
+/// every parameter, the `Timestamp` included; an identical retry (after a lost response)
+/// gets the original record id.
+#[tokio::test]
+async fn a_client_token_retry_with_another_timestamp_conflicts_and_an_identical_one_is_the_same_record(
+) {
+    let emulator = emulator(Config::new()).await;
+    let client = client(&emulator);
+    let send = |ts: DateTime| {
+        client
+            .meter_usage()
+            .product_code("prod-1")
+            .timestamp(ts)
+            .usage_dimension("users")
+            .usage_quantity(4)
+            .client_token("fixed-token")
+            .send()
+    };
+    let first = send(in_this_hour(10)).await.unwrap();
+    let id = first.metering_record_id().unwrap().to_owned();
+    let err = send(in_this_hour(11))
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_idempotency_conflict_exception(), "{err:?}");
+    let again = send(in_this_hour(10)).await.unwrap();
+    assert_eq!(again.metering_record_id(), Some(id.as_str()));
+    let outcomes: Vec<String> = emulator.calls().into_iter().map(|c| c.outcome).collect();
+    assert_eq!(outcomes, ["ok", "IdempotencyConflictException", "ok"]);
+}

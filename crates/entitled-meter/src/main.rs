@@ -3,7 +3,9 @@
 //! and exits with a code from the library's errors. Everything else is the library's; the
 //! flags, logging and usage rules are the shell all three binaries share.
 
+mod accept;
 mod cli;
+mod counters;
 mod log;
 mod metrics;
 mod records;
@@ -202,35 +204,31 @@ async fn listen(listen: &Listen, meter: Arc<Meter>, logger: Logger) -> Result<St
                 .await
                 .map_err(|e| format!("--listen {addr}: {e}"))?;
             let local = listener.local_addr().map_err(|e| e.to_string())?;
-            tokio::spawn(async move {
-                loop {
-                    if let Ok((stream, _)) = listener.accept().await {
-                        let _ = stream.set_nodelay(true);
-                        tokio::spawn(server::serve(stream, meter.clone(), logger));
-                    }
+            let listener = Arc::new(listener);
+            let accept = move || {
+                let listener = listener.clone();
+                async move {
+                    let (stream, _) = listener.accept().await?;
+                    let _ = stream.set_nodelay(true);
+                    Ok(stream)
                 }
-            });
+            };
+            tokio::spawn(accept::accept_loop(accept, meter, logger));
             Ok(format!("http://{local}"))
         }
         Listen::Unix(path) => {
-            // A socket left by a killed predecessor would make bind fail.
-            if std::fs::symlink_metadata(path)
-                .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
-            {
-                let _ = std::fs::remove_file(path);
-            }
+            accept::claim_unix_path(path)?;
             let listener = UnixListener::bind(path)
                 .map_err(|e| format!("--listen unix:{}: {e}", path.display()))?;
             // The app container may run as another user.
             let _ =
                 std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o666));
-            tokio::spawn(async move {
-                loop {
-                    if let Ok((stream, _)) = listener.accept().await {
-                        tokio::spawn(server::serve(stream, meter.clone(), logger));
-                    }
-                }
-            });
+            let listener = Arc::new(listener);
+            let accept = move || {
+                let listener = listener.clone();
+                async move { listener.accept().await.map(|(stream, _)| stream) }
+            };
+            tokio::spawn(accept::accept_loop(accept, meter, logger));
             Ok(format!("unix:{}", path.display()))
         }
     }

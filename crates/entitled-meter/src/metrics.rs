@@ -49,11 +49,48 @@ pub fn render(m: &MeterMetrics, s: &MeterStatus) -> String {
         "Size of the journal file.",
         vec![(String::new(), m.journal_bytes)],
     );
+    let mut pending = std::collections::BTreeMap::new();
+    for p in &s.pending {
+        *pending.entry(p.dimension.clone()).or_default() += p.quantity;
+    }
     metric(
         "pending_quantity",
         "gauge",
-        "Quantity recorded but not yet reported.",
-        vec![(String::new(), s.pending.iter().map(|p| p.quantity).sum())],
+        "Quantity recorded but not yet reported, per dimension.",
+        by("dimension", &pending),
+    );
+    metric(
+        "idempotent_replays_total",
+        "counter",
+        "Requests acknowledged again by their Idempotency-Key, without adding usage.",
+        vec![(String::new(), m.idempotent_replays)],
+    );
+    metric(
+        "journal_failing",
+        "gauge",
+        "1 while the last journal write failed (records are refused), else 0.",
+        vec![(String::new(), u64::from(s.journal_failing))],
+    );
+    metric(
+        "stopped",
+        "gauge",
+        "1 once a refusal stopped all reporting (see /v1/status), else 0.",
+        vec![(String::new(), u64::from(s.stopped.is_some()))],
+    );
+    metric(
+        "last_report_timestamp_seconds",
+        "gauge",
+        "When MeterUsage last accepted a report (Unix seconds); 0 before the first.",
+        vec![(String::new(), s.last_report.unwrap_or(0))],
+    );
+    metric(
+        "accept_errors_total",
+        "counter",
+        "Failed accepts (out of file descriptors, most often), each followed by a backoff.",
+        vec![(
+            String::new(),
+            crate::counters::ACCEPT_ERRORS.load(std::sync::atomic::Ordering::Relaxed),
+        )],
     );
     // No sample until AWS has answered: "unknown" must not read as entitled.
     let answered = s.verification != Verification::Unknown;

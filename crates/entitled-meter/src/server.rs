@@ -68,8 +68,16 @@ async fn route(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Respons
             "text/plain; version=0.0.4",
             crate::metrics::render(&meter.metrics(), &meter.status()),
         ),
-        (_, "/v1/usage" | "/v1/status" | "/metrics") => {
-            error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        (method, path @ ("/v1/usage" | "/v1/status" | "/metrics")) => {
+            let allow = if path == "/v1/usage" { "POST" } else { "GET" };
+            let mut answer = error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &format!("{method} {path}: method not allowed; use {allow}"),
+            );
+            answer
+                .headers_mut()
+                .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+            answer
         }
         (_, path) => error(
             StatusCode::NOT_FOUND,
@@ -115,6 +123,12 @@ async fn usage(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Respons
         Err(reason) => return error(StatusCode::BAD_REQUEST, &reason),
     };
     let n = records.len();
+    // A bad record is named by its place in the batch, as the parser names it.
+    for (i, r) in records.iter().enumerate() {
+        if let Err(e) = meter.check(r) {
+            return error(StatusCode::BAD_REQUEST, &format!("record {i}: {e}"));
+        }
+    }
     let recorded = match key {
         Some(key) => meter.record_once(key, records).await,
         None => meter.record_all(records).await,
@@ -125,16 +139,36 @@ async fn usage(meter: &Meter, req: Request<Incoming>, logger: Logger) -> Respons
             "application/json",
             format!("{}\n", serde_json::json!({ "accepted": n })),
         ),
-        Err(e @ (MeterError::Journal { .. } | MeterError::ShuttingDown)) => {
-            if matches!(e, MeterError::Journal { .. }) {
-                // One per refused request while the disk is full: the logger counts
-                // identical lines instead of writing each.
-                logger.log(Level::Error, "journal_write_failed", &e.to_string(), &[]);
-            }
-            error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
+        Err(e @ MeterError::Journal { .. }) => {
+            let message = format!("{e}; the records were not kept, send them again later");
+            // One per refused request while the disk is full: the logger counts identical
+            // lines instead of writing each.
+            logger.log(Level::Error, "journal_write_failed", &message, &[]);
+            error(StatusCode::SERVICE_UNAVAILABLE, &message)
         }
-        Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e @ MeterError::ShuttingDown) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(e) => {
+            // What depends on the hour's totals names a dimension; name its first record.
+            let index = match &e {
+                MeterError::HourOverflow { dimension } | MeterError::TooManyTagSets(dimension) => {
+                    records_of(&body, dimension)
+                }
+                _ => None,
+            };
+            match index {
+                Some(i) => error(StatusCode::BAD_REQUEST, &format!("record {i}: {e}")),
+                None => error(StatusCode::BAD_REQUEST, &e.to_string()),
+            }
+        }
     }
+}
+
+/// The index of the first record of `dimension` in a body that already parsed.
+fn records_of(body: &[u8], dimension: &str) -> Option<usize> {
+    crate::records::parse(body)
+        .ok()?
+        .iter()
+        .position(|r| r.dimension == dimension)
 }
 
 /// The request's `Idempotency-Key`, if it has one.

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use entitled::meter::{EventLevel, ManualClock, Meter, MeterBuilder, UsageRecord};
+use entitled::meter::{EventLevel, ManualClock, Meter, MeterBuilder, MeterError, UsageRecord};
 use entitled::RejectReason;
 use entitled::{Backoff, StaticCredentials};
 use entitled_emulator::{Config, Emulator, Fault, Product, UsageTotal};
@@ -490,35 +490,79 @@ async fn an_invalid_dimension_stops_only_that_dimension() {
 }
 
 #[tokio::test]
-async fn usage_after_a_reported_partial_hour_is_reported_lost() {
+async fn usage_after_a_partial_hour_report_is_carried_into_the_next_hour_and_billed() {
     let emulator = emulator().await;
     let journal = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(real_now());
-    let meter = builder(&emulator, journal.path(), &clock)
-        .build()
-        .await
-        .unwrap();
-    meter.record(UsageRecord::new("users", 5)).await.unwrap();
-    assert!(meter.shutdown(Duration::from_secs(10)).await.is_empty());
-    drop(meter);
-    // Restarted in the same hour, on the same journal: AWS takes one report per hour.
+    let h = hour_ago(2);
+    let clock = ManualClock::new(h + 10);
     let meter = builder(&emulator, journal.path(), &clock)
         .build()
         .await
         .unwrap();
     meter.record(UsageRecord::new("users", 3)).await.unwrap();
-    until(&meter, "the rest written off", |m| {
-        m.metrics().lost_quantity.get("users") == Some(&3)
+    assert!(meter.shutdown(Duration::from_secs(10)).await.is_empty());
+    drop(meter);
+    // A restart in the same hour: that hour's report is fixed, so new usage moves on.
+    clock.set(h + 20);
+    let meter = builder(&emulator, journal.path(), &clock)
+        .build()
+        .await
+        .unwrap();
+    meter.record(UsageRecord::new("users", 4)).await.unwrap();
+    let pending = meter.status().pending;
+    assert_eq!(
+        (pending[0].hour, pending[0].quantity),
+        (h + 3600, 4),
+        "{pending:?}"
+    );
+    clock.set(h + 7200 + 10);
+    until(&meter, "the next hour reported", |m| {
+        m.status().pending.is_empty()
     })
     .await;
-    assert!(meter.status().pending.is_empty());
     assert_eq!(
-        emulator.usage().iter().map(|t| t.quantity).sum::<f64>(),
-        5.0
+        rows(&emulator),
+        vec![
+            ("users".into(), h, vec![], 3.0),
+            ("users".into(), h + 3600, vec![], 4.0)
+        ]
     );
-    assert_eq!(
-        meter_calls(&emulator),
-        ["ok"],
-        "no second report for the hour"
+    assert_eq!(meter_calls(&emulator), ["ok", "ok"]);
+    assert!(meter.status().lost.is_empty());
+}
+
+#[tokio::test]
+async fn a_journal_is_one_meters_and_one_products() {
+    let emulator = emulator().await;
+    let journal = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(hour_ago(1) + 10);
+    let meter = builder(&emulator, journal.path(), &clock)
+        .build()
+        .await
+        .unwrap();
+    let second = builder(&emulator, journal.path(), &clock).build().await;
+    assert!(
+        matches!(second, Err(MeterError::JournalInUse { ref dir }) if dir == &journal.path().display().to_string()),
+        "{second:?}"
+    );
+    meter.record(UsageRecord::new("users", 7)).await.unwrap();
+    drop(meter); // as if killed: the usage stays unreported
+    let other = builder(&emulator, journal.path(), &clock)
+        .product_code("prod-b")
+        .build()
+        .await;
+    match other {
+        Err(e @ MeterError::ProductMismatch { .. }) => {
+            assert_eq!(e.exit_code(), 64);
+            assert!(
+                e.to_string().contains(PRODUCT) && e.to_string().contains("prod-b"),
+                "{e}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        emulator.usage().is_empty(),
+        "never billed to another product"
     );
 }

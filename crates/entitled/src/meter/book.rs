@@ -1,9 +1,15 @@
 //! The meter's in-memory state, rebuilt from the journal on start: usage per (UTC hour,
-//! dimension, tag set), and which hours are resolved (reported, or written off as lost).
+//! dimension, tag set), the request fixed for each report, which hours are resolved
+//! (reported, or written off as lost), and the idempotency keys of the window.
+//!
+//! A slot is frozen once its request is fixed (its first MeterUsage attempt): every retry,
+//! in this process or after a restart, must be the same request, so usage recorded for a
+//! frozen hour goes to the next hour of its dimension that is still open (AWS takes one
+//! report per hour; carried forward, the usage is still billed).
 
 use std::collections::BTreeMap;
 
-use super::idempotency::IdempotencyKey;
+use super::keys::KeyWindow;
 use super::usage::{Tags, UsageRecord, MAX_QUANTITY, MAX_TAG_SETS};
 use super::MeterError;
 
@@ -19,12 +25,19 @@ pub(crate) struct Slot {
     pub total: u64,
     /// The quantity already reported or written off, once the hour is resolved.
     pub resolved: Option<u64>,
+    /// The `Timestamp` fixed at the first attempt; from then on the slot takes no usage.
+    pub timestamp: Option<u64>,
 }
 
 impl Slot {
     /// True while some usage has not been reported or written off.
     pub fn pending(&self) -> bool {
         self.resolved.is_none_or(|r| self.total > r)
+    }
+
+    /// True once the slot's request is fixed or it is resolved: it takes no more usage.
+    pub fn frozen(&self) -> bool {
+        self.timestamp.is_some() || self.resolved.is_some()
     }
 }
 
@@ -62,11 +75,31 @@ impl Resolution {
 #[derive(Debug, Default)]
 pub(crate) struct Book {
     pub slots: BTreeMap<SlotKey, Slot>,
-    /// The idempotency keys of kept batches, with the hour their usage went to.
-    pub keys: BTreeMap<IdempotencyKey, u64>,
+    /// The idempotency keys of the window.
+    pub keys: KeyWindow,
 }
 
 impl Book {
+    /// The hour that usage for `dimension` recorded in `hour` goes to: the first hour from
+    /// `hour` on whose report is not fixed yet.
+    pub fn open_hour(&self, hour: u64, dimension: &str) -> u64 {
+        let mut h = hour;
+        // Clones the dimension only when a slot is frozen, which is rare.
+        while self
+            .slots
+            .get(&(h, dimension.to_owned()))
+            .is_some_and(Slot::frozen)
+        {
+            h += 3600;
+        }
+        h
+    }
+
+    /// True while some usage is neither reported nor written off.
+    pub fn has_pending(&self) -> bool {
+        self.slots.values().any(Slot::pending)
+    }
+
     /// Checks that a batch fits: no hour total above 2^31-1 and at most 2500 tag sets.
     pub fn check(&self, hour: u64, records: &[UsageRecord]) -> Result<(), MeterError> {
         let mut added: BTreeMap<&str, (u64, Vec<&Tags>)> = BTreeMap::new();
@@ -76,6 +109,7 @@ impl Book {
             e.1.push(&r.tags);
         }
         for (dimension, (quantity, tag_sets)) in added {
+            let hour = self.open_hour(hour, dimension);
             let slot = self.slots.get(&(hour, dimension.to_owned()));
             let total = slot.map_or(0, |s| s.total);
             if total + quantity > MAX_QUANTITY {
@@ -96,26 +130,31 @@ impl Book {
         Ok(())
     }
 
-    /// Adds a batch that is already durable.
-    pub fn add(&mut self, hour: u64, records: &[UsageRecord]) {
-        for r in records {
-            let slot = self.slots.entry((hour, r.dimension.clone())).or_default();
-            *slot.by_tags.entry(r.tags.clone()).or_default() += r.quantity;
-            slot.total += r.quantity;
-        }
+    /// Adds a batch; returns the hour each record went to, for [`Book::remove`].
+    pub fn add(&mut self, hour: u64, records: &[UsageRecord]) -> Vec<u64> {
+        records
+            .iter()
+            .map(|r| {
+                let hour = self.open_hour(hour, &r.dimension);
+                let slot = self.slots.entry((hour, r.dimension.clone())).or_default();
+                *slot.by_tags.entry(r.tags.clone()).or_default() += r.quantity;
+                slot.total += r.quantity;
+                hour
+            })
+            .collect()
     }
 
-    /// Takes back a batch whose journal write failed.
-    pub fn remove(&mut self, hour: u64, records: &[UsageRecord]) {
-        for r in records {
-            let key = (hour, r.dimension.clone());
+    /// Takes back a batch whose journal write failed, from the hours [`Book::add`] gave.
+    pub fn remove(&mut self, hours: &[u64], records: &[UsageRecord]) {
+        for (hour, r) in hours.iter().zip(records) {
+            let key = (*hour, r.dimension.clone());
             if let Some(slot) = self.slots.get_mut(&key) {
                 if let Some(q) = slot.by_tags.get_mut(&r.tags) {
                     *q -= r.quantity;
                 }
                 slot.total -= r.quantity;
                 slot.by_tags.retain(|_, q| *q > 0);
-                if slot.total == 0 && slot.by_tags.is_empty() && slot.resolved.is_none() {
+                if slot.total == 0 && slot.by_tags.is_empty() && !slot.frozen() {
                     self.slots.remove(&key);
                 }
             }
@@ -129,23 +168,29 @@ impl Book {
         }
     }
 
+    /// Fixes a slot's request at its first attempt; a later fix keeps the first. True if
+    /// this call fixed it.
+    pub fn fix(&mut self, key: &SlotKey, timestamp: u64) -> bool {
+        match self.slots.get_mut(key) {
+            Some(slot) if slot.timestamp.is_none() => {
+                slot.timestamp = Some(timestamp);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes back a fix whose journal write failed.
+    pub fn unfix(&mut self, key: &SlotKey) {
+        if let Some(slot) = self.slots.get_mut(key) {
+            slot.timestamp = None;
+        }
+    }
+
     /// Forgets resolved slots of hours before `oldest_hour`: they can never be sent again.
-    /// Idempotency keys go with the last slot of their hour.
     pub fn forget_before(&mut self, oldest_hour: u64) {
         self.slots
             .retain(|(hour, _), slot| *hour >= oldest_hour || slot.pending());
-        let kept: std::collections::BTreeSet<u64> = self.slots.keys().map(|(h, _)| *h).collect();
-        self.keys
-            .retain(|_, hour| *hour >= oldest_hour || kept.contains(hour));
-    }
-
-    /// The idempotency keys per hour, for compaction.
-    pub fn keys_by_hour(&self) -> BTreeMap<u64, Vec<&IdempotencyKey>> {
-        let mut by_hour: BTreeMap<u64, Vec<&IdempotencyKey>> = BTreeMap::new();
-        for (key, hour) in &self.keys {
-            by_hour.entry(*hour).or_default().push(key);
-        }
-        by_hour
     }
 }
 
@@ -180,17 +225,26 @@ mod tests {
     }
 
     #[test]
-    fn idempotency_keys_are_kept_while_their_hour_is() {
+    fn usage_for_a_fixed_hour_goes_to_the_next_open_hour() {
         let mut book = Book::default();
-        let key = |k: &str| IdempotencyKey::new(k).unwrap();
-        book.add(3600, &[UsageRecord::new("users", 1)]);
-        book.keys.insert(key("old"), 3600);
-        book.add(7200, &[UsageRecord::new("users", 1)]);
-        book.keys.insert(key("pending"), 7200);
-        book.resolve(&(3600, "users".to_owned()), 1);
-        // Hour 7200 is still pending, so its key stays even though it is old.
-        book.forget_before(10_800);
-        assert!(!book.keys.contains_key(&key("old")));
-        assert_eq!(book.keys.get(&key("pending")), Some(&7200));
+        book.add(3600, &[UsageRecord::new("users", 2)]);
+        book.fix(&(3600, "users".to_owned()), 3700);
+        book.check(3600, &[UsageRecord::new("users", 5)]).unwrap();
+        let hours = book.add(
+            3600,
+            &[UsageRecord::new("users", 5), UsageRecord::new("hosts", 1)],
+        );
+        assert_eq!(hours, [7200, 3600]);
+        let users = &book.slots[&(3600, "users".to_owned())];
+        assert_eq!((users.total, users.timestamp), (2, Some(3700)), "frozen");
+        assert_eq!(book.slots[&(7200, "users".to_owned())].total, 5, "carried");
+        assert_eq!(
+            book.slots[&(3600, "hosts".to_owned())].total,
+            1,
+            "other dimensions stay"
+        );
+        book.remove(&hours[..1], &[UsageRecord::new("users", 5)]);
+        assert!(!book.slots.contains_key(&(7200, "users".to_owned())));
+        assert_eq!(book.slots[&(3600, "users".to_owned())].total, 2);
     }
 }

@@ -38,15 +38,31 @@ pub enum MeterError {
     /// The hour already has the most distinct tag sets one MeterUsage call can carry.
     #[error("dimension {0:?}: this hour already has 2500 distinct tag sets, the most one MeterUsage call can carry")]
     TooManyTagSets(String),
-    /// The journal could not be written (disk full, read-only, removed): nothing was kept.
-    #[error(
-        "journal {path}: {reason}; the record was not kept, free space or fix the volume and retry"
-    )]
+    /// The journal could not be opened or written (permission, not a directory, no space,
+    /// read-only): a record refused with it was not kept.
+    #[error("journal {path}: {reason}")]
     Journal {
-        /// The journal file.
+        /// The journal file or directory.
         path: String,
-        /// The OS error.
+        /// The OS error, its cause and the fix.
         reason: String,
+    },
+    /// Another process holds the journal directory's lock: two meters on one journal would
+    /// each report its usage.
+    #[error("journal directory {dir} is in use by another process; give each sidecar or meter its own journal directory")]
+    JournalInUse {
+        /// The journal directory.
+        dir: String,
+    },
+    /// The journal holds unreported usage recorded for another product code.
+    #[error("journal directory {dir} holds unreported usage recorded for product {journal}, not {configured}; report it first with product code {journal} (start with it, then shut down), or give {configured} another journal directory")]
+    ProductMismatch {
+        /// The journal directory.
+        dir: String,
+        /// The product the usage was recorded for.
+        journal: String,
+        /// The product configured now.
+        configured: String,
     },
     /// An idempotency key that is empty, too long or not visible ASCII.
     #[error("bad idempotency key: {0}")]

@@ -1,5 +1,8 @@
 //! The reporter: after each hour closes (plus the meter's random delay), one MeterUsage call
-//! per dimension with usage, retried while the hour is inside AWS's 6-hour window.
+//! per dimension with usage, retried while the hour is inside AWS's 6-hour window. Before
+//! the first attempt the request is fixed in the journal (its `Timestamp`, and the slot's
+//! usage, which no longer changes): every retry, here or after a restart, is the same
+//! request under the same `ClientToken`, as AWS's idempotency requires.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +21,7 @@ use super::clock::{hour_of, Clock};
 use super::events::{EventHook, MeterEvent};
 use super::outcome::{scope, Outcome, Scope, NOT_ENTITLED_CLASS};
 use super::status::{Board, LastError};
-use super::writer::{Command, Shared};
+use super::writer::{Command, Shared, KEEP_RESOLVED_SECONDS};
 use super::{client_token, rfc3339, WriterHandle};
 use crate::reason::{Transient, TransientCause};
 use crate::signing_credentials::SigningCredentials;
@@ -28,8 +31,6 @@ use crate::{Backoff, Waits};
 pub(crate) const WINDOW_SECONDS: u64 = 6 * 3600;
 /// Give up a little before the window closes, so a slow last call is not refused.
 const WINDOW_MARGIN_SECONDS: u64 = 5 * 60;
-/// How long compaction keeps resolved hours, to recognise usage recorded after a report.
-const KEEP_RESOLVED_SECONDS: u64 = WINDOW_SECONDS + 3600;
 
 /// What the reporter needs; built by [`super::MeterBuilder`].
 pub(crate) struct Reporter {
@@ -104,8 +105,13 @@ impl Reporter {
             if flush && !retrying {
                 self.flushed.notify_waiters();
             }
+            // A retry falls due before the next poll: wake for it, not up to a poll later.
+            let next_retry = self.retries.values().map(|(_, at)| *at).min();
+            let until = next_retry.map_or(Instant::now() + self.poll, |at| {
+                at.min(Instant::now() + self.poll)
+            });
             tokio::select! {
-                () = tokio::time::sleep(self.poll) => {}
+                () = tokio::time::sleep_until(until) => {}
                 () = self.wake.notified() => {}
             }
         }
@@ -125,8 +131,16 @@ impl Reporter {
             .await;
             return Step::Settled;
         }
+        if *hour > hour_of(now) {
+            // Usage carried past an hour already reported: its hour has not begun, and a
+            // report cannot name a future hour. It waits (in the journal, over a restart).
+            return Step::Settled;
+        }
         let closed = hour + 3600 <= now;
-        let timestamp = if closed { hour + 3599 } else { now.max(*hour) };
+        // Fixed at the first attempt; before it, what the first attempt would take.
+        let timestamp = slot
+            .timestamp
+            .unwrap_or(if closed { hour + 3599 } else { now.max(*hour) });
         if now > timestamp + WINDOW_SECONDS - WINDOW_MARGIN_SECONDS {
             self.lose(key, slot.total, slot.total, "the 6-hour window passed")
                 .await;
@@ -143,6 +157,12 @@ impl Reporter {
                 return Step::Retrying;
             }
         }
+        let Some(slot) = self.fixed(key, slot, timestamp).await else {
+            self.schedule_retry(key);
+            return Step::Retrying;
+        };
+        let slot = &slot;
+        let timestamp = slot.timestamp.unwrap_or(timestamp);
         let outcome = self.send(key, slot, timestamp).await;
         self.board.update(|_, m| {
             *m.calls.entry(outcome.label().into_owned()).or_default() += 1;
@@ -309,6 +329,24 @@ impl Reporter {
         }
     }
 
+    /// The slot as its request is fixed: journals the `Timestamp` before the first attempt
+    /// and reads the slot back (from then on it takes no usage). `None` if the journal could
+    /// not be written; nothing was sent, and the next pass tries again.
+    async fn fixed(&self, key: &SlotKey, slot: &Slot, timestamp: u64) -> Option<Slot> {
+        if slot.timestamp.is_none() {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            self.writer.send(Command::Fix {
+                key: key.clone(),
+                timestamp,
+                reply,
+            });
+            if !matches!(rx.await, Ok(Ok(()))) {
+                return None;
+            }
+        }
+        self.shared.book().slots.get(key).cloned()
+    }
+
     fn schedule_retry(&mut self, key: &SlotKey) {
         let backoff = self.backoff;
         let entry = self
@@ -345,8 +383,9 @@ impl Reporter {
     async fn lose(&self, key: &SlotKey, total: u64, lost: u64, why: &str) {
         let (hour, dimension) = key;
         if self.resolve(key, total, Resolution::Lost).await {
-            self.board.update(|_, m| {
+            self.board.update(|s, m| {
                 *m.lost_quantity.entry(dimension.clone()).or_default() += lost;
+                *s.lost.entry(dimension.clone()).or_default() += lost;
             });
             self.events.emit(
                 MeterEvent::error(

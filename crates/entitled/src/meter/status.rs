@@ -99,12 +99,15 @@ pub struct MeterStatus {
     /// Whether the last journal write failed (disk full): records are refused until one
     /// succeeds.
     pub journal_failing: bool,
+    /// Quantity written off as lost since start, per dimension.
+    pub lost: BTreeMap<String, u64>,
 }
 
 impl MeterStatus {
     /// The exit code of a process that stops metering in this state with `left` still in the
-    /// journal, from the check's table: 77 not entitled, 78 refused (the reason stopped the
-    /// whole meter), 75 records left for a restart, 0 nothing pending.
+    /// journal, from the check's table: 78 refused (the reason stopped the whole meter, or
+    /// AWS refused a dimension that still has usage), 77 not entitled, 65 usage was lost,
+    /// 75 records left for a restart, 0 nothing pending.
     ///
     /// ```
     /// use entitled::meter::{MeterStatus, PendingUsage};
@@ -113,19 +116,42 @@ impl MeterStatus {
     /// assert_eq!(MeterStatus::default().exit_code(&left), 75);
     /// let not_entitled = MeterStatus { entitled: false, ..MeterStatus::default() };
     /// assert_eq!(not_entitled.exit_code(&[]), 77);
+    /// let mut refused = MeterStatus::default();
+    /// refused.refused_dimensions.insert("users".into(), "no such dimension".into());
+    /// assert_eq!(refused.exit_code(&left), 78);
+    /// let mut lost = MeterStatus::default();
+    /// lost.lost.insert("users".into(), 3);
+    /// assert_eq!(lost.exit_code(&[]), 65);
     /// ```
     pub fn exit_code(&self, left: &[PendingUsage]) -> u8 {
-        match (&self.stopped, self.entitled, left.is_empty()) {
-            (Some((reason, message)), _, _) => {
-                crate::CheckError::rejected(reason.clone(), message.clone()).exit_code()
+        let refused = left
+            .iter()
+            .find_map(|p| self.refused_dimensions.get(&p.dimension));
+        match (&self.stopped, refused) {
+            (Some((reason, message)), _) => {
+                return crate::CheckError::rejected(reason.clone(), message.clone()).exit_code()
             }
-            (None, false, _) => crate::CheckError::NotEntitled {
+            (None, Some(message)) => {
+                return crate::CheckError::rejected(
+                    crate::RejectReason::InvalidUsageDimension,
+                    message.clone(),
+                )
+                .exit_code()
+            }
+            (None, None) => {}
+        }
+        if !self.entitled {
+            crate::CheckError::NotEntitled {
                 product_code: String::new(),
                 message: String::new(),
             }
-            .exit_code(),
-            (None, true, false) => EXIT_RECORDS_LEFT,
-            (None, true, true) => 0,
+            .exit_code()
+        } else if self.lost.values().any(|q| *q > 0) {
+            EXIT_USAGE_LOST
+        } else if !left.is_empty() {
+            EXIT_RECORDS_LEFT
+        } else {
+            0
         }
     }
 }
@@ -133,6 +159,9 @@ impl MeterStatus {
 /// Records left in the journal at shutdown: the check's "unavailable" code, for a restart
 /// to report them (sysexits EX_TEMPFAIL).
 const EXIT_RECORDS_LEFT: u8 = 75;
+/// Usage was written off as lost since start (sysexits EX_DATAERR): no restart brings it
+/// back, and an operator must see it.
+const EXIT_USAGE_LOST: u8 = 65;
 
 impl Default for MeterStatus {
     fn default() -> Self {
@@ -146,6 +175,7 @@ impl Default for MeterStatus {
             last_report: None,
             last_error: None,
             journal_failing: false,
+            lost: BTreeMap::new(),
         }
     }
 }
@@ -178,6 +208,7 @@ impl MeterStatus {
                 "class": e.class, "message": e.message, "at": crate::meter::rfc3339(e.at)
             })),
             "journal_failing": self.journal_failing,
+            "lost": self.lost,
         })
     }
 }
@@ -195,6 +226,8 @@ pub struct MeterMetrics {
     pub lost_quantity: BTreeMap<String, u64>,
     /// The journal's size in bytes.
     pub journal_bytes: u64,
+    /// Batches acknowledged again by their idempotency key, without adding usage.
+    pub idempotent_replays: u64,
 }
 
 /// Status and metrics behind one lock, with a version bump on every change.
