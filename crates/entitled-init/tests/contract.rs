@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 
@@ -40,25 +38,6 @@ fn contract_guard(binary: &Path, emu: &Emulator, flags: &[&str]) -> Command {
         .args(["--contract", "--product-sku", SKU])
         .args(flags);
     cmd
-}
-
-/// Live consumptions, from the admin API.
-fn held(emu: &Emulator) -> usize {
-    let mut stream = TcpStream::connect(emu.local_addr()).unwrap();
-    let request = format!(
-        "GET /_emulator/licenses HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        emu.local_addr()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    stream.read_to_string(&mut out).unwrap();
-    let body = out.split_once("\r\n\r\n").unwrap().1;
-    let list: serde_json::Value = serde_json::from_str(body).unwrap();
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["consumptions"].as_array().unwrap().len())
-        .sum()
 }
 
 fn checkouts(emu: &Emulator) -> usize {

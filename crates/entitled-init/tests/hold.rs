@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -61,29 +60,6 @@ fn start_held(emu: &Emulator, extra: &[&str]) -> (Child, BufReader<std::process:
     stdout.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "started", "COMMAND runs under the guard");
     (child, stdout)
-}
-
-fn admin(emu: &Emulator, method: &str, path: &str, body: &str) -> String {
-    let mut stream = TcpStream::connect(emu.local_addr()).unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        emu.local_addr(),
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    stream.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n").unwrap().1.to_owned()
-}
-
-fn held(emu: &Emulator) -> usize {
-    let list: serde_json::Value =
-        serde_json::from_str(&admin(emu, "GET", "/_emulator/licenses", "")).unwrap();
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["consumptions"].as_array().unwrap().len())
-        .sum()
 }
 
 fn calls(emu: &Emulator, operation: &str) -> usize {

@@ -1,12 +1,12 @@
 //! The Anywhere set-up: an emulator whose role trusts License Manager, a buyer's licence,
 //! licence tokens from the admin API, and the variables the buyer's secret provides.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 
 use entitled_emulator::{Config, Emulator, EntitlementSpec, LicenseSpec, Role};
+
+use super::admin;
 
 pub const SKU: &str = "prod-anywhere-guard";
 pub const BUYER: &str = "555555555555";
@@ -24,30 +24,10 @@ pub fn anywhere_emulator() -> (Emulator, String) {
     spec.beneficiary = Some(BUYER.into());
     let config = Config::new()
         .region("us-east-1")
-        .role(format!("{ROLE}=license-manager").parse::<Role>().unwrap())
-        .license(spec);
+        .role(format!("{ROLE}=license-manager").parse::<Role>().unwrap());
     let emu = Emulator::spawn(config).unwrap();
-    let arn = admin(&emu, "GET", "/_emulator/licenses", "")[0]["license_arn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let arn = emu.add_license(spec).unwrap();
     (emu, arn)
-}
-
-/// One admin call: the JSON answer (status 2xx asserted).
-pub fn admin(emu: &Emulator, method: &str, path: &str, body: &str) -> serde_json::Value {
-    let mut stream = TcpStream::connect(emu.local_addr()).unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        emu.local_addr(),
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    stream.read_to_string(&mut out).unwrap();
-    let (head, body) = out.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 2"), "{method} {path}: {out}");
-    serde_json::from_str(body).unwrap()
 }
 
 /// A licence token for `arn`, as the buyer creates it.

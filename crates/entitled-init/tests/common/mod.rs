@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -191,4 +193,30 @@ pub fn build_static_program(dir: &Path, name: &str, source: &str) -> PathBuf {
         "building the static program {name} failed"
     );
     binary
+}
+
+/// One call to the emulator's admin API over raw HTTP/1.1: its JSON answer (a 2xx asserted).
+pub fn admin(emu: &Emulator, method: &str, path: &str, body: &str) -> serde_json::Value {
+    let mut stream = TcpStream::connect(emu.local_addr()).unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        emu.local_addr(),
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 2"), "{method} {path}: {out}");
+    serde_json::from_str(body).unwrap()
+}
+
+/// License Manager consumptions still held, over every licence, from the admin API.
+pub fn held(emu: &Emulator) -> usize {
+    admin(emu, "GET", "/_emulator/licenses", "")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["consumptions"].as_array().unwrap().len())
+        .sum()
 }
