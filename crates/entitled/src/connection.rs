@@ -185,42 +185,8 @@ impl Connection {
             (Some(region), true) => Some(locked_endpoint(service, region.as_ref())?),
             _ => None,
         };
-        let credentials = match (&self.credentials, anywhere) {
-            (None, Some(settings)) => {
-                let region = region.clone().ok_or_else(|| {
-                    CheckError::rejected(RejectReason::NoRegion, "no AWS Region is configured")
-                })?;
-                let exchange = self.exchange(http.clone(), region, attempt_timeout)?;
-                SharedCredentialsProvider::new(Tagged::new(
-                    LicenseTokenProvider::new(settings, exchange),
-                    CredentialSource::LicenseToken,
-                    answered_by,
-                ))
-            }
-            (credentials, _) => match credentials {
-                Some(c) => SharedCredentialsProvider::new(Tagged::new(
-                    Credentials::new(
-                        c.access_key_id.clone(),
-                        c.secret_access_key.clone(),
-                        c.session_token.clone(),
-                        None,
-                        "entitled-static",
-                    ),
-                    CredentialSource::Static,
-                    answered_by,
-                )),
-                None => {
-                    // No retries inside the providers either (STS for IRSA): the
-                    // check's own loop retries what is transient, so one check
-                    // makes exactly the credential calls it needs.
-                    let provider_config = ProviderConfig::default()
-                        .with_http_client(http.clone())
-                        .with_region(region.clone())
-                        .with_retry_config(RetryConfig::disabled());
-                    SharedCredentialsProvider::new(credentials_chain(&provider_config, answered_by))
-                }
-            },
-        };
+        let credentials =
+            self.credentials_provider(anywhere, &http, &region, attempt_timeout, answered_by)?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
             .region(region)
@@ -234,6 +200,52 @@ impl Connection {
             loader = loader.endpoint_url(url);
         }
         Ok(loader.load().await)
+    }
+
+    /// The credentials the calls are signed with: the caller's static ones, else a licence
+    /// token's (Anywhere, License Manager only), else the chain of the task role and IRSA.
+    fn credentials_provider(
+        &self,
+        anywhere: Option<LicenseTokenSettings>,
+        http: &SharedHttpClient,
+        region: &Option<Region>,
+        attempt_timeout: Duration,
+        answered_by: &AnsweredBy,
+    ) -> Result<SharedCredentialsProvider, CheckError> {
+        Ok(match (&self.credentials, anywhere) {
+            (Some(c), _) => SharedCredentialsProvider::new(Tagged::new(
+                Credentials::new(
+                    c.access_key_id.clone(),
+                    c.secret_access_key.clone(),
+                    c.session_token.clone(),
+                    None,
+                    "entitled-static",
+                ),
+                CredentialSource::Static,
+                answered_by,
+            )),
+            (None, Some(settings)) => {
+                let region = region.clone().ok_or_else(|| {
+                    CheckError::rejected(RejectReason::NoRegion, "no AWS Region is configured")
+                })?;
+                let exchange = self.exchange(http.clone(), region, attempt_timeout)?;
+                SharedCredentialsProvider::new(Tagged::new(
+                    LicenseTokenProvider::new(settings, exchange),
+                    CredentialSource::LicenseToken,
+                    answered_by,
+                ))
+            }
+            (None, None) => {
+                // No retries inside the providers either (STS for IRSA): the
+                // check's own loop retries what is transient, so one check
+                // makes exactly the credential calls it needs.
+                let provider_config = ProviderConfig::default()
+                    .with_http_client(http.clone())
+                    .with_region(region.clone())
+                    .with_retry_config(RetryConfig::disabled());
+                SharedCredentialsProvider::new(credentials_chain(&provider_config, answered_by))
+            }
+        })
     }
 
     /// Where the Anywhere exchange calls go: the Regions' own endpoints when locked, else
