@@ -16,30 +16,24 @@ use aws_smithy_types::body::SdkBody;
 use http::header::{HeaderValue, HOST};
 use http::uri::{Scheme, Uri};
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+
+use crate::trust::roots::Roots;
 
 /// What a TLS connection trusts: the roots of its route, with ring as the only provider.
 #[derive(Clone, Debug)]
 pub(crate) struct Tls(Arc<rustls::ClientConfig>);
 
 impl Tls {
-    /// A client configuration trusting exactly the certificates in `roots_pem`.
-    pub fn trusting(roots_pem: &str) -> Result<Tls, String> {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(roots_pem.as_bytes()) {
-            let cert = cert.map_err(|e| format!("a root certificate: {e}"))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("a root certificate: {e}"))?;
-        }
+    /// A client configuration trusting exactly `roots`.
+    pub fn trusting(roots: &Roots) -> Result<Tls, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
+            .with_root_certificates(roots.store().clone())
             .with_no_client_auth();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Tls(Arc::new(config)))
@@ -272,10 +266,14 @@ mod tests {
         assert_eq!(request.headers()[HOST], "127.0.0.1:8080");
     }
 
+    /// What reaches the TLS client is what the roots kept: a block that is not a
+    /// certificate never does.
     #[test]
     fn roots_that_are_not_certificates_are_refused() {
-        assert!(Tls::trusting(crate::trust::roots::Roots::amazon().pem()).is_ok());
+        let mut roots = Roots::amazon();
         let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        assert!(Tls::trusting(garbage).is_err());
+        assert_eq!(roots.add_pem(garbage.as_bytes()), 0);
+        assert_eq!(roots.store().len(), 5, "the five Amazon roots alone");
+        assert!(Tls::trusting(&roots).is_ok());
     }
 }

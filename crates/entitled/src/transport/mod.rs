@@ -152,16 +152,14 @@ impl State {
                     return Ok(None);
                 }
                 if !self.reads_files(route) {
-                    return Tls::trusting(self.roots(route).pem()).map(Some);
+                    return Tls::trusting(&self.roots(route)).map(Some);
                 }
                 // File reads block, even bounded ones (a hung network
                 // mount): off the async thread, so deadlines still work.
                 let state = self.clone();
-                tokio::task::spawn_blocking(move || {
-                    Tls::trusting(state.roots(route).pem()).map(Some)
-                })
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()))
+                tokio::task::spawn_blocking(move || Tls::trusting(&state.roots(route)).map(Some))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()))
             })
             .await;
         built
@@ -280,6 +278,6 @@ mod tests {
             NamedSources::default(),
         );
         assert_eq!(with_key.roots(Route::Amazon).pem(), Roots::amazon().pem());
-        assert!(Tls::trusting(Roots::amazon().pem()).is_ok());
+        assert!(Tls::trusting(&Roots::amazon()).is_ok());
     }
 }

@@ -1,5 +1,5 @@
-//! A set of trust anchors, each certificate kept once, in the PEM form the
-//! SDK's HTTP client takes.
+//! A set of trust anchors, each certificate kept once: as the rustls store the
+//! HTTP client trusts, and as PEM, which bounds their size.
 
 use std::collections::HashSet;
 
@@ -17,18 +17,31 @@ pub(crate) const MAX_ROOTS_PEM_BYTES: usize = 2 * 1024 * 1024;
 
 /// Usable root certificates, de-duplicated by their DER bytes.
 ///
-/// Only certificates rustls accepts as trust anchors are kept, because the
-/// SDK's client panics on a custom root it cannot parse. Checking one is the
-/// costly step, so a certificate seen before (the same root in a bundle, its
-/// hash link and a copy) is not checked again.
-#[derive(Clone, Default)]
+/// Only certificates rustls accepts as trust anchors are kept. Checking one is
+/// the costly step (it is the store's own `add`), so a certificate seen before
+/// (the same root in a bundle, its hash link and a copy) is not checked again.
+#[derive(Clone)]
 pub(crate) struct Roots {
     seen: HashSet<Vec<u8>>,
+    /// The usable certificates, as the TLS client trusts them.
+    store: rustls::RootCertStore,
     pem: String,
     /// Certificates checked as trust anchors (usable or not).
     pub parsed: usize,
     /// Certificates skipped because the same DER was already seen.
     pub duplicates: usize,
+}
+
+impl Default for Roots {
+    fn default() -> Self {
+        Roots {
+            seen: HashSet::new(),
+            store: rustls::RootCertStore::empty(),
+            pem: String::new(),
+            parsed: 0,
+            duplicates: 0,
+        }
+    }
 }
 
 impl Roots {
@@ -50,7 +63,7 @@ impl Roots {
             }
             self.seen.insert(cert.as_ref().to_vec());
             self.parsed += 1;
-            if rustls::RootCertStore::empty().add(cert.clone()).is_err() {
+            if self.store.add(cert.clone()).is_err() {
                 continue;
             }
             self.pem
@@ -65,7 +78,13 @@ impl Roots {
         self.add_pem(other.pem.as_bytes());
     }
 
-    /// The usable certificates as PEM.
+    /// The usable certificates, for a TLS client configuration.
+    pub fn store(&self) -> &rustls::RootCertStore {
+        &self.store
+    }
+
+    /// The usable certificates as PEM, for tests that compare sets of roots.
+    #[cfg(test)]
     pub fn pem(&self) -> &str {
         &self.pem
     }
