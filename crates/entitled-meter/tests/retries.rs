@@ -7,10 +7,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use entitled_emulator::{CallRecord, Config, Emulator, Fault};
+use entitled_test_support::process::wait_until;
 
 fn now() -> u64 {
     SystemTime::now()
@@ -34,11 +35,9 @@ fn meter_calls(emulator: &Emulator) -> Vec<CallRecord> {
 
 /// Polls the emulator's call log until `n` MeterUsage calls are in it.
 fn wait_for_calls(emulator: &Emulator, n: usize) {
-    let deadline = Instant::now() + NO_TIMEOUT;
-    while meter_calls(emulator).len() < n {
-        assert!(Instant::now() < deadline, "{:?}", emulator.calls());
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(NO_TIMEOUT, &format!("{n} MeterUsage calls"), || {
+        meter_calls(emulator).len() >= n
+    });
 }
 
 fn assert_no_conflict(emulator: &Emulator) {
@@ -145,9 +144,9 @@ fn a_restart_after_kill_9_mid_call_sends_the_same_request() {
     assert_eq!(code, -1, "killed");
     // A drain that took its `Timestamp` from the clock again would now take a later one.
     let called_at = now();
-    while now() == called_at {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(Duration::from_secs(2), "the clock's next second", || {
+        now() != called_at
+    });
 
     let sidecar = start(&emulator, journal.path(), PRODUCT, &[]);
     let (code, stderr) = sidecar.terminate();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use entitled_emulator::{Config, Fault, Product};
-use entitled_test_support::process::{code, output_within};
+use entitled_test_support::process::{code, output_within, wait_until};
 use serde_json::Value;
 
 const KEY_FILE: &str = concat!(
@@ -185,20 +185,14 @@ fn metrics(sidecar: &Sidecar) -> String {
     sidecar.request("GET", "/metrics", "").1
 }
 
-/// Polls the status until `done` holds, failing after a minute.
+/// Polls the status until `done` holds, failing after a minute; the status that held.
 fn wait_for(sidecar: &Sidecar, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let now = status(sidecar);
-        if done(&now) {
-            return now;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {now}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut now = Value::Null;
+    wait_until(Duration::from_secs(60), what, || {
+        now = status(sidecar);
+        done(&now)
+    });
+    now
 }
 
 #[test]
