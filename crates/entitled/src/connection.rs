@@ -288,15 +288,21 @@ fn env_endpoint(service: Service) -> Option<String> {
 /// and each service's (`AWS_ENDPOINT_URL_STS`, ...).
 const ENDPOINT_OVERRIDE_PREFIX: &str = "AWS_ENDPOINT_URL";
 
+/// The endpoint variables set in the environment: name and value.
+fn endpoint_variables() -> impl Iterator<Item = (String, std::ffi::OsString)> {
+    std::env::vars_os().filter_map(|(name, value)| {
+        let name = name.into_string().ok()?;
+        name.starts_with(ENDPOINT_OVERRIDE_PREFIX)
+            .then_some((name, value))
+    })
+}
+
 /// aws-config takes an endpoint variable that is set but empty for a URL and panics on it;
 /// the operator gets the variable's name instead.
 fn refuse_empty_endpoint_variables() -> Result<(), CheckError> {
-    let empty = std::env::vars_os().find_map(|(name, value)| {
-        let name = name.into_string().ok()?;
-        (name.starts_with(ENDPOINT_OVERRIDE_PREFIX)
-            && value.to_str().is_some_and(|v| v.trim().is_empty()))
-        .then_some(name)
-    });
+    let empty = endpoint_variables()
+        .find(|(_, value)| value.to_str().is_some_and(|v| v.trim().is_empty()))
+        .map(|(name, _)| name);
     match empty {
         Some(name) => Err(crate::ConfigError::EmptyEndpointVariable(name).into()),
         None => Ok(()),
@@ -306,14 +312,9 @@ fn refuse_empty_endpoint_variables() -> Result<(), CheckError> {
 /// A locked check refuses, rather than ignores, an endpoint override: the
 /// operator learns at once why the emulator or proxy they named is unused.
 fn refuse_endpoint_overrides() -> Result<(), CheckError> {
-    let mut named: Vec<String> = std::env::vars_os()
-        .filter(|(name, value)| {
-            !value.is_empty()
-                && name
-                    .to_str()
-                    .is_some_and(|n| n.starts_with(ENDPOINT_OVERRIDE_PREFIX))
-        })
-        .filter_map(|(name, _)| name.into_string().ok())
+    let mut named: Vec<String> = endpoint_variables()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, _)| name)
         .collect();
     if named.is_empty() {
         return Ok(());
